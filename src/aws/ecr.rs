@@ -1,0 +1,1 @@
+//! ecr calls (being written).

@@ -1,0 +1,1 @@
+//! iam calls (being written).

@@ -1,0 +1,1 @@
+//! logs calls (being written).

@@ -1,0 +1,1 @@
+//! ssm calls (being written).

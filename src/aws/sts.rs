@@ -1,0 +1,1 @@
+//! sts calls (being written).

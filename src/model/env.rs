@@ -1,0 +1,168 @@
+//! One environment, as rendered from config (`DesiredEnv`) and as observed in AWS (`ActualEnv`).
+//! `plan` compares the two; both are plain data so the planner stays pure and snapshot-testable.
+
+use serde::Serialize;
+
+use super::{AwsVpcConfiguration, CapacityProviderStrategyItem, EnvIdentity, ServiceDefinition, Tags, TaskDefinition};
+
+/// Everything an env should have, fully rendered. Built by `render`, never by AWS calls.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredEnv {
+    pub identity: EnvIdentity,
+    /// The app's shared ECS cluster (name), created by `bootstrap`.
+    pub cluster: String,
+    pub log_group: LogGroupSpec,
+    pub services: Vec<DesiredService>,
+    pub repositories: Vec<RepositorySpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogGroupSpec {
+    pub name: String,
+    pub retention_days: i32,
+}
+
+/// One service of the env: its ECS service and the task definition it runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredService {
+    /// The key in `[services.<key>]`.
+    pub key: String,
+    /// ECS service name (also the task definition family).
+    pub name: String,
+    pub task_definition: TaskDefinition,
+    pub service: ServiceDefinition,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepositorySpec {
+    /// The `[services.<key>]` this repository holds images for.
+    pub service_key: String,
+    pub name: String,
+    /// Rendered lifecycle policy JSON text.
+    pub lifecycle_policy: String,
+}
+
+/// What AWS holds for one env (and the app-wide pieces it depends on). Built by `observe`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ActualEnv {
+    pub cluster: Option<ClusterState>,
+    /// The env's log group if a group with exactly that name exists.
+    pub log_group: Option<LogGroupState>,
+    /// Services with a desired name, or tagged for this env; INACTIVE ones are left out.
+    pub services: Vec<ServiceState>,
+    /// Task definitions with an env family: the revision each service runs, plus every ACTIVE
+    /// revision (for cleanup).
+    pub task_definitions: Vec<TaskDefinitionState>,
+    pub repositories: Vec<RepositoryState>,
+    /// Parameters under the env's own SSM path (never values of SecureStrings).
+    pub parameters: Vec<ParameterState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterState {
+    pub name: String,
+    pub arn: String,
+    /// `ACTIVE`, `PROVISIONING`, `INACTIVE`, ...
+    pub status: String,
+    pub capacity_providers: Vec<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogGroupState {
+    pub name: String,
+    pub arn: String,
+    pub retention_days: Option<i32>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceState {
+    pub name: String,
+    pub arn: String,
+    pub status: String,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    pub task_definition_arn: String,
+    /// Empty when the endpoint does not report it (moto drops it).
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    pub launch_type: Option<String>,
+    pub network: Option<AwsVpcConfiguration>,
+    pub deployments: Vec<DeploymentState>,
+    /// Newest first, at most a handful.
+    pub events: Vec<ServiceEvent>,
+    pub created_at: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeploymentState {
+    pub id: String,
+    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    /// `IN_PROGRESS`, `COMPLETED` or `FAILED` when reported.
+    pub rollout_state: Option<String>,
+    pub task_definition_arn: String,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    pub failed_tasks: i32,
+    pub updated_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceEvent {
+    pub at: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskDefinitionState {
+    pub arn: String,
+    pub family: String,
+    pub revision: i32,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    /// Present for the revisions envctl described in full (the ones services run).
+    pub definition: Option<TaskDefinition>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepositoryState {
+    pub name: String,
+    pub arn: String,
+    pub uri: String,
+    pub lifecycle_policy: Option<String>,
+    pub image_count: usize,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParameterState {
+    pub name: String,
+    pub arn: String,
+    pub secure: bool,
+    pub version: i64,
+    /// Only for `String` parameters; a SecureString's value is never read.
+    pub value: Option<String>,
+    pub tags: Tags,
+}
+
+/// A stopped task of a service, for `status`: why it stopped (Spot interruptions called out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoppedTask {
+    pub task_arn: String,
+    pub stopped_at: Option<String>,
+    pub stop_code: Option<String>,
+    pub reason: String,
+    pub capacity_provider: Option<String>,
+}
+
+impl StoppedTask {
+    /// Fargate Spot reclaims capacity with this stop code (and a SIGTERM two minutes ahead).
+    pub fn is_spot_interruption(&self) -> bool {
+        self.stop_code.as_deref() == Some("SpotInterruption")
+    }
+}

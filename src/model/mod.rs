@@ -1,0 +1,14 @@
+//! envctl's own description of an environment's resources, shared by render (desired) and observe (actual).
+//! No AWS SDK types live here: `aws/` converts between these and the SDK.
+
+pub mod env;
+pub mod secret;
+pub mod service;
+pub mod tags;
+pub mod task_definition;
+
+pub use env::*;
+pub use secret::SecretString;
+pub use service::*;
+pub use tags::*;
+pub use task_definition::*;

@@ -1,0 +1,73 @@
+//! The subset of an ECS service envctl renders and converges. The service name, cluster and task
+//! definition are envctl's to set, so a template cannot (unknown keys are rejected).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceDefinition {
+    pub desired_count: i32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_execute_command: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_ecs_managed_tags: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check_grace_period_seconds: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CapacityProviderStrategyItem {
+    pub capacity_provider: String,
+    #[serde(default)]
+    pub weight: i32,
+    #[serde(default)]
+    pub base: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkConfiguration {
+    pub awsvpc_configuration: AwsVpcConfiguration,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AwsVpcConfiguration {
+    pub subnets: Vec<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    /// `ENABLED` or `DISABLED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_public_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_healthy_percent: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_percent: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentCircuitBreaker {
+    pub enable: bool,
+    pub rollback: bool,
+}
