@@ -1,0 +1,210 @@
+//! Test support: a private moto server per test, the envctl binary wired to it, and moto's request
+//! recorder so tests can assert what envctl *sent* (moto drops some fields from its replies).
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+
+pub const REGION: &str = "us-east-1";
+pub const INSTALL_HINT: &str = "run `scripts/install-emulator.sh` (installs the pinned moto[server] into .tools/venv)";
+
+/// A moto server on a free loopback port, killed when dropped.
+pub struct Moto {
+    pub url: String,
+    child: Child,
+    recording: tempfile::NamedTempFile,
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The pinned moto_server from `.tools/venv` (or `$MOTO_SERVER`). Never a random one from PATH:
+/// behaviour differs between moto versions.
+pub fn moto_server_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    let p = repo_root().join(".tools/venv/bin/moto_server");
+    if !p.exists() {
+        panic!("moto_server not found at {}: {INSTALL_HINT}", p.display());
+    }
+    p
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free loopback port")
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let bin = moto_server_bin();
+        let recording = tempfile::NamedTempFile::new().expect("temp file for moto's recorder");
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // moto never starts tasks; with this its first deployment of a one-task service
+            // reports COMPLETED, which is what `up` waits for (see docs/waiting.md).
+            .env("MOTO_ECS_SERVICE_RUNNING", "1")
+            .env("MOTO_ENABLE_RECORDING", "true")
+            .env("MOTO_RECORDER_FILEPATH", recording.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}; {INSTALL_HINT}", bin.display()));
+        let moto = Moto {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+            recording,
+        };
+        moto.wait_ready();
+        moto
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(r) = http().get(&format!("{}/moto-api/", self.url)).call() {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto_server at {} did not answer within 60 s; {INSTALL_HINT}", self.url);
+    }
+
+    /// Forgets every request recorded so far.
+    pub fn clear_recording(&self) {
+        http()
+            .post(&format!("{}/moto-api/recorder/reset-recording", self.url))
+            .call()
+            .expect("reset moto recording");
+    }
+
+    /// Every request moto received since the start (or the last `clear_recording`).
+    pub fn requests(&self) -> Vec<Recorded> {
+        let text = std::fs::read_to_string(self.recording.path()).unwrap_or_default();
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| Recorded::parse(l))
+            .collect()
+    }
+
+    /// Recorded requests that change state (anything but Describe/List/Get).
+    pub fn writes(&self) -> Vec<Recorded> {
+        self.requests().into_iter().filter(|r| r.is_write()).collect()
+    }
+
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "tests");
+        aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+            .build()
+    }
+
+    /// The envctl binary with its AWS settings pointing at this server, in `dir`.
+    pub fn envctl(&self, dir: &Path) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("envctl").expect("envctl binary");
+        cmd.current_dir(dir);
+        for (k, v) in self.env() {
+            cmd.env(k, v);
+        }
+        cmd.env_remove("AWS_PROFILE");
+        cmd
+    }
+
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.url.clone()),
+            ("AWS_REGION", REGION.to_string()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+            ("ENVCTL_MAX_ATTEMPTS", "1".to_string()),
+            ("ENVCTL_OWNER", "tester".to_string()),
+            ("NO_COLOR", "1".to_string()),
+        ]
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http() -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build()
+}
+
+/// One request as moto's recorder saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub url: String,
+    /// The API operation, from `X-Amz-Target` (JSON protocols) or `Action=` (query protocols).
+    pub operation: String,
+    pub body: String,
+}
+
+impl Recorded {
+    fn parse(line: &str) -> Recorded {
+        let v: serde_json::Value = serde_json::from_str(line).expect("moto recording line is JSON");
+        let raw_body = v["body"].as_str().unwrap_or_default();
+        let body = if v["body_encoded"].as_bool().unwrap_or(false) {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(raw_body)
+                .unwrap_or_default();
+            String::from_utf8_lossy(&bytes).into_owned()
+        } else {
+            raw_body.to_string()
+        };
+        let headers = &v["headers"];
+        let target = headers
+            .as_object()
+            .and_then(|h| {
+                h.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target"))
+                    .and_then(|(_, v)| v.as_str())
+            })
+            .map(|t| t.rsplit('.').next().unwrap_or(t).to_string());
+        let operation = target.unwrap_or_else(|| {
+            body.split('&')
+                .find_map(|kv| kv.strip_prefix("Action="))
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    format!("{} {}", v["method"].as_str().unwrap_or(""), v["url"].as_str().unwrap_or(""))
+                })
+        });
+        Recorded {
+            method: v["method"].as_str().unwrap_or_default().to_string(),
+            url: v["url"].as_str().unwrap_or_default().to_string(),
+            operation,
+            body,
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub fn is_write(&self) -> bool {
+        !["Describe", "List", "Get", "BatchGet"]
+            .iter()
+            .any(|p| self.operation.starts_with(p))
+            && !self.url.contains("/moto-api/")
+    }
+}
