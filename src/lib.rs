@@ -3,5 +3,17 @@
 //! The pipeline is config → render → observe → plan → apply → report, one module per stage;
 //! `aws/` is the only place that calls AWS.
 
+pub mod apply;
 pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
 pub mod model;
+pub mod naming;
+pub mod normalize;
+pub mod observe;
+pub mod ops;
+pub mod output;
+pub mod plan;
+pub mod render;

@@ -1,1 +1,67 @@
-fn main() {}
+//! The envctl binary: parse arguments, run one command, print errors with hints, and exit with
+//! the code documented in docs/exit-codes.md.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+
+use envctl::cli::Cli;
+use envctl::error::exit;
+use envctl::ops::Session;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    init_logging(cli.global.verbose);
+    let started = Instant::now();
+    let show_stats = cli.global.stats;
+    let session = Session::new(cli.global.clone());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILURE as u8);
+        }
+    };
+    let result = runtime.block_on(envctl::commands::run(&session, cli.command));
+    if show_stats {
+        session.printer.stats(&session.stats, started.elapsed());
+    }
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("hint: {hint}");
+            }
+            e.exit_code()
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn init_logging(verbose: bool) {
+    let default = if verbose { "envctl=debug,warn" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ENVCTL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

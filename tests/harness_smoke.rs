@@ -5,7 +5,11 @@ mod support;
 async fn moto_answers_and_records_writes() {
     let moto = support::Moto::start();
     let ecs = aws_sdk_ecs::Client::new(&moto.sdk_config());
-    ecs.create_cluster().cluster_name("probe").send().await.unwrap();
+    ecs.create_cluster()
+        .cluster_name("probe")
+        .send()
+        .await
+        .unwrap();
     let listed = ecs.list_clusters().send().await.unwrap();
     assert_eq!(listed.cluster_arns().len(), 1);
     let writes = moto.writes();

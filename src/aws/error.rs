@@ -59,7 +59,11 @@ impl AwsError {
     }
 
     /// A failure envctl detects itself (e.g. a reply missing a field it needs).
-    pub fn unexpected(action: &str, resource: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn unexpected(
+        action: &str,
+        resource: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         AwsError {
             kind: AwsErrorKind::Service,
             action: action.into(),
@@ -101,12 +105,20 @@ impl AwsError {
 fn classify_code(code: Option<&str>) -> AwsErrorKind {
     match code {
         Some(
-            "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnrecognizedClientException"
-            | "InvalidClientTokenId" | "ExpiredToken" | "ExpiredTokenException",
+            "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "ExpiredToken"
+            | "ExpiredTokenException",
         ) => AwsErrorKind::AccessDenied,
-        Some("ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded") => {
-            AwsErrorKind::Throttled
-        }
+        Some(
+            "ThrottlingException"
+            | "Throttling"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded",
+        ) => AwsErrorKind::Throttled,
         _ => AwsErrorKind::Service,
     }
 }

@@ -1,1 +1,347 @@
-//! iam calls (being written).
+//! IAM: the app's ECS task execution role, which lets Fargate pull images, write logs and
+//! resolve the env's SSM parameters into container `secrets`.
+
+use aws_sdk_iam::types::Tag;
+use serde_json::json;
+
+use super::sts::partition;
+use super::{Aws, AwsError, AwsResult};
+use crate::model::Tags;
+
+/// The inline policy envctl owns on the execution role.
+const PARAMS_POLICY_NAME: &str = "envctl-params";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleState {
+    pub name: String,
+    pub arn: String,
+    pub tags: Tags,
+}
+
+impl Aws {
+    /// The role with its tags, or `None` if it does not exist.
+    pub async fn get_role(&self, name: &str) -> AwsResult<Option<RoleState>> {
+        match self.iam.get_role().role_name(name).send().await {
+            // GetRole returns the role's tags itself (moto too, when there are any).
+            Ok(out) => Ok(out.role().map(|role| RoleState {
+                name: role.role_name().to_string(),
+                arn: role.arn().to_string(),
+                tags: role
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect(),
+            })),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(AwsError::from_sdk("iam:GetRole", name, e)),
+        }
+    }
+
+    /// Creates (or brings up to date) a role ECS tasks can assume, with the AWS-managed task
+    /// execution policy attached and an inline `envctl-params` policy that lets ECS read the
+    /// parameters under `ssm_path_arn_prefix`. Safe to run again: an existing role is left as
+    /// is (tags included) and only a missing attachment or a differing inline policy is
+    /// written, so a converged role costs no writes.
+    pub async fn create_task_execution_role(
+        &self,
+        name: &str,
+        ssm_path_arn_prefix: &str,
+        tags: &Tags,
+    ) -> AwsResult<RoleState> {
+        let managed_arn = format!(
+            "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+            partition(&self.region)
+        );
+        let params_policy = self.params_policy(ssm_path_arn_prefix);
+
+        let (role, existed) = match self.get_role(name).await? {
+            Some(role) => (role, true),
+            None => match self.create_role(name, tags).await? {
+                Some(role) => (role, false),
+                // Created by someone else between GetRole and CreateRole.
+                None => (
+                    self.get_role(name).await?.ok_or_else(|| {
+                        AwsError::unexpected(
+                            "iam:CreateRole",
+                            name,
+                            "role exists but GetRole cannot find it",
+                        )
+                    })?,
+                    true,
+                ),
+            },
+        };
+
+        let attached = if existed {
+            self.attached_policy_arns(name).await?.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        if !attached.contains(&managed_arn) {
+            self.iam
+                .attach_role_policy()
+                .role_name(name)
+                .policy_arn(&managed_arn)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("iam:AttachRolePolicy", name, e))?;
+        }
+
+        let current = if existed {
+            self.inline_policy(name, PARAMS_POLICY_NAME).await?
+        } else {
+            None
+        };
+        if current.as_ref() != Some(&params_policy) {
+            self.iam
+                .put_role_policy()
+                .role_name(name)
+                .policy_name(PARAMS_POLICY_NAME)
+                .policy_document(params_policy.to_string())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("iam:PutRolePolicy", name, e))?;
+        }
+        Ok(role)
+    }
+
+    /// Detaches managed policies, deletes inline ones, then the role; a missing role is success.
+    pub async fn delete_role(&self, name: &str) -> AwsResult<()> {
+        // IAM refuses to delete a role that still has policies.
+        let Some(attached) = self.attached_policy_arns(name).await? else {
+            return Ok(());
+        };
+        for arn in attached {
+            match self
+                .iam
+                .detach_role_policy()
+                .role_name(name)
+                .policy_arn(&arn)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_no_such_entity_exception()) => {}
+                Err(e) => return Err(AwsError::from_sdk("iam:DetachRolePolicy", name, e)),
+            }
+        }
+        for policy in self.inline_policy_names(name).await? {
+            match self
+                .iam
+                .delete_role_policy()
+                .role_name(name)
+                .policy_name(&policy)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_no_such_entity_exception()) => {}
+                Err(e) => return Err(AwsError::from_sdk("iam:DeleteRolePolicy", name, e)),
+            }
+        }
+        match self.iam.delete_role().role_name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(AwsError::from_sdk("iam:DeleteRole", name, e)),
+        }
+    }
+
+    /// `None` when the role already exists.
+    async fn create_role(&self, name: &str, tags: &Tags) -> AwsResult<Option<RoleState>> {
+        let trust = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }],
+        });
+        let sdk_tags = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AwsError::unexpected("iam:CreateRole", name, e.to_string()))?;
+        let out = match self
+            .iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust.to_string())
+            .description("ECS task execution role managed by envctl")
+            .set_tags((!sdk_tags.is_empty()).then_some(sdk_tags))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_entity_already_exists_exception()) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(AwsError::from_sdk("iam:CreateRole", name, e)),
+        };
+        let role = out
+            .role()
+            .ok_or_else(|| AwsError::unexpected("iam:CreateRole", name, "reply has no role"))?;
+        Ok(Some(RoleState {
+            name: role.role_name().to_string(),
+            arn: role.arn().to_string(),
+            // CreateRole echoes tags only sometimes (moto drops them); they are what we sent.
+            tags: tags.clone(),
+        }))
+    }
+
+    /// ECS resolves `secrets` with GetParameters as the execution role. kms:Decrypt cannot be
+    /// scoped to parameter ARNs (its resource is a key), so it is limited to decryption that SSM
+    /// performs, which in turn only serves the parameters allowed above. Needed only for
+    /// customer-managed keys; the default `aws/ssm` key already allows account principals.
+    fn params_policy(&self, ssm_path_arn_prefix: &str) -> serde_json::Value {
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ReadEnvParameters",
+                    "Effect": "Allow",
+                    "Action": ["ssm:GetParameters"],
+                    "Resource": format!("{ssm_path_arn_prefix}*"),
+                },
+                {
+                    "Sid": "DecryptEnvParameters",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:ViaService": format!("ssm.{}.amazonaws.com", self.region)}},
+                },
+            ],
+        })
+    }
+
+    /// `None` when the role does not exist.
+    async fn attached_policy_arns(&self, name: &str) -> AwsResult<Option<Vec<String>>> {
+        let mut pages = self
+            .iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .send();
+        let mut arns = Vec::new();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => arns.extend(
+                    page.attached_policies()
+                        .iter()
+                        .filter_map(|p| p.policy_arn().map(str::to_string)),
+                ),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_no_such_entity_exception()) =>
+                {
+                    return Ok(None)
+                }
+                Err(e) => return Err(AwsError::from_sdk("iam:ListAttachedRolePolicies", name, e)),
+            }
+        }
+        Ok(Some(arns))
+    }
+
+    async fn inline_policy_names(&self, name: &str) -> AwsResult<Vec<String>> {
+        let mut pages = self
+            .iam
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .send();
+        let mut names = Vec::new();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => names.extend(page.policy_names().iter().cloned()),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_no_such_entity_exception()) =>
+                {
+                    return Ok(Vec::new())
+                }
+                Err(e) => return Err(AwsError::from_sdk("iam:ListRolePolicies", name, e)),
+            }
+        }
+        Ok(names)
+    }
+
+    /// The inline policy's document as JSON, or `None` if the role has no such policy.
+    async fn inline_policy(
+        &self,
+        role: &str,
+        policy: &str,
+    ) -> AwsResult<Option<serde_json::Value>> {
+        let out = match self
+            .iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(AwsError::from_sdk("iam:GetRolePolicy", role, e)),
+        };
+        // IAM returns the document URL-encoded (moto returns it as sent). Anything unreadable
+        // counts as different, so it gets rewritten.
+        let raw = out.policy_document();
+        let doc = serde_json::from_str(raw)
+            .ok()
+            .or_else(|| percent_decode(raw).and_then(|d| serde_json::from_str(&d).ok()));
+        Ok(doc)
+    }
+}
+
+/// RFC 3986 percent-decoding, for IAM policy documents.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn decodes_iam_policy_documents() {
+        assert_eq!(
+            percent_decode("%7B%22Version%22%3A%222012-10-17%22%7D").as_deref(),
+            Some(r#"{"Version":"2012-10-17"}"#)
+        );
+        assert_eq!(percent_decode("bad%2"), None);
+    }
+}

@@ -1,1 +1,107 @@
-//! logs calls (being written).
+//! CloudWatch Logs: the env's log group, where its containers' awslogs output goes.
+
+use super::{Aws, AwsError, AwsResult};
+use crate::model::{LogGroupState, Tags};
+
+impl Aws {
+    /// The log group named exactly `name` with its retention and tags, or `None`.
+    /// `arn` is the group's ARN without the trailing `:*` that DescribeLogGroups appends.
+    pub async fn describe_log_group(&self, name: &str) -> AwsResult<Option<LogGroupState>> {
+        // The prefix match also returns `name-other`, `name/sub`...: keep the exact name only.
+        let mut pages = self
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .into_paginator()
+            .send();
+        let mut found = None;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", name, e))?;
+            if let Some(group) = page
+                .log_groups()
+                .iter()
+                .find(|g| g.log_group_name() == Some(name))
+            {
+                found = Some(group.clone());
+                break;
+            }
+        }
+        let Some(group) = found else {
+            return Ok(None);
+        };
+        let arn = group
+            .log_group_arn()
+            .or_else(|| group.arn().map(|a| a.strip_suffix(":*").unwrap_or(a)))
+            .ok_or_else(|| {
+                AwsError::unexpected("logs:DescribeLogGroups", name, "reply has no log group ARN")
+            })?
+            .to_string();
+        // ListTagsForResource wants the ARN without `:*`; ListTagsLogGroup is deprecated.
+        let tags = self
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("logs:ListTagsForResource", name, e))?
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        Ok(Some(LogGroupState {
+            name: name.to_string(),
+            arn,
+            retention_days: group.retention_in_days(),
+            tags,
+        }))
+    }
+
+    /// Creates the log group with `tags`. Fails (code `ResourceAlreadyExistsException`) when a
+    /// group of that name exists: it appeared after envctl observed, so it may not be ours and
+    /// must not be adopted silently; the caller decides what to do.
+    pub async fn create_log_group(&self, name: &str, tags: &Tags) -> AwsResult<()> {
+        self.logs
+            .create_log_group()
+            .log_group_name(name)
+            .set_tags(
+                (!tags.is_empty())
+                    .then(|| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            )
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("logs:CreateLogGroup", name, e))?;
+        Ok(())
+    }
+
+    /// Sets how many days the group keeps events (AWS accepts only certain values: 1, 3, 5, 7,
+    /// 14, 30, ...).
+    pub async fn put_retention(&self, name: &str, days: i32) -> AwsResult<()> {
+        self.logs
+            .put_retention_policy()
+            .log_group_name(name)
+            .retention_in_days(days)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("logs:PutRetentionPolicy", name, e))?;
+        Ok(())
+    }
+
+    /// Deletes the log group and its events; a missing group is success.
+    pub async fn delete_log_group(&self, name: &str) -> AwsResult<()> {
+        match self
+            .logs
+            .delete_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(AwsError::from_sdk("logs:DeleteLogGroup", name, e)),
+        }
+    }
+}

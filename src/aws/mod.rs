@@ -27,6 +27,8 @@ use stats::StatsInterceptor;
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
     pub region: Option<String>,
+    /// Used only when neither `region` nor the SDK's chain (env, profile) gives one.
+    pub fallback_region: Option<String>,
     pub profile: Option<String>,
     /// Overrides every service's endpoint (`--endpoint-url`, `AWS_ENDPOINT_URL`).
     pub endpoint_url: Option<String>,
@@ -34,6 +36,8 @@ pub struct AwsOptions {
     pub max_attempts: Option<u32>,
     /// Upper bound for one whole operation, retries included.
     pub operation_timeout: Option<Duration>,
+    /// Where every call is counted (`--stats`); shared so the caller can read it afterwards.
+    pub stats: Arc<CallStats>,
 }
 
 /// One SDK client per service, sharing configuration and the call counter.
@@ -56,48 +60,33 @@ const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 impl Aws {
     /// Resolves configuration (no network calls yet) and builds every client.
     pub async fn connect(opts: &AwsOptions) -> AwsResult<Aws> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(region) = &opts.region {
-            loader = loader.region(Region::new(region.clone()));
+        let mut sdk = loader(opts, opts.region.clone()).load().await;
+        if sdk.region().is_none() && opts.fallback_region.is_some() {
+            sdk = loader(opts, opts.fallback_region.clone()).load().await;
         }
-        if let Some(profile) = &opts.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(url) = &opts.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let attempts = opts.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1);
-        // Adaptive mode adds client-side rate limiting on throttling, which matters for the
-        // ECS write limits (5/s sustained) when an app has many services.
-        loader = loader.retry_config(RetryConfig::adaptive().with_max_attempts(attempts));
-        // The SDK has no read timeout by default: an endpoint that accepts and never answers
-        // would hang envctl forever.
-        loader = loader.timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .read_timeout(Duration::from_secs(30))
-                .operation_attempt_timeout(Duration::from_secs(60))
-                .operation_timeout(opts.operation_timeout.unwrap_or(Duration::from_secs(180)))
-                .build(),
-        );
-        let sdk = loader.load().await;
         let region = sdk
             .region()
             .map(|r| r.to_string())
             .ok_or_else(AwsError::no_region)?;
 
-        let stats = Arc::new(CallStats::default());
+        let stats = opts.stats.clone();
         let interceptor = || StatsInterceptor::new(stats.clone());
         Ok(Aws {
             region,
             ecs: aws_sdk_ecs::Client::from_conf(
-                aws_sdk_ecs::config::Builder::from(&sdk).interceptor(interceptor()).build(),
+                aws_sdk_ecs::config::Builder::from(&sdk)
+                    .interceptor(interceptor())
+                    .build(),
             ),
             ssm: aws_sdk_ssm::Client::from_conf(
-                aws_sdk_ssm::config::Builder::from(&sdk).interceptor(interceptor()).build(),
+                aws_sdk_ssm::config::Builder::from(&sdk)
+                    .interceptor(interceptor())
+                    .build(),
             ),
             ecr: aws_sdk_ecr::Client::from_conf(
-                aws_sdk_ecr::config::Builder::from(&sdk).interceptor(interceptor()).build(),
+                aws_sdk_ecr::config::Builder::from(&sdk)
+                    .interceptor(interceptor())
+                    .build(),
             ),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(
                 aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
@@ -105,15 +94,48 @@ impl Aws {
                     .build(),
             ),
             iam: aws_sdk_iam::Client::from_conf(
-                aws_sdk_iam::config::Builder::from(&sdk).interceptor(interceptor()).build(),
+                aws_sdk_iam::config::Builder::from(&sdk)
+                    .interceptor(interceptor())
+                    .build(),
             ),
             sts: aws_sdk_sts::Client::from_conf(
-                aws_sdk_sts::config::Builder::from(&sdk).interceptor(interceptor()).build(),
+                aws_sdk_sts::config::Builder::from(&sdk)
+                    .interceptor(interceptor())
+                    .build(),
             ),
             ec2: aws_sdk_ec2::Client::from_conf(
-                aws_sdk_ec2::config::Builder::from(&sdk).interceptor(interceptor()).build(),
+                aws_sdk_ec2::config::Builder::from(&sdk)
+                    .interceptor(interceptor())
+                    .build(),
             ),
             stats,
         })
     }
+}
+
+fn loader(opts: &AwsOptions, region: Option<String>) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region));
+    }
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let attempts = opts.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1);
+    // Adaptive mode adds client-side rate limiting on throttling, which matters for the
+    // ECS write limits (5/s sustained) when an app has many services.
+    loader = loader.retry_config(RetryConfig::adaptive().with_max_attempts(attempts));
+    // The SDK has no read timeout by default: an endpoint that accepts and never answers
+    // would hang envctl forever.
+    loader.timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(Duration::from_secs(30))
+            .operation_attempt_timeout(Duration::from_secs(60))
+            .operation_timeout(opts.operation_timeout.unwrap_or(Duration::from_secs(180)))
+            .build(),
+    )
 }

@@ -8,6 +8,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde::Serialize;
 use std::sync::Arc;
@@ -71,9 +72,12 @@ impl Intercept for StatsInterceptor {
         "envctl-call-stats"
     }
 
-    fn read_before_execution(
+    // Metadata is in the config bag once the operation's config is resolved (not yet in
+    // read_before_execution); this hook runs once per operation, before any retry.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(meta) = cfg.load::<Metadata>() {

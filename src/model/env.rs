@@ -3,7 +3,10 @@
 
 use serde::Serialize;
 
-use super::{AwsVpcConfiguration, CapacityProviderStrategyItem, EnvIdentity, ServiceDefinition, Tags, TaskDefinition};
+use super::{
+    AwsVpcConfiguration, CapacityProviderStrategyItem, EnvIdentity, ServiceDefinition, Tags,
+    TaskDefinition,
+};
 
 /// Everything an env should have, fully rendered. Built by `render`, never by AWS calls.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -19,7 +19,11 @@ pub struct ServiceDefinition {
     pub deployment_configuration: Option<DeploymentConfiguration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_execute_command: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "enableECSManagedTags",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_ecs_managed_tags: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<String>,

@@ -127,13 +127,21 @@ mod tests {
     #[test]
     fn untagged_resource_is_foreign() {
         assert_eq!(ownership(&Tags::new(), "shop", "feat"), Ownership::Foreign);
-        let wrong = tags(&[(TAG_MANAGED_BY, "terraform"), (TAG_APP, "shop"), (TAG_ENV, "feat")]);
+        let wrong = tags(&[
+            (TAG_MANAGED_BY, "terraform"),
+            (TAG_APP, "shop"),
+            (TAG_ENV, "feat"),
+        ]);
         assert_eq!(ownership(&wrong, "shop", "feat"), Ownership::Foreign);
     }
 
     #[test]
     fn another_envs_resource_is_not_ours() {
-        let t = tags(&[(TAG_MANAGED_BY, "envctl"), (TAG_APP, "shop"), (TAG_ENV, "feat-x")]);
+        let t = tags(&[
+            (TAG_MANAGED_BY, "envctl"),
+            (TAG_APP, "shop"),
+            (TAG_ENV, "feat-x"),
+        ]);
         assert_eq!(ownership(&t, "shop", "feat-x"), Ownership::Ours);
         assert_eq!(
             ownership(&t, "shop", "feat"),

@@ -13,9 +13,17 @@ pub struct TaskDefinition {
     /// Set by envctl from the naming rules; a template may leave it out.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub family: String,
-    #[serde(default, deserialize_with = "opt_string_or_number", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "opt_string_or_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cpu: Option<String>,
-    #[serde(default, deserialize_with = "opt_string_or_number", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "opt_string_or_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub memory: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 
 pub const REGION: &str = "us-east-1";
-pub const INSTALL_HINT: &str = "run `scripts/install-emulator.sh` (installs the pinned moto[server] into .tools/venv)";
+pub const INSTALL_HINT: &str =
+    "run `scripts/install-emulator.sh` (installs the pinned moto[server] into .tools/venv)";
 
 /// A moto server on a free loopback port, killed when dropped.
 pub struct Moto {
@@ -53,6 +54,8 @@ impl Moto {
             // moto never starts tasks; with this its first deployment of a one-task service
             // reports COMPLETED, which is what `up` waits for (see docs/waiting.md).
             .env("MOTO_ECS_SERVICE_RUNNING", "1")
+            // bootstrap attaches AmazonECSTaskExecutionRolePolicy, an AWS-managed policy.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .env("MOTO_ENABLE_RECORDING", "true")
             .env("MOTO_RECORDER_FILEPATH", recording.path())
             .stdout(Stdio::null())
@@ -78,7 +81,10 @@ impl Moto {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("moto_server at {} did not answer within 60 s; {INSTALL_HINT}", self.url);
+        panic!(
+            "moto_server at {} did not answer within 60 s; {INSTALL_HINT}",
+            self.url
+        );
     }
 
     /// Forgets every request recorded so far.
@@ -94,21 +100,27 @@ impl Moto {
         let text = std::fs::read_to_string(self.recording.path()).unwrap_or_default();
         text.lines()
             .filter(|l| !l.trim().is_empty())
-            .map(|l| Recorded::parse(l))
+            .map(Recorded::parse)
             .collect()
     }
 
     /// Recorded requests that change state (anything but Describe/List/Get).
     pub fn writes(&self) -> Vec<Recorded> {
-        self.requests().into_iter().filter(|r| r.is_write()).collect()
+        self.requests()
+            .into_iter()
+            .filter(|r| r.is_write())
+            .collect()
     }
 
     pub fn sdk_config(&self) -> aws_config::SdkConfig {
-        let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "tests");
+        let creds =
+            aws_credential_types::Credentials::new("testing", "testing", None, None, "tests");
         aws_config::SdkConfig::builder()
             .region(aws_config::Region::new(REGION))
             .endpoint_url(&self.url)
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(creds),
+            )
             .behavior_version(aws_config::BehaviorVersion::latest())
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
             .build()
@@ -147,7 +159,9 @@ impl Drop for Moto {
 }
 
 fn http() -> ureq::Agent {
-    ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build()
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(10))
+        .build()
 }
 
 /// One request as moto's recorder saw it.
@@ -186,7 +200,11 @@ impl Recorded {
                 .find_map(|kv| kv.strip_prefix("Action="))
                 .map(str::to_string)
                 .unwrap_or_else(|| {
-                    format!("{} {}", v["method"].as_str().unwrap_or(""), v["url"].as_str().unwrap_or(""))
+                    format!(
+                        "{} {}",
+                        v["method"].as_str().unwrap_or(""),
+                        v["url"].as_str().unwrap_or("")
+                    )
                 })
         });
         Recorded {

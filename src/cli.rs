@@ -1,0 +1,196 @@
+//! Command-line definitions (clap). Parsing only: handlers live in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Override;
+use crate::output::Format;
+
+/// Short-lived per-branch Fargate Spot environments on AWS.
+#[derive(Debug, Parser)]
+#[command(name = "envctl", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Path to envctl.toml
+    #[arg(
+        long,
+        global = true,
+        env = "ENVCTL_CONFIG",
+        default_value = "envctl.toml",
+        value_name = "PATH"
+    )]
+    pub config: PathBuf,
+    /// AWS region (else AWS_REGION, the profile, or `region` in envctl.toml)
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS shared-config profile
+    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (e.g. a local emulator)
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Output format for data on stdout
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    /// More detail on stderr (plain progress lines, debug logs)
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print AWS API calls per service/operation and the wall time on stderr at the end
+    #[arg(long, global = true)]
+    pub stats: bool,
+    /// Attempts per AWS call, first one included (standard/adaptive retries)
+    #[arg(long, global = true, env = "ENVCTL_MAX_ATTEMPTS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write envctl.toml and templates/ for a new app (no AWS needed)
+    Init(InitArgs),
+    /// Create the app's shared cluster and task execution role, once per app and region
+    Bootstrap,
+    /// Manage the SSM parameters that become an env's container environment and secrets
+    #[command(subcommand)]
+    Params(ParamsCommand),
+    /// Print the rendered task and service definitions of an env (no AWS writes)
+    Render(EnvArgs),
+    /// Show what `up` would change
+    Plan(PlanArgs),
+    /// Create or update an env, then wait until its services are stable
+    Up(UpArgs),
+    /// Delete everything an env owns
+    Down(DownArgs),
+    /// List the app's envs
+    Ls,
+    /// Show an env's services, deployments, events and stopped tasks
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// App name: short, lowercase (e.g. `shop`)
+    #[arg(long)]
+    pub app: String,
+    /// Directory to write into
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite existing files
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct EnvArgs {
+    /// Env or branch name (default: the current git branch)
+    pub env: Option<String>,
+    /// Override a config value for this run, e.g. services.web.count=3 (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<Override>,
+    /// Use this image for a service, e.g. web=123.dkr.ecr.../web:abc (repeatable)
+    #[arg(long = "image", value_name = "SERVICE=URI")]
+    pub images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on errors
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Do not wait for services to become stable
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for stable services, e.g. 90s, 10m
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub wait_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Env or branch name (default: the current git branch)
+    pub env: Option<String>,
+    /// Do not ask for confirmation (required when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Env or branch name (default: the current git branch)
+    pub env: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ParamsCommand {
+    /// Set a parameter: `params set ENV NAME=VALUE`, or `params set ENV NAME --secure` (value from stdin)
+    Set(ParamsSetArgs),
+    /// Print a parameter's value (SecureString values are never shown)
+    Get(ParamsNameArgs),
+    /// List an env's parameters (and the shared ones it inherits)
+    Ls(ParamsLsArgs),
+    /// Delete a parameter
+    Rm(ParamsNameArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ParamsSetArgs {
+    /// ENV NAME=VALUE, or ENV NAME with --secure; with --shared, ENV is left out
+    #[arg(required = true, num_args = 1..=2, value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Store a SecureString; the value is read from stdin, never from the command line
+    #[arg(long)]
+    pub secure: bool,
+    /// Set the app-wide shared parameter instead of an env's
+    #[arg(long)]
+    pub shared: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ParamsNameArgs {
+    /// ENV NAME; with --shared, only NAME
+    #[arg(required = true, num_args = 1..=2, value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// The app-wide shared parameter instead of an env's
+    #[arg(long)]
+    pub shared: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ParamsLsArgs {
+    /// Env or branch name (default: the current git branch); ignored with --shared
+    pub env: Option<String>,
+    /// Only the app-wide shared parameters
+    #[arg(long)]
+    pub shared: bool,
+}
+
+/// `90s`, `10m`, `1h`, `1h30m`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    let span: jiff::Span = s
+        .parse()
+        .map_err(|e| format!("`{s}` is not a duration like 90s, 10m or 1h30m ({e})"))?;
+    let signed = jiff::SignedDuration::try_from(span).map_err(|e| format!("`{s}`: {e}"))?;
+    std::time::Duration::try_from(signed).map_err(|_| format!("`{s}` must be positive"))
+}

@@ -1,0 +1,30 @@
+//! `envctl bootstrap`
+
+use crate::error::{exit, Result};
+use crate::ops::{bootstrap, Session};
+
+pub async fn run(session: &Session) -> Result<i32> {
+    let report = bootstrap::bootstrap(session).await?;
+    let p = &session.printer;
+    if p.is_json() {
+        p.json(&report);
+    } else {
+        let state = |created: bool| if created { "created" } else { "exists" };
+        p.text(p.table(
+            &["RESOURCE", "NAME", "STATE"],
+            vec![
+                vec![
+                    "ECS cluster".into(),
+                    report.cluster.clone(),
+                    state(report.cluster_created).into(),
+                ],
+                vec![
+                    "execution role".into(),
+                    report.execution_role.clone(),
+                    state(report.execution_role_created).into(),
+                ],
+            ],
+        ));
+    }
+    Ok(exit::OK)
+}

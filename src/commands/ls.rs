@@ -1,0 +1,49 @@
+//! `envctl ls`
+
+use crate::commands::age;
+use crate::error::{exit, Result};
+use crate::ops::{inspect, Session};
+
+pub async fn run(session: &Session) -> Result<i32> {
+    let envs = inspect::ls(session).await?;
+    let p = &session.printer;
+    if p.is_json() {
+        p.json(&envs);
+        return Ok(exit::OK);
+    }
+    if envs.is_empty() {
+        p.status("No envs.");
+        return Ok(exit::OK);
+    }
+    let rows = envs
+        .iter()
+        .map(|e| {
+            vec![
+                e.env.clone(),
+                e.branch.clone(),
+                e.owner.clone(),
+                e.services.to_string(),
+                format!("{}/{}", e.desired, e.running),
+                age(&e.created_at),
+                e.last_deploy
+                    .as_deref()
+                    .map(age)
+                    .map(|a| format!("{a} ago"))
+                    .unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    p.text(p.table(
+        &[
+            "ENV",
+            "BRANCH",
+            "OWNER",
+            "SERVICES",
+            "DESIRED/RUNNING",
+            "AGE",
+            "LAST DEPLOY",
+        ],
+        rows,
+    ));
+    Ok(exit::OK)
+}

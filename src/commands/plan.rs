@@ -1,0 +1,22 @@
+//! `envctl plan`
+
+use crate::cli::PlanArgs;
+use crate::error::{exit, Result};
+use crate::ops::{up, Session};
+use crate::output::plan_text;
+
+pub async fn run(session: &Session, args: PlanArgs) -> Result<i32> {
+    let prepared = up::prepare(session, &args.env)?;
+    let (_, plan) = up::plan(session, &prepared).await?;
+    let p = &session.printer;
+    if p.is_json() {
+        p.json(&plan);
+    } else {
+        p.text(plan_text(&plan, true).trim_end());
+    }
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    })
+}

@@ -1,0 +1,65 @@
+//! `envctl up`
+
+use std::time::Duration;
+
+use crate::cli::UpArgs;
+use crate::error::{exit, Result};
+use crate::ops::up::{self, UpOptions};
+use crate::ops::Session;
+
+pub async fn run(session: &Session, args: UpArgs) -> Result<i32> {
+    let prepared = up::prepare(session, &args.env)?;
+    let poll = std::env::var("ENVCTL_POLL_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(Duration::from_secs(5));
+    let opts = UpOptions {
+        wait: !args.no_wait,
+        wait_timeout: args.wait_timeout,
+        poll_interval: poll,
+    };
+    let report = up::up(session, &prepared, &opts).await?;
+    let p = &session.printer;
+    if p.is_json() {
+        p.json(&report);
+    } else {
+        let rows = report
+            .services
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    s.desired.to_string(),
+                    s.running.to_string(),
+                    s.pending.to_string(),
+                    s.task_definition.clone(),
+                    s.capacity.clone(),
+                    match &s.stability {
+                        up::StabilityView::Stable => "stable".to_string(),
+                        up::StabilityView::InProgress(d) => format!("in progress ({d})"),
+                        up::StabilityView::Failed(d) => format!("failed ({d})"),
+                    },
+                ]
+            })
+            .collect();
+        p.text(p.table(
+            &[
+                "SERVICE",
+                "DESIRED",
+                "RUNNING",
+                "PENDING",
+                "TASK DEFINITION",
+                "CAPACITY",
+                "STATE",
+            ],
+            rows,
+        ));
+        let s = report.plan.summary();
+        p.status(format!(
+            "env `{}` (branch `{}`) is up: {} created, {} updated, {} deleted.",
+            report.env, report.branch, s.create, s.update, s.delete
+        ));
+    }
+    Ok(exit::OK)
+}

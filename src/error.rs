@@ -1,0 +1,116 @@
+//! envctl's error type and the one place that maps errors to exit codes and hints.
+
+use crate::aws::error::AwsErrorKind;
+use crate::aws::AwsError;
+use crate::config::ConfigError;
+use crate::naming::NameError;
+use crate::plan::Conflict;
+use crate::render::RenderError;
+
+/// Exit codes (documented in docs/exit-codes.md).
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// An AWS call or another runtime step failed.
+    pub const FAILURE: i32 = 1;
+    /// `plan --detailed-exitcode`: the plan has changes.
+    pub const CHANGES: i32 = 2;
+    /// Bad input (config, template, env name, flag values): nothing was changed.
+    pub const INVALID_INPUT: i32 = 3;
+    /// A resource envctl needs is owned by someone else, or a precondition is missing.
+    pub const CONFLICT: i32 = 4;
+    /// Services did not become stable in time, or their deployment failed.
+    pub const NOT_STABLE: i32 = 5;
+    /// `down` needs confirmation (`--yes`) and could not ask.
+    pub const NOT_CONFIRMED: i32 = 6;
+    /// The command line itself is wrong (unknown flag, missing argument).
+    pub const USAGE: i32 = 64;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Name(#[from] NameError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        hint: Option<String>,
+    },
+    #[error("refusing to touch resources envctl does not own:\n{}", .0.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n"))]
+    Conflicts(Vec<Conflict>),
+    #[error("{message}")]
+    Precondition { message: String, hint: String },
+    #[error("{message}")]
+    NotStable { message: String },
+    #[error("{message}")]
+    NotConfirmed { message: String, hint: String },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
+        Error::Invalid {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) | Error::Render(_) | Error::Name(_) | Error::Invalid { .. } => {
+                exit::INVALID_INPUT
+            }
+            Error::Conflicts(_) | Error::Precondition { .. } => exit::CONFLICT,
+            Error::NotStable { .. } => exit::NOT_STABLE,
+            Error::NotConfirmed { .. } => exit::NOT_CONFIRMED,
+            Error::Aws(_) | Error::Io { .. } => exit::FAILURE,
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Config(e) => e.hint.clone(),
+            Error::Render(e) => e.hint.clone(),
+            Error::Name(_) => Some("pass a branch name such as `feature/login` or an env name such as `feature-x`".into()),
+            Error::Invalid { hint, .. } => hint.clone(),
+            Error::Conflicts(_) => Some(
+                "rename the service in envctl.toml or choose another env name; envctl never changes resources without its envctl:managed-by tag".into(),
+            ),
+            Error::Precondition { hint, .. } | Error::NotConfirmed { hint, .. } => Some(hint.clone()),
+            Error::NotStable { .. } => Some("see `envctl status ENV` for events and stopped-task reasons; raise --wait-timeout or use --no-wait".into()),
+            Error::Aws(e) => aws_hint(e),
+            Error::Io { .. } => None,
+        }
+    }
+}
+
+fn aws_hint(e: &AwsError) -> Option<String> {
+    Some(match e.kind {
+        AwsErrorKind::Credentials => "no AWS credentials found: pass --profile NAME, run `aws sso login --profile NAME`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+        AwsErrorKind::Region => "set a region with --region, AWS_REGION, `region` in envctl.toml or your AWS profile".into(),
+        AwsErrorKind::AccessDenied => format!("the caller lacks `{}`; docs/iam.md lists every action envctl needs", e.action),
+        AwsErrorKind::Throttled => "AWS throttled envctl even after retries; run again in a minute or raise --max-attempts".into(),
+        AwsErrorKind::Connection => "check the network, --endpoint-url / AWS_ENDPOINT_URL, and the region".into(),
+        AwsErrorKind::Service => return None,
+    })
+}

@@ -1,0 +1,235 @@
+//! Read-only AWS calls, run concurrently, that build the observed side of a plan (`ActualEnv`)
+//! and the facts rendering needs (`Facts`, `Params`). Nothing here writes.
+
+use futures::future::{try_join, try_join3, try_join_all};
+
+use crate::aws::{Aws, AwsResult};
+use crate::config::LoadedConfig;
+use crate::error::{Error, Result};
+use crate::model::{ownership, ActualEnv, DesiredEnv, Ownership, TaskDefinitionState};
+use crate::naming::{self, Slug};
+use crate::render::{Facts, Params};
+
+/// Account, network and roles for rendering. Fails with a bootstrap hint when the execution role
+/// is missing.
+pub async fn facts(aws: &Aws, cfg: &LoadedConfig) -> Result<Facts> {
+    let c = &cfg.config;
+    let role_name = naming::execution_role(&c.app);
+    let role = async {
+        match &c.roles.execution_role_arn {
+            Some(arn) => Ok(Some(arn.clone())),
+            None => aws.get_role(&role_name).await.map(|r| r.map(|r| r.arn)),
+        }
+    };
+    let (account, (subnets, security_groups), role) =
+        try_join3(aws.account_id(), network(aws, cfg), role).await?;
+    let execution_role_arn = role.ok_or_else(|| Error::Precondition {
+        message: format!("the task execution role `{role_name}` does not exist"),
+        hint: "run `envctl bootstrap` once for this app and region, or set roles.execution_role_arn in envctl.toml".into(),
+    })?;
+    Ok(Facts {
+        account,
+        region: aws.region.clone(),
+        subnets,
+        security_groups,
+        execution_role_arn,
+        task_role_arn: c.roles.task_role_arn.clone(),
+    })
+}
+
+/// Configured subnets and security groups, or the default VPC's (so the quickstart needs no
+/// editing). Security groups are required: ECS (and moto) reject awsvpc services without one.
+async fn network(aws: &Aws, cfg: &LoadedConfig) -> AwsResult<(Vec<String>, Vec<String>)> {
+    let n = &cfg.config.network;
+    if n.subnets.is_empty() {
+        let d = aws.default_network().await?;
+        let sgs = if n.security_groups.is_empty() {
+            d.security_groups
+        } else {
+            n.security_groups.clone()
+        };
+        return Ok((d.subnets, sgs));
+    }
+    if !n.security_groups.is_empty() {
+        return Ok((n.subnets.clone(), n.security_groups.clone()));
+    }
+    let vpc = aws.vpc_of_subnet(&n.subnets[0]).await?;
+    let sg = match vpc {
+        Some(vpc) => aws.default_security_group(&vpc).await?,
+        None => None,
+    };
+    Ok((n.subnets.clone(), sg.into_iter().collect()))
+}
+
+/// The env's parameters overlaid on the app's shared ones; SecureString values are never read.
+pub async fn params(aws: &Aws, app: &str, slug: &Slug, account: &str) -> Result<Params> {
+    let shared_path = naming::shared_param_path(app);
+    let env_path = naming::env_param_path(app, slug);
+    let (shared, env) = try_join(
+        aws.list_parameters(&shared_path, account),
+        aws.list_parameters(&env_path, account),
+    )
+    .await?;
+    Ok(Params::overlay(&shared_path, &shared, &env_path, &env))
+}
+
+/// Everything `plan_up` compares: the cluster, the env's log group, repositories and services,
+/// and the task definition revisions those services run or could reuse.
+pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
+    let app = desired.identity.app.as_str();
+    let env = desired.identity.env.as_str();
+    let cluster = aws.describe_cluster(&desired.cluster).await?;
+    let Some(cluster) = cluster else {
+        return Err(not_bootstrapped(&desired.cluster));
+    };
+    let prefix = format!("{app}-{env}-");
+    let services = async {
+        let mut names: Vec<String> = aws
+            .list_service_names(&cluster.name)
+            .await?
+            .into_iter()
+            .filter(|n| n.starts_with(&prefix))
+            .collect();
+        for s in &desired.services {
+            if !names.contains(&s.name) {
+                names.push(s.name.clone());
+            }
+        }
+        aws.describe_services(&cluster.name, &names).await
+    };
+    let repos = try_join_all(
+        desired
+            .repositories
+            .iter()
+            .map(|r| aws.describe_repository(&r.name)),
+    );
+    let (log_group, repositories, services) = try_join3(
+        aws.describe_log_group(&desired.log_group.name),
+        repos,
+        services,
+    )
+    .await?;
+
+    // Revisions: the latest of each desired family, the one each service runs, and every active
+    // revision of services that are about to be removed.
+    let latest = try_join_all(
+        desired
+            .services
+            .iter()
+            .map(|s| aws.describe_task_definition(&s.name)),
+    );
+    let running = try_join_all(
+        services
+            .iter()
+            .filter(|s| !s.task_definition_arn.is_empty())
+            .map(|s| aws.describe_task_definition(&s.task_definition_arn)),
+    );
+    let removed: Vec<&str> = services
+        .iter()
+        .filter(|s| !desired.services.iter().any(|d| d.name == s.name))
+        .filter(|s| ownership(&s.tags, app, env) == Ownership::Ours)
+        .map(|s| s.name.as_str())
+        .collect();
+    let removed_revisions = try_join_all(removed.iter().map(|f| family_revisions(aws, f)));
+    let (latest, running, removed_revisions) =
+        try_join3(latest, running, removed_revisions).await?;
+
+    let mut task_definitions: Vec<TaskDefinitionState> = Vec::new();
+    for td in latest
+        .into_iter()
+        .chain(running)
+        .flatten()
+        .chain(removed_revisions.into_iter().flatten())
+    {
+        if !task_definitions.iter().any(|t| t.arn == td.arn) {
+            task_definitions.push(td);
+        }
+    }
+    Ok(ActualEnv {
+        cluster: Some(cluster),
+        log_group,
+        services,
+        task_definitions,
+        repositories: repositories.into_iter().flatten().collect(),
+        parameters: vec![],
+    })
+}
+
+/// Everything tagged for the env, found by its names' prefixes and confirmed by tags, whatever
+/// the current config says (a service removed from config is still torn down).
+pub async fn env_for_down(
+    aws: &Aws,
+    app: &str,
+    slug: &Slug,
+    cluster_name: &str,
+) -> Result<ActualEnv> {
+    let account = aws.account_id().await?;
+    let prefix = naming::service_prefix(app, slug);
+    let cluster = aws.describe_cluster(cluster_name).await?;
+    let services = async {
+        match &cluster {
+            None => Ok(vec![]),
+            Some(c) => {
+                let names: Vec<String> = aws
+                    .list_service_names(&c.name)
+                    .await?
+                    .into_iter()
+                    .filter(|n| n.starts_with(&prefix))
+                    .collect();
+                aws.describe_services(&c.name, &names).await
+            }
+        }
+    };
+    let revisions = async {
+        let families = aws.list_task_definition_families(&prefix).await?;
+        let per_family = try_join_all(families.iter().map(|f| family_revisions(aws, f))).await?;
+        AwsResult::Ok(per_family.into_iter().flatten().collect::<Vec<_>>())
+    };
+    let repos = async {
+        let names = aws
+            .list_repository_names(&naming::repository_prefix(app, slug))
+            .await?;
+        let repos = try_join_all(names.iter().map(|n| aws.describe_repository(n))).await?;
+        AwsResult::Ok(repos.into_iter().flatten().collect::<Vec<_>>())
+    };
+    let params = async {
+        let list = aws
+            .list_parameters(&naming::env_param_path(app, slug), &account)
+            .await?;
+        let tags = try_join_all(list.iter().map(|p| aws.parameter_tags(&p.name))).await?;
+        AwsResult::Ok(
+            list.into_iter()
+                .zip(tags)
+                .map(|(mut p, t)| {
+                    p.tags = t;
+                    p
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let log_group_name = naming::log_group(app, slug);
+    let (services, revisions, repositories) = try_join3(services, revisions, repos).await?;
+    let (parameters, log_group) = try_join(params, aws.describe_log_group(&log_group_name)).await?;
+    Ok(ActualEnv {
+        cluster,
+        log_group,
+        services,
+        task_definitions: revisions,
+        repositories,
+        parameters,
+    })
+}
+
+/// Every ACTIVE revision of one family, each with its tags (ownership is per revision).
+async fn family_revisions(aws: &Aws, family: &str) -> AwsResult<Vec<TaskDefinitionState>> {
+    let arns = aws.list_task_definition_arns(family).await?;
+    let described = try_join_all(arns.iter().map(|a| aws.describe_task_definition(a))).await?;
+    Ok(described.into_iter().flatten().collect())
+}
+
+pub fn not_bootstrapped(cluster: &str) -> Error {
+    Error::Precondition {
+        message: format!("the ECS cluster `{cluster}` does not exist"),
+        hint: "run `envctl bootstrap` once for this app and region (or set cluster.name to an existing cluster)".into(),
+    }
+}

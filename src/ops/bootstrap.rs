@@ -1,0 +1,116 @@
+//! `bootstrap`: the app-wide pieces every env shares (ECS cluster with Fargate and Fargate Spot,
+//! task execution role). Observe first, create only what is missing; never adopt foreign ones.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::{app_ownership, app_tags, Ownership};
+use crate::naming;
+use crate::ops::{self, Session};
+use crate::plan::Conflict;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BootstrapReport {
+    pub app: String,
+    pub region: String,
+    pub cluster: String,
+    pub cluster_created: bool,
+    pub execution_role: String,
+    pub execution_role_created: bool,
+}
+
+pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
+    let cfg = session.load_config(&[])?;
+    let aws = session.aws(Some(&cfg)).await?;
+    let app = cfg.config.app.as_str();
+    let cluster_name = cfg.cluster_name();
+    let role_name = naming::execution_role(app);
+    let tags = app_tags(app, &ops::owner(), &ops::now_rfc3339());
+
+    let (cluster, role, account) = futures::try_join!(
+        aws.describe_cluster(&cluster_name),
+        aws.get_role(&role_name),
+        aws.account_id()
+    )?;
+
+    let mut conflicts = Vec::new();
+    if let Some(c) = &cluster {
+        let owner = app_ownership(&c.tags, app);
+        if owner != Ownership::Ours && !cfg.config.cluster.existing {
+            conflicts.push(Conflict {
+                kind: "ECS cluster".into(),
+                name: cluster_name.clone(),
+                owner,
+            });
+        }
+    } else if cfg.config.cluster.existing {
+        return Err(Error::Precondition {
+            message: format!(
+                "cluster.existing is set, but the ECS cluster `{cluster_name}` does not exist"
+            ),
+            hint: "fix cluster.name, or remove cluster.existing to let bootstrap create it".into(),
+        });
+    }
+    if cfg.config.roles.execution_role_arn.is_none() {
+        if let Some(r) = &role {
+            let owner = app_ownership(&r.tags, app);
+            if owner != Ownership::Ours {
+                conflicts.push(Conflict {
+                    kind: "IAM role".into(),
+                    name: role_name.clone(),
+                    owner,
+                });
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(Error::Conflicts(conflicts));
+    }
+
+    let printer = &session.printer;
+    let cluster_created = cluster.is_none();
+    if cluster_created {
+        printer.status(format!(
+            "  + create ECS cluster {cluster_name} (FARGATE, FARGATE_SPOT)"
+        ));
+        aws.create_cluster(&cluster_name, &tags).await?;
+    }
+    let mut execution_role = cfg
+        .config
+        .roles
+        .execution_role_arn
+        .clone()
+        .unwrap_or_default();
+    let mut execution_role_created = false;
+    if execution_role.is_empty() {
+        match role {
+            Some(r) => execution_role = r.arn,
+            None => {
+                printer.status(format!("  + create IAM role {role_name} (ECS task execution, reads /envctl/{app}/ parameters)"));
+                let prefix = format!(
+                    "arn:aws:ssm:{}:{account}:parameter/envctl/{app}/",
+                    aws.region
+                );
+                execution_role = aws
+                    .create_task_execution_role(&role_name, &prefix, &tags)
+                    .await?
+                    .arn;
+                execution_role_created = true;
+            }
+        }
+    }
+    if !cluster_created && !execution_role_created {
+        printer.status(format!(
+            "Nothing to do: app `{app}` is already bootstrapped in {}.",
+            aws.region
+        ));
+    }
+    Ok(BootstrapReport {
+        app: app.to_string(),
+        region: aws.region.clone(),
+        cluster: cluster_name,
+        cluster_created,
+        execution_role,
+        execution_role_created,
+    })
+}

@@ -1,0 +1,156 @@
+//! Operations: what each command does, independent of how it is printed. Commands in
+//! `commands/` parse, call one operation and print its result.
+
+pub mod bootstrap;
+pub mod down;
+pub mod init;
+pub mod inspect;
+pub mod params;
+pub mod up;
+pub mod wait;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
+
+use crate::aws::{Aws, AwsOptions, CallStats};
+use crate::cli::GlobalArgs;
+use crate::config::{self, LoadedConfig, Override};
+use crate::error::{Error, Result};
+use crate::model::EnvIdentity;
+use crate::naming::{self, EnvName};
+use crate::output::Printer;
+
+/// One invocation: global flags, the printer, and an AWS connection made on first use (so
+/// `init`, `--help` and input errors never touch AWS).
+pub struct Session {
+    pub globals: GlobalArgs,
+    pub printer: Printer,
+    pub stats: Arc<CallStats>,
+    aws: OnceCell<Aws>,
+}
+
+impl Session {
+    pub fn new(globals: GlobalArgs) -> Self {
+        let printer = Printer::new(globals.output, globals.quiet, globals.verbose);
+        Session {
+            globals,
+            printer,
+            stats: Arc::new(CallStats::default()),
+            aws: OnceCell::new(),
+        }
+    }
+
+    pub fn load_config(&self, overrides: &[Override]) -> Result<LoadedConfig> {
+        Ok(config::load(&self.globals.config, overrides)?)
+    }
+
+    /// The AWS clients; the config's `region` is used when nothing else names one.
+    pub async fn aws(&self, cfg: Option<&LoadedConfig>) -> Result<&Aws> {
+        let opts = AwsOptions {
+            region: self.globals.region.clone(),
+            fallback_region: cfg.and_then(|c| c.config.region.clone()),
+            profile: self.globals.profile.clone(),
+            endpoint_url: self.globals.endpoint_url.clone().filter(|u| !u.is_empty()),
+            max_attempts: self.globals.max_attempts,
+            operation_timeout: None,
+            stats: self.stats.clone(),
+        };
+        Ok(self.aws.get_or_try_init(|| Aws::connect(&opts)).await?)
+    }
+}
+
+/// The env named on the command line, or the current git branch.
+pub fn resolve_env(arg: Option<&str>) -> Result<EnvName> {
+    let raw = match arg {
+        Some(a) => a.to_string(),
+        None => current_branch().ok_or_else(|| {
+            Error::invalid(
+                "no env given and the current directory is not on a git branch",
+                Some("pass the env name, e.g. `envctl up feature-x`".to_string()),
+            )
+        })?,
+    };
+    Ok(naming::env_name(&raw)?)
+}
+
+fn current_branch() -> Option<String> {
+    let out = Command::new("git")
+        .args(["rev-parse", "--abbrev-ref", "HEAD"])
+        .output()
+        .ok()?;
+    let branch = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !branch.is_empty() && branch != "HEAD").then_some(branch)
+}
+
+/// Who is creating resources: `ENVCTL_OWNER`, the CI actor, the git user, or `$USER`.
+pub fn owner() -> String {
+    for var in [
+        "ENVCTL_OWNER",
+        "GITHUB_ACTOR",
+        "GITLAB_USER_LOGIN",
+        "BUILDKITE_BUILD_CREATOR",
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.trim().is_empty() {
+                return v.trim().to_string();
+            }
+        }
+    }
+    let git = Command::new("git")
+        .args(["config", "user.email"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    git.or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+pub fn identity(app: &str, env: &EnvName) -> EnvIdentity {
+    EnvIdentity {
+        app: app.to_string(),
+        env: env.slug.as_str().to_string(),
+        branch: env.raw.clone(),
+        owner: owner(),
+        created_at: now_rfc3339(),
+    }
+}
+
+/// `--image web=URI` flags as a map, rejecting malformed ones.
+pub fn image_overrides(flags: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for f in flags {
+        let (k, v) = f
+            .split_once('=')
+            .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+            .ok_or_else(|| {
+                Error::invalid(
+                    format!("--image `{f}` is not SERVICE=URI"),
+                    Some("example: --image web=nginx:1.27".to_string()),
+                )
+            })?;
+        out.insert(k.to_string(), v.to_string());
+    }
+    Ok(out)
+}
+
+pub fn process_env() -> BTreeMap<String, String> {
+    std::env::vars().collect()
+}
+
+pub fn file_exists(p: &Path) -> bool {
+    p.try_exists().unwrap_or(false)
+}

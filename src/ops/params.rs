@@ -1,0 +1,182 @@
+//! `params`: an env's (and the app's shared) SSM parameters. SecureString values travel from
+//! stdin to SSM and are never read back, printed or logged.
+
+use serde::Serialize;
+
+use crate::aws::ssm::ParameterValue;
+use crate::aws::Aws;
+use crate::error::{Error, Result};
+use crate::model::{app_ownership, app_tags, ownership, Ownership, ParameterState, Tags};
+use crate::naming::{self, EnvName};
+use crate::ops::{self, Session};
+use crate::plan::Conflict;
+use crate::render::{is_env_var_name, param_var_name};
+
+/// Which path a parameter lives under.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    Env(EnvName),
+    Shared,
+}
+
+impl Scope {
+    fn path(&self, app: &str) -> String {
+        match self {
+            Scope::Env(e) => naming::env_param_path(app, &e.slug),
+            Scope::Shared => naming::shared_param_path(app),
+        }
+    }
+
+    fn owned(&self, tags: &Tags, app: &str) -> Ownership {
+        match self {
+            Scope::Env(e) => ownership(tags, app, e.slug.as_str()),
+            Scope::Shared => app_ownership(tags, app),
+        }
+    }
+
+    fn tags(&self, app: &str) -> Tags {
+        match self {
+            Scope::Env(e) => ops::identity(app, e).tags(),
+            Scope::Shared => app_tags(app, &ops::owner(), &ops::now_rfc3339()),
+        }
+    }
+}
+
+pub fn check_name(name: &str) -> Result<()> {
+    if is_env_var_name(name) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            format!("`{name}` is not a valid parameter name"),
+            Some("parameter names become environment variables: letters, digits and '_', not starting with a digit (e.g. DB_URL)".to_string()),
+        ))
+    }
+}
+
+async fn existing(
+    aws: &Aws,
+    scope: &Scope,
+    app: &str,
+    full: &str,
+) -> Result<Option<ParameterState>> {
+    let account = aws.account_id().await?;
+    let Some(mut p) = aws.get_parameter_meta(full, &account).await? else {
+        return Ok(None);
+    };
+    p.tags = aws.parameter_tags(full).await?;
+    let owner = scope.owned(&p.tags, app);
+    if owner != Ownership::Ours {
+        return Err(Error::Conflicts(vec![Conflict {
+            kind: "SSM parameter".into(),
+            name: full.to_string(),
+            owner,
+        }]));
+    }
+    Ok(Some(p))
+}
+
+pub async fn set(
+    session: &Session,
+    scope: &Scope,
+    name: &str,
+    value: ParameterValue,
+) -> Result<String> {
+    check_name(name)?;
+    let cfg = session.load_config(&[])?;
+    let app = cfg.config.app.clone();
+    let aws = session.aws(Some(&cfg)).await?;
+    let full = format!("{}{name}", scope.path(&app));
+    existing(aws, scope, &app, &full).await?;
+    aws.put_parameter(&full, &value, &scope.tags(&app)).await?;
+    Ok(full)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ParamView {
+    pub name: String,
+    pub path: String,
+    pub secure: bool,
+    /// From `shared` or `env`.
+    pub source: String,
+    /// Never set for SecureStrings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub version: i64,
+}
+
+fn view(p: &ParameterState, prefix: &str, source: &str) -> Option<ParamView> {
+    Some(ParamView {
+        name: param_var_name(prefix, &p.name)?,
+        path: p.name.clone(),
+        secure: p.secure,
+        source: source.into(),
+        value: if p.secure { None } else { p.value.clone() },
+        version: p.version,
+    })
+}
+
+pub async fn get(session: &Session, scope: &Scope, name: &str) -> Result<ParamView> {
+    check_name(name)?;
+    let cfg = session.load_config(&[])?;
+    let app = cfg.config.app.clone();
+    let aws = session.aws(Some(&cfg)).await?;
+    let prefix = scope.path(&app);
+    let full = format!("{prefix}{name}");
+    let account = aws.account_id().await?;
+    let found = aws.get_parameter_meta(&full, &account).await?;
+    let source = if matches!(scope, Scope::Shared) {
+        "shared"
+    } else {
+        "env"
+    };
+    found
+        .and_then(|p| view(&p, &prefix, source))
+        .ok_or_else(|| {
+            Error::invalid(
+                format!("parameter `{full}` does not exist"),
+                Some("list them with `envctl params ls`".to_string()),
+            )
+        })
+}
+
+/// The env's effective parameters: shared ones overlaid by the env's own (marked by `source`).
+pub async fn list(session: &Session, scope: &Scope) -> Result<Vec<ParamView>> {
+    let cfg = session.load_config(&[])?;
+    let app = cfg.config.app.clone();
+    let aws = session.aws(Some(&cfg)).await?;
+    let account = aws.account_id().await?;
+    let shared_prefix = naming::shared_param_path(&app);
+    let mut out: Vec<ParamView> = aws
+        .list_parameters(&shared_prefix, &account)
+        .await?
+        .iter()
+        .filter_map(|p| view(p, &shared_prefix, "shared"))
+        .collect();
+    if let Scope::Env(_) = scope {
+        let prefix = scope.path(&app);
+        for v in aws
+            .list_parameters(&prefix, &account)
+            .await?
+            .iter()
+            .filter_map(|p| view(p, &prefix, "env"))
+        {
+            out.retain(|o| o.name != v.name);
+            out.push(v);
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+pub async fn remove(session: &Session, scope: &Scope, name: &str) -> Result<Option<String>> {
+    check_name(name)?;
+    let cfg = session.load_config(&[])?;
+    let app = cfg.config.app.clone();
+    let aws = session.aws(Some(&cfg)).await?;
+    let full = format!("{}{name}", scope.path(&app));
+    if existing(aws, scope, &app, &full).await?.is_none() {
+        return Ok(None);
+    }
+    aws.delete_parameters(std::slice::from_ref(&full)).await?;
+    Ok(Some(full))
+}

@@ -1,0 +1,154 @@
+//! `render`, `plan` and `up`: config → render → observe → plan → apply → wait.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::apply::{self, Applied};
+use crate::cli::EnvArgs;
+use crate::config::LoadedConfig;
+use crate::error::{Error, Result};
+use crate::model::DesiredEnv;
+use crate::naming::{self, EnvName};
+use crate::observe;
+pub use crate::ops::wait::Stability as StabilityView;
+use crate::ops::{self, wait, Session};
+use crate::plan::{self, Plan};
+use crate::render::{self, RenderRequest};
+
+/// Everything validated before the first AWS call: config, overrides, env name, image flags.
+pub struct Prepared {
+    pub config: LoadedConfig,
+    pub env: EnvName,
+    pub images: std::collections::BTreeMap<String, String>,
+}
+
+pub fn prepare(session: &Session, args: &EnvArgs) -> Result<Prepared> {
+    let env = ops::resolve_env(args.env.as_deref())?;
+    let config = session.load_config(&args.overrides)?;
+    let images = ops::image_overrides(&args.images)?;
+    for key in images.keys() {
+        if !config.config.services.contains_key(key) {
+            return Err(Error::invalid(
+                format!(
+                    "--image names service `{key}`, which {} does not define",
+                    config.path.display()
+                ),
+                Some(format!(
+                    "services are: {}",
+                    config
+                        .config
+                        .services
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ));
+        }
+    }
+    Ok(Prepared {
+        config,
+        env,
+        images,
+    })
+}
+
+/// Reads facts and parameters, then renders the env (reads only).
+pub async fn render(session: &Session, p: &Prepared) -> Result<DesiredEnv> {
+    let aws = session.aws(Some(&p.config)).await?;
+    let app = p.config.config.app.clone();
+    let facts = observe::facts(aws, &p.config).await?;
+    let params = observe::params(aws, &app, &p.env.slug, &facts.account).await?;
+    let env_vars = ops::process_env();
+    let desired = render::render_env(&RenderRequest {
+        config: &p.config,
+        env: &p.env,
+        identity: ops::identity(&app, &p.env),
+        facts: &facts,
+        params: &params,
+        images: &p.images,
+        env_vars: &env_vars,
+    })?;
+    Ok(desired)
+}
+
+pub async fn plan(session: &Session, p: &Prepared) -> Result<(DesiredEnv, Plan)> {
+    let desired = render(session, p).await?;
+    let aws = session.aws(Some(&p.config)).await?;
+    let actual = observe::env_for_up(aws, &desired).await?;
+    let plan = plan::plan_up(&desired, &actual);
+    Ok((desired, plan))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpReport {
+    pub app: String,
+    pub env: String,
+    pub branch: String,
+    pub plan: Plan,
+    pub applied: Applied,
+    pub services: Vec<wait::ServiceReport>,
+}
+
+pub struct UpOptions {
+    pub wait: bool,
+    pub wait_timeout: Duration,
+    pub poll_interval: Duration,
+}
+
+pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpReport> {
+    let (desired, plan) = plan(session, p).await?;
+    if !plan.conflicts.is_empty() {
+        return Err(Error::Conflicts(plan.conflicts.clone()));
+    }
+    let aws = session.aws(Some(&p.config)).await?;
+    let printer = &session.printer;
+    if plan.is_empty() {
+        printer.status(format!("No changes: env `{}` is up to date.", plan.env));
+    } else {
+        let s = plan.summary();
+        printer.status(format!(
+            "Applying {} change(s) to env `{}` ({} create, {} update, {} delete):",
+            plan.actions.len(),
+            plan.env,
+            s.create,
+            s.update,
+            s.delete
+        ));
+    }
+    let progress = printer.progress();
+    let applied = apply::apply(aws, &plan, apply::DEFAULT_CONCURRENCY, &progress).await?;
+    let names: Vec<String> = desired.services.iter().map(|s| s.name.clone()).collect();
+    let services = if opts.wait && !names.is_empty() {
+        wait::wait_stable(
+            session,
+            aws,
+            &desired.cluster,
+            &names,
+            opts.wait_timeout,
+            opts.poll_interval,
+        )
+        .await?
+    } else {
+        wait::snapshot(aws, &desired.cluster, &names).await?
+    };
+    Ok(UpReport {
+        app: p.config.config.app.clone(),
+        env: p.env.slug.as_str().to_string(),
+        branch: p.env.raw.clone(),
+        plan,
+        applied,
+        services,
+    })
+}
+
+/// The ECS service names an env would have, for messages.
+pub fn service_names(p: &Prepared) -> Vec<String> {
+    p.config
+        .config
+        .services
+        .keys()
+        .map(|k| naming::service_name(&p.config.config.app, &p.env.slug, k))
+        .collect()
+}

@@ -1,0 +1,622 @@
+//! `plan(desired, actual) -> Plan`: the pure heart of envctl. Both sides are normalized first, so
+//! a converged env plans to nothing; resources that exist are never created again (the emulator
+//! would silently replace them, real AWS would fail), and nothing without envctl's ownership tags
+//! is ever updated or deleted.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::model::{
+    ownership, ActualEnv, CapacityProviderStrategyItem, DesiredEnv, DesiredService, Ownership,
+    ServiceDefinition, ServiceState, Tags, TaskDefinition, TaskDefinitionState, TAG_SPEC_HASH,
+};
+use crate::normalize;
+
+/// Which task definition revision a service action points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
+pub enum TaskDefRef {
+    /// A revision that already exists.
+    Existing(String),
+    /// The revision the plan's `RegisterTaskDefinition` for this family produces.
+    Registered(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    CreateLogGroup {
+        name: String,
+        retention_days: i32,
+        tags: Tags,
+    },
+    SetLogRetention {
+        name: String,
+        from: Option<i32>,
+        to: i32,
+    },
+    CreateRepository {
+        name: String,
+        tags: Tags,
+    },
+    PutLifecyclePolicy {
+        repository: String,
+        policy: String,
+    },
+    RegisterTaskDefinition {
+        service: String,
+        family: String,
+        definition: TaskDefinition,
+        tags: Tags,
+        /// Unified diff against the revision in use, when there is one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        diff: Option<String>,
+    },
+    CreateService {
+        service: String,
+        name: String,
+        cluster: String,
+        task_definition: TaskDefRef,
+        definition: ServiceDefinition,
+        tags: Tags,
+    },
+    UpdateService {
+        service: String,
+        name: String,
+        cluster: String,
+        arn: String,
+        task_definition: TaskDefRef,
+        definition: ServiceDefinition,
+        spec_hash: String,
+        changes: Vec<String>,
+    },
+    DeleteService {
+        name: String,
+        cluster: String,
+    },
+    DeregisterTaskDefinition {
+        arn: String,
+    },
+    DeleteRepository {
+        name: String,
+        images: usize,
+    },
+    DeleteParameters {
+        names: Vec<String>,
+    },
+    DeleteLogGroup {
+        name: String,
+    },
+}
+
+impl Action {
+    /// Apply runs phases in order and the actions of one phase concurrently: each phase only
+    /// depends on earlier ones (a service needs its log group and task definition; a log group
+    /// goes last so draining tasks can still write).
+    pub fn phase(&self) -> u8 {
+        match self {
+            Action::CreateLogGroup { .. }
+            | Action::SetLogRetention { .. }
+            | Action::CreateRepository { .. }
+            | Action::RegisterTaskDefinition { .. } => 0,
+            Action::PutLifecyclePolicy { .. }
+            | Action::CreateService { .. }
+            | Action::UpdateService { .. } => 1,
+            Action::DeleteService { .. } => 2,
+            Action::DeregisterTaskDefinition { .. }
+            | Action::DeleteRepository { .. }
+            | Action::DeleteParameters { .. } => 3,
+            Action::DeleteLogGroup { .. } => 4,
+        }
+    }
+
+    pub fn verb(&self) -> Verb {
+        match self {
+            Action::CreateLogGroup { .. }
+            | Action::CreateRepository { .. }
+            | Action::RegisterTaskDefinition { .. }
+            | Action::CreateService { .. } => Verb::Create,
+            Action::SetLogRetention { .. }
+            | Action::PutLifecyclePolicy { .. }
+            | Action::UpdateService { .. } => Verb::Update,
+            Action::DeleteService { .. }
+            | Action::DeregisterTaskDefinition { .. }
+            | Action::DeleteRepository { .. }
+            | Action::DeleteParameters { .. }
+            | Action::DeleteLogGroup { .. } => Verb::Delete,
+        }
+    }
+
+    /// One line for humans; never contains a secret (plans hold only parameter ARNs).
+    pub fn describe(&self) -> String {
+        match self {
+            Action::CreateLogGroup {
+                name,
+                retention_days,
+                ..
+            } => {
+                format!("create log group {name} (retention {retention_days} days)")
+            }
+            Action::SetLogRetention { name, from, to } => format!(
+                "set retention of log group {name}: {} → {to} days",
+                from.map(|d| d.to_string())
+                    .unwrap_or_else(|| "never expire".into())
+            ),
+            Action::CreateRepository { name, .. } => format!("create ECR repository {name}"),
+            Action::PutLifecyclePolicy { repository, .. } => {
+                format!("put lifecycle policy on ECR repository {repository}")
+            }
+            Action::RegisterTaskDefinition { family, .. } => {
+                format!("register task definition {family} (new revision)")
+            }
+            Action::CreateService {
+                name, definition, ..
+            } => format!(
+                "create service {name} (desired {}, {})",
+                definition.desired_count,
+                capacity_summary(
+                    &definition.capacity_provider_strategy,
+                    definition.launch_type.as_deref()
+                )
+            ),
+            Action::UpdateService { name, changes, .. } => {
+                format!("update service {name}: {}", changes.join("; "))
+            }
+            Action::DeleteService { name, .. } => format!("delete service {name}"),
+            Action::DeregisterTaskDefinition { arn } => {
+                format!("deregister task definition {}", short_td(arn))
+            }
+            Action::DeleteRepository { name, images } => {
+                format!("delete ECR repository {name} and its {images} image(s)")
+            }
+            Action::DeleteParameters { names } => format!(
+                "delete {} SSM parameter(s): {}",
+                names.len(),
+                names.join(", ")
+            ),
+            Action::DeleteLogGroup { name } => format!("delete log group {name}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verb {
+    Create,
+    Update,
+    Delete,
+}
+
+/// A name envctl needs that belongs to someone else: never overwritten, always reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    pub kind: String,
+    pub name: String,
+    pub owner: Ownership,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.owner {
+            Ownership::Foreign => write!(
+                f,
+                "{} `{}` exists and is not managed by envctl (no envctl:managed-by tag)",
+                self.kind, self.name
+            ),
+            Ownership::OtherEnv { app, env } => {
+                write!(
+                    f,
+                    "{} `{}` belongs to envctl app `{app}` env `{env}`",
+                    self.kind, self.name
+                )
+            }
+            Ownership::Ours => write!(f, "{} `{}`", self.kind, self.name),
+        }
+    }
+}
+
+/// What `up` or `down` would do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub app: String,
+    pub env: String,
+    pub actions: Vec<Action>,
+    /// Names taken by resources envctl does not own; `up` refuses to apply while any exist.
+    pub conflicts: Vec<Conflict>,
+    /// Resources `down` found under the env's names but leaves alone (not ours).
+    pub skipped: Vec<Conflict>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for a in &self.actions {
+            match a.verb() {
+                Verb::Create => s.create += 1,
+                Verb::Update => s.update += 1,
+                Verb::Delete => s.delete += 1,
+            }
+        }
+        s
+    }
+}
+
+/// Plans `up`: create what is missing, update what differs, delete services dropped from config.
+pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
+    let app = desired.identity.app.as_str();
+    let env = desired.identity.env.as_str();
+    let tags = desired.identity.tags();
+    let mut actions = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut conflict = |kind: &str, name: &str, owner: Ownership| {
+        conflicts.push(Conflict {
+            kind: kind.into(),
+            name: name.into(),
+            owner,
+        })
+    };
+
+    match &actual.log_group {
+        None => actions.push(Action::CreateLogGroup {
+            name: desired.log_group.name.clone(),
+            retention_days: desired.log_group.retention_days,
+            tags: tags.clone(),
+        }),
+        Some(lg) => match ownership(&lg.tags, app, env) {
+            Ownership::Ours => {
+                if lg.retention_days != Some(desired.log_group.retention_days) {
+                    actions.push(Action::SetLogRetention {
+                        name: lg.name.clone(),
+                        from: lg.retention_days,
+                        to: desired.log_group.retention_days,
+                    });
+                }
+            }
+            other => conflict("log group", &lg.name, other),
+        },
+    }
+
+    for repo in &desired.repositories {
+        match actual.repositories.iter().find(|r| r.name == repo.name) {
+            None => {
+                actions.push(Action::CreateRepository {
+                    name: repo.name.clone(),
+                    tags: tags.clone(),
+                });
+                actions.push(Action::PutLifecyclePolicy {
+                    repository: repo.name.clone(),
+                    policy: repo.lifecycle_policy.clone(),
+                });
+            }
+            Some(r) => match ownership(&r.tags, app, env) {
+                Ownership::Ours => {
+                    if r.lifecycle_policy.as_deref().map(canonical_json)
+                        != Some(canonical_json(&repo.lifecycle_policy))
+                    {
+                        actions.push(Action::PutLifecyclePolicy {
+                            repository: repo.name.clone(),
+                            policy: repo.lifecycle_policy.clone(),
+                        });
+                    }
+                }
+                other => conflict("ECR repository", &r.name, other),
+            },
+        }
+    }
+
+    let desired_names: BTreeSet<&str> = desired.services.iter().map(|s| s.name.as_str()).collect();
+    for svc in &desired.services {
+        let existing = actual.services.iter().find(|s| s.name == svc.name);
+        if let Some(s) = existing {
+            let owner = ownership(&s.tags, app, env);
+            if owner != Ownership::Ours {
+                conflict("ECS service", &s.name, owner);
+                continue;
+            }
+        }
+        if let Some(td) = latest_revision(actual, &svc.name) {
+            let owner = ownership(&td.tags, app, env);
+            if owner != Ownership::Ours {
+                conflict("task definition family", &svc.name, owner);
+                continue;
+            }
+        }
+        let td_ref = plan_task_definition(svc, existing, actual, &tags, &mut actions);
+        let hash = normalize::spec_hash(&svc.service);
+        match existing {
+            None => {
+                let mut service_tags = tags.clone();
+                service_tags.insert(TAG_SPEC_HASH.into(), hash);
+                actions.push(Action::CreateService {
+                    service: svc.key.clone(),
+                    name: svc.name.clone(),
+                    cluster: desired.cluster.clone(),
+                    task_definition: td_ref,
+                    definition: svc.service.clone(),
+                    tags: service_tags,
+                });
+            }
+            Some(s) => {
+                let changes = service_changes(svc, s, &td_ref, &hash);
+                if !changes.is_empty() {
+                    actions.push(Action::UpdateService {
+                        service: svc.key.clone(),
+                        name: svc.name.clone(),
+                        cluster: desired.cluster.clone(),
+                        arn: s.arn.clone(),
+                        task_definition: td_ref,
+                        definition: svc.service.clone(),
+                        spec_hash: hash,
+                        changes,
+                    });
+                }
+            }
+        }
+    }
+
+    // Services of this env that the config no longer has.
+    for s in &actual.services {
+        if desired_names.contains(s.name.as_str())
+            || ownership(&s.tags, app, env) != Ownership::Ours
+        {
+            continue;
+        }
+        actions.push(Action::DeleteService {
+            name: s.name.clone(),
+            cluster: desired.cluster.clone(),
+        });
+        for td in owned_revisions(actual, app, env).filter(|t| t.family == s.name) {
+            actions.push(Action::DeregisterTaskDefinition {
+                arn: td.arn.clone(),
+            });
+        }
+    }
+
+    Plan {
+        app: app.into(),
+        env: env.into(),
+        actions,
+        conflicts,
+        skipped: vec![],
+    }
+}
+
+/// Keeps the revision in use when it already matches; reuses an identical newer revision (left by
+/// an `up` that crashed before updating the service); otherwise registers a new one.
+fn plan_task_definition(
+    svc: &DesiredService,
+    existing: Option<&ServiceState>,
+    actual: &ActualEnv,
+    tags: &Tags,
+    actions: &mut Vec<Action>,
+) -> TaskDefRef {
+    let want = normalize::task_definition(&svc.task_definition);
+    let current = existing.and_then(|s| {
+        actual
+            .task_definitions
+            .iter()
+            .find(|t| t.arn == s.task_definition_arn)
+    });
+    let matches = |t: &TaskDefinitionState| {
+        t.definition
+            .as_ref()
+            .map(normalize::task_definition)
+            .as_ref()
+            == Some(&want)
+    };
+    if let Some(cur) = current.filter(|t| matches(t)) {
+        return TaskDefRef::Existing(cur.arn.clone());
+    }
+    if let Some(latest) = latest_revision(actual, &svc.name).filter(|t| matches(t)) {
+        return TaskDefRef::Existing(latest.arn.clone());
+    }
+    let diff = current
+        .or_else(|| latest_revision(actual, &svc.name))
+        .and_then(|t| t.definition.as_ref())
+        .map(|old| json_diff(&normalize::task_definition(old), &want));
+    actions.push(Action::RegisterTaskDefinition {
+        service: svc.key.clone(),
+        family: svc.name.clone(),
+        definition: svc.task_definition.clone(),
+        tags: tags.clone(),
+        diff,
+    });
+    TaskDefRef::Registered(svc.name.clone())
+}
+
+fn service_changes(
+    svc: &DesiredService,
+    s: &ServiceState,
+    td_ref: &TaskDefRef,
+    hash: &str,
+) -> Vec<String> {
+    let want = normalize::service_definition(&svc.service);
+    let mut changes = Vec::new();
+    match td_ref {
+        TaskDefRef::Registered(_) => changes.push(format!(
+            "task definition {} → new revision",
+            short_td(&s.task_definition_arn)
+        )),
+        TaskDefRef::Existing(arn) if *arn != s.task_definition_arn => changes.push(format!(
+            "task definition {} → {}",
+            short_td(&s.task_definition_arn),
+            short_td(arn)
+        )),
+        TaskDefRef::Existing(_) => {}
+    }
+    if s.desired_count != want.desired_count {
+        changes.push(format!(
+            "desiredCount {} → {}",
+            s.desired_count, want.desired_count
+        ));
+    }
+    if let (Some(have), Some(nc)) = (&s.network, &want.network_configuration) {
+        if normalize::network(have) != nc.awsvpc_configuration {
+            changes.push("networkConfiguration".into());
+        }
+    }
+    // Only compared when the endpoint reports it (moto does not); the spec hash covers the rest.
+    let mut have_strategy = s.capacity_provider_strategy.clone();
+    have_strategy.sort();
+    if !have_strategy.is_empty() && have_strategy != want.capacity_provider_strategy {
+        changes.push(format!(
+            "capacityProviderStrategy {} → {}",
+            capacity_summary(&have_strategy, None),
+            capacity_summary(
+                &want.capacity_provider_strategy,
+                want.launch_type.as_deref()
+            )
+        ));
+    }
+    if changes.is_empty() && s.tags.get(TAG_SPEC_HASH).map(String::as_str) != Some(hash) {
+        changes.push("service settings changed since the last up".into());
+    }
+    changes
+}
+
+/// Plans `down`: delete everything tagged for this env, leave (and report) everything else.
+pub fn plan_down(app: &str, env: &str, actual: &ActualEnv) -> Plan {
+    let mut actions = Vec::new();
+    let mut skipped = Vec::new();
+    let mut skip = |kind: &str, name: &str, owner: Ownership| {
+        skipped.push(Conflict {
+            kind: kind.into(),
+            name: name.into(),
+            owner,
+        })
+    };
+    let cluster = actual
+        .cluster
+        .as_ref()
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    for s in &actual.services {
+        match ownership(&s.tags, app, env) {
+            Ownership::Ours => actions.push(Action::DeleteService {
+                name: s.name.clone(),
+                cluster: cluster.clone(),
+            }),
+            Ownership::Foreign => skip("ECS service", &s.name, Ownership::Foreign),
+            Ownership::OtherEnv { .. } => {}
+        }
+    }
+    let mut families = BTreeMap::<&str, usize>::new();
+    for td in owned_revisions(actual, app, env) {
+        *families.entry(td.family.as_str()).or_default() += 1;
+        actions.push(Action::DeregisterTaskDefinition {
+            arn: td.arn.clone(),
+        });
+    }
+    for r in &actual.repositories {
+        match ownership(&r.tags, app, env) {
+            Ownership::Ours => actions.push(Action::DeleteRepository {
+                name: r.name.clone(),
+                images: r.image_count,
+            }),
+            Ownership::Foreign => skip("ECR repository", &r.name, Ownership::Foreign),
+            Ownership::OtherEnv { .. } => {}
+        }
+    }
+    let mut params = Vec::new();
+    for p in &actual.parameters {
+        match ownership(&p.tags, app, env) {
+            Ownership::Ours => params.push(p.name.clone()),
+            other => skip("SSM parameter", &p.name, other),
+        }
+    }
+    if !params.is_empty() {
+        params.sort();
+        actions.push(Action::DeleteParameters { names: params });
+    }
+    if let Some(lg) = &actual.log_group {
+        match ownership(&lg.tags, app, env) {
+            Ownership::Ours => actions.push(Action::DeleteLogGroup {
+                name: lg.name.clone(),
+            }),
+            other => skip("log group", &lg.name, other),
+        }
+    }
+    Plan {
+        app: app.into(),
+        env: env.into(),
+        actions,
+        conflicts: vec![],
+        skipped,
+    }
+}
+
+fn owned_revisions<'a>(
+    actual: &'a ActualEnv,
+    app: &'a str,
+    env: &'a str,
+) -> impl Iterator<Item = &'a TaskDefinitionState> {
+    actual
+        .task_definitions
+        .iter()
+        .filter(move |t| t.status == "ACTIVE" && ownership(&t.tags, app, env) == Ownership::Ours)
+}
+
+fn latest_revision<'a>(actual: &'a ActualEnv, family: &str) -> Option<&'a TaskDefinitionState> {
+    actual
+        .task_definitions
+        .iter()
+        .filter(|t| t.family == family && t.status == "ACTIVE")
+        .max_by_key(|t| t.revision)
+}
+
+/// `arn:aws:ecs:...:task-definition/shop-x-web:3` → `shop-x-web:3`.
+pub fn short_td(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+pub fn capacity_summary(
+    strategy: &[CapacityProviderStrategyItem],
+    launch_type: Option<&str>,
+) -> String {
+    if strategy.is_empty() {
+        return launch_type.unwrap_or("default capacity").to_string();
+    }
+    strategy
+        .iter()
+        .map(|s| {
+            if s.base > 0 {
+                format!(
+                    "{} (base {}, weight {})",
+                    s.capacity_provider, s.base, s.weight
+                )
+            } else {
+                format!("{} (weight {})", s.capacity_provider, s.weight)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Compact JSON with sorted keys, so two spellings of one policy compare equal.
+pub fn canonical_json(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| text.to_string())
+}
+
+fn json_diff<T: Serialize>(old: &T, new: &T) -> String {
+    let a = serde_json::to_string_pretty(old).unwrap_or_default();
+    let b = serde_json::to_string_pretty(new).unwrap_or_default();
+    similar::TextDiff::from_lines(&a, &b)
+        .unified_diff()
+        .context_radius(2)
+        .header("in use", "desired")
+        .to_string()
+}
