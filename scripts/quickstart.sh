@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# End to end with no AWS account: installs and starts the local AWS emulator, builds envctl, and
+# runs init → bootstrap → params → up → ls → status → down for env `feature-x` in a scratch dir.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/install-emulator.sh"
+echo "building envctl ..." >&2
+cargo build --locked --quiet --manifest-path "$root/Cargo.toml"
+envctl="$root/target/debug/envctl"
+
+# shellcheck source=scripts/moto.sh
+. "$root/scripts/moto.sh"
+start_moto "$root"
+export ENVCTL_POLL_INTERVAL_MS=500
+
+work="$(mktemp -d)"
+cd "$work"
+run() {
+  echo
+  echo "\$ envctl $*"
+  "$envctl" "$@"
+}
+echo "emulator: $AWS_ENDPOINT_URL   scratch dir: $work"
+run init --app shop
+run bootstrap
+run params set feature-x LOG_LEVEL=debug
+echo
+echo "\$ printf 'not-a-real-password' | envctl params set feature-x DB_PASSWORD --secure"
+printf 'not-a-real-password' | "$envctl" params set feature-x DB_PASSWORD --secure
+run plan feature-x
+run up feature-x --stats
+run up feature-x --stats
+run ls
+run status feature-x
+run down feature-x --yes
+run down feature-x --yes
+echo
+echo "quickstart finished: env feature-x was created, listed and removed."
