@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::apply::Observer;
 use crate::aws::{AwsError, CallStats};
+use crate::ops::wait::{ServiceReport, Stability};
 use crate::plan::{Action, Plan, Verb};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -137,6 +138,29 @@ impl Printer {
             elapsed.as_secs_f64()
         );
     }
+}
+
+/// The per-service table `up` and `status` print.
+pub fn services_table(printer: &Printer, services: &[ServiceReport]) -> String {
+    let rows = services
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.desired.to_string(),
+                s.running.to_string(),
+                s.pending.to_string(),
+                s.task_definition.clone(),
+                s.capacity.clone(),
+                match &s.stability {
+                    Stability::Stable => "stable".to_string(),
+                    Stability::InProgress(_) => "deploying".to_string(),
+                    Stability::Failed(_) => "failed".to_string(),
+                },
+            ]
+        })
+        .collect();
+    printer.table(&["SERVICE", "DESIRED", "RUNNING", "PENDING", "TASK DEFINITION", "CAPACITY", "STATE"], rows)
 }
 
 /// Renders a plan for people: one line per action, task definition diffs, then a summary.

@@ -4,6 +4,7 @@ use crate::cli::StatusArgs;
 use crate::error::{exit, Result};
 use crate::ops::wait::Stability;
 use crate::ops::{self, inspect, Session};
+use crate::output::services_table;
 
 pub async fn run(session: &Session, args: StatusArgs) -> Result<i32> {
     let env = ops::resolve_env(args.env.as_deref())?;
@@ -20,38 +21,8 @@ pub async fn run(session: &Session, args: StatusArgs) -> Result<i32> {
         ));
         return Ok(exit::OK);
     }
-    let rows = status
-        .services
-        .iter()
-        .map(|s| {
-            let m = &s.summary;
-            vec![
-                m.name.clone(),
-                m.desired.to_string(),
-                m.running.to_string(),
-                m.pending.to_string(),
-                m.task_definition.clone(),
-                m.capacity.clone(),
-                match &m.stability {
-                    Stability::Stable => "stable".to_string(),
-                    Stability::InProgress(_) => "deploying".to_string(),
-                    Stability::Failed(_) => "failed".to_string(),
-                },
-            ]
-        })
-        .collect();
-    let mut out = p.table(
-        &[
-            "SERVICE",
-            "DESIRED",
-            "RUNNING",
-            "PENDING",
-            "TASK DEFINITION",
-            "CAPACITY",
-            "STATE",
-        ],
-        rows,
-    );
+    let summaries: Vec<_> = status.services.iter().map(|s| s.summary.clone()).collect();
+    let mut out = services_table(p, &summaries);
     for s in &status.services {
         out.push_str(&format!("\n\n{}:", s.summary.name));
         if let Stability::InProgress(d) | Stability::Failed(d) = &s.summary.stability {

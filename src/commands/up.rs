@@ -6,6 +6,7 @@ use crate::cli::UpArgs;
 use crate::error::{exit, Result};
 use crate::ops::up::{self, UpOptions};
 use crate::ops::Session;
+use crate::output::services_table;
 
 pub async fn run(session: &Session, args: UpArgs) -> Result<i32> {
     let prepared = up::prepare(session, &args.env)?;
@@ -24,37 +25,7 @@ pub async fn run(session: &Session, args: UpArgs) -> Result<i32> {
     if p.is_json() {
         p.json(&report);
     } else {
-        let rows = report
-            .services
-            .iter()
-            .map(|s| {
-                vec![
-                    s.name.clone(),
-                    s.desired.to_string(),
-                    s.running.to_string(),
-                    s.pending.to_string(),
-                    s.task_definition.clone(),
-                    s.capacity.clone(),
-                    match &s.stability {
-                        up::StabilityView::Stable => "stable".to_string(),
-                        up::StabilityView::InProgress(d) => format!("in progress ({d})"),
-                        up::StabilityView::Failed(d) => format!("failed ({d})"),
-                    },
-                ]
-            })
-            .collect();
-        p.text(p.table(
-            &[
-                "SERVICE",
-                "DESIRED",
-                "RUNNING",
-                "PENDING",
-                "TASK DEFINITION",
-                "CAPACITY",
-                "STATE",
-            ],
-            rows,
-        ));
+        p.text(services_table(p, &report.services));
         let s = report.plan.summary();
         p.status(format!(
             "env `{}` (branch `{}`) is up: {} created, {} updated, {} deleted.",

@@ -29,13 +29,7 @@ pub struct EnvSummary {
 }
 
 pub async fn ls(session: &Session) -> Result<Vec<EnvSummary>> {
-    let cfg = session.load_config(&[])?;
-    let app = cfg.config.app.clone();
-    let aws = session.aws(Some(&cfg)).await?;
-    let cluster = cfg.cluster_name();
-    if aws.describe_cluster(&cluster).await?.is_none() {
-        return Err(observe::not_bootstrapped(&cluster));
-    }
+    let (app, aws, cluster) = bootstrapped(session).await?;
     let names: Vec<String> = aws
         .list_service_names(&cluster)
         .await?
@@ -100,13 +94,7 @@ pub struct EnvStatus {
 }
 
 pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
-    let cfg = session.load_config(&[])?;
-    let app = cfg.config.app.clone();
-    let aws = session.aws(Some(&cfg)).await?;
-    let cluster = cfg.cluster_name();
-    if aws.describe_cluster(&cluster).await?.is_none() {
-        return Err(observe::not_bootstrapped(&cluster));
-    }
+    let (app, aws, cluster) = bootstrapped(session).await?;
     let prefix = naming::service_prefix(&app, &env.slug);
     let names: Vec<String> = aws
         .list_service_names(&cluster)
@@ -144,4 +132,15 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
         cluster,
         services: out,
     })
+}
+
+/// The app name, AWS clients and cluster name, once the cluster is known to exist.
+async fn bootstrapped(session: &Session) -> Result<(String, &crate::aws::Aws, String)> {
+    let cfg = session.load_config(&[])?;
+    let aws = session.aws(Some(&cfg)).await?;
+    let cluster = cfg.cluster_name();
+    if aws.describe_cluster(&cluster).await?.is_none() {
+        return Err(observe::not_bootstrapped(&cluster));
+    }
+    Ok((cfg.config.app, aws, cluster))
 }

@@ -9,9 +9,8 @@ use crate::cli::EnvArgs;
 use crate::config::LoadedConfig;
 use crate::error::{Error, Result};
 use crate::model::DesiredEnv;
-use crate::naming::{self, EnvName};
+use crate::naming::EnvName;
 use crate::observe;
-pub use crate::ops::wait::Stability as StabilityView;
 use crate::ops::{self, wait, Session};
 use crate::plan::{self, Plan};
 use crate::render::{self, RenderRequest};
@@ -141,14 +140,4 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
         applied,
         services,
     })
-}
-
-/// The ECS service names an env would have, for messages.
-pub fn service_names(p: &Prepared) -> Vec<String> {
-    p.config
-        .config
-        .services
-        .keys()
-        .map(|k| naming::service_name(&p.config.config.app, &p.env.slug, k))
-        .collect()
 }
