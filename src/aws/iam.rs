@@ -224,7 +224,8 @@ impl Aws {
                     "Effect": "Allow",
                     "Action": ["kms:Decrypt"],
                     "Resource": "*",
-                    "Condition": {"StringEquals": {"kms:ViaService": format!("ssm.{}.amazonaws.com", self.region)}},
+                    // The role is global and serves every region the app is bootstrapped in.
+                    "Condition": {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}},
                 },
             ],
         })

@@ -109,7 +109,8 @@ impl Aws {
                     .is_some_and(|e| e.is_parameter_already_exists()) => {}
             Err(e) => return Err(AwsError::from_sdk("ssm:PutParameter", name, e)),
         }
-        // PutParameter refuses Tags together with Overwrite, so tags go on separately.
+        // An existing parameter keeps the tags it was created with (owner, created-at): the
+        // caller has already checked it is envctl's.
         self.ssm
             .put_parameter()
             .name(name)
@@ -119,16 +120,6 @@ impl Aws {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("ssm:PutParameter", name, e))?;
-        if !sdk_tags.is_empty() {
-            self.ssm
-                .add_tags_to_resource()
-                .resource_type(ResourceTypeForTagging::Parameter)
-                .resource_id(name)
-                .set_tags(Some(sdk_tags))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ssm:AddTagsToResource", name, e))?;
-        }
         Ok(())
     }
 

@@ -104,24 +104,26 @@ pub async fn run(session: &Session, cmd: ParamsCommand) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// Reads a secret from stdin (all of it, one trailing newline dropped).
+/// Reads a secret: from the terminal without echo, or all of a piped stdin (one trailing newline
+/// dropped). Never from argv, so it stays out of shell history and process listings.
 fn read_secret() -> Result<SecretString> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprint!("value (input is not echoed to any output, end with Ctrl-D): ");
-    }
-    let mut buf = String::new();
-    stdin
-        .lock()
-        .read_to_string(&mut buf)
-        .map_err(|e| Error::io("reading the secret from stdin", e))?;
-    let value = buf
-        .strip_suffix('\n')
-        .map(|s| s.strip_suffix('\r').unwrap_or(s))
-        .unwrap_or(&buf)
-        .to_string();
+    let value = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("secret value (not echoed): ")
+            .map_err(|e| Error::io("reading the secret from the terminal", e))?
+    } else {
+        let mut buf = String::new();
+        std::io::stdin()
+            .lock()
+            .read_to_string(&mut buf)
+            .map_err(|e| Error::io("reading the secret from stdin", e))?;
+        let trimmed = buf.strip_suffix('\n').unwrap_or(&buf);
+        trimmed.strip_suffix('\r').unwrap_or(trimmed).to_string()
+    };
     if value.is_empty() {
-        return Err(Error::invalid("the secret read from stdin is empty", Some("pipe the value in, e.g. printf %s \"$SECRET\" | envctl params set ENV NAME --secure".to_string())));
+        return Err(Error::invalid(
+            "the secret value is empty",
+            Some("pipe the value in, e.g. printf %s \"$SECRET\" | envctl params set ENV NAME --secure".to_string()),
+        ));
     }
     Ok(SecretString::new(value))
 }

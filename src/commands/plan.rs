@@ -1,7 +1,7 @@
 //! `envctl plan`
 
 use crate::cli::PlanArgs;
-use crate::error::{exit, Result};
+use crate::error::{exit, Error, Result};
 use crate::ops::{up, Session};
 use crate::output::plan_text;
 
@@ -13,6 +13,10 @@ pub async fn run(session: &Session, args: PlanArgs) -> Result<i32> {
         p.json(&plan);
     } else {
         p.text(plan_text(&plan, true).trim_end());
+    }
+    // Like a failing Terraform plan: `up` would refuse, so the plan is not a success.
+    if !plan.conflicts.is_empty() {
+        return Err(Error::Conflicts(plan.conflicts));
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         exit::CHANGES

@@ -75,29 +75,18 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
         ));
         aws.create_cluster(&cluster_name, &tags).await?;
     }
-    let mut execution_role = cfg
-        .config
-        .roles
-        .execution_role_arn
-        .clone()
-        .unwrap_or_default();
+    let mut execution_role = cfg.config.roles.execution_role_arn.clone().unwrap_or_default();
     let mut execution_role_created = false;
     if execution_role.is_empty() {
-        match role {
-            Some(r) => execution_role = r.arn,
-            None => {
-                printer.status(format!("  + create IAM role {role_name} (ECS task execution, reads /envctl/{app}/ parameters)"));
-                let prefix = format!(
-                    "arn:aws:ssm:{}:{account}:parameter/envctl/{app}/",
-                    aws.region
-                );
-                execution_role = aws
-                    .create_task_execution_role(&role_name, &prefix, &tags)
-                    .await?
-                    .arn;
-                execution_role_created = true;
-            }
+        execution_role_created = role.is_none();
+        if execution_role_created {
+            printer.status(format!("  + create IAM role {role_name} (ECS task execution, reads /envctl/{app}/ parameters)"));
         }
+        // Also for an existing role: a bootstrap that crashed right after creating it may have
+        // left its policies unattached. This writes only what is missing or different. The role
+        // is global, so the parameter ARNs cover every region.
+        let prefix = format!("arn:aws:ssm:*:{account}:parameter/envctl/{app}/");
+        execution_role = aws.create_task_execution_role(&role_name, &prefix, &tags).await?.arn;
     }
     if !cluster_created && !execution_role_created {
         printer.status(format!(

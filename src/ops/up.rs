@@ -1,5 +1,6 @@
 //! `render`, `plan` and `up`: config → render → observe → plan → apply → wait.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -12,7 +13,7 @@ use crate::model::DesiredEnv;
 use crate::naming::EnvName;
 use crate::observe;
 use crate::ops::{self, wait, Session};
-use crate::plan::{self, Plan};
+use crate::plan::{self, Action, Plan, TaskDefRef};
 use crate::render::{self, RenderRequest};
 
 /// Everything validated before the first AWS call: config, overrides, env name, image flags.
@@ -125,6 +126,7 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
             aws,
             &desired.cluster,
             &names,
+            &deployed_revisions(&plan, &applied),
             opts.wait_timeout,
             opts.poll_interval,
         )
@@ -140,4 +142,21 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
         applied,
         services,
     })
+}
+
+/// The revision each created or updated service was pointed at.
+fn deployed_revisions(plan: &Plan, applied: &Applied) -> BTreeMap<String, String> {
+    plan.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::CreateService { name, task_definition, .. } | Action::UpdateService { name, task_definition, .. } => {
+                let arn = match task_definition {
+                    TaskDefRef::Existing(arn) => Some(arn.clone()),
+                    TaskDefRef::Registered(family) => applied.registered.get(family).cloned(),
+                };
+                arn.map(|a| (name.clone(), a))
+            }
+            _ => None,
+        })
+        .collect()
 }

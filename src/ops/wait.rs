@@ -1,6 +1,7 @@
 //! Waiting for services to become stable, with one definition of "stable" that holds on real AWS
 //! and on the emulator (see docs/waiting.md).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -30,15 +31,15 @@ pub fn stability(s: &ServiceState) -> Stability {
         .filter(|d| d.status != "INACTIVE")
         .collect();
     let primary = live.iter().find(|d| d.status == "PRIMARY");
-    if let Some(d) = primary {
-        if d.rollout_state.as_deref() == Some("FAILED") {
-            let reason = s
-                .events
-                .first()
-                .map(|e| e.message.clone())
-                .unwrap_or_else(|| "rollout failed".into());
-            return Stability::Failed(reason);
-        }
+    // With the circuit breaker's rollback, the failed deployment stops being PRIMARY while the
+    // old revision rolls back in: any FAILED deployment means ours failed.
+    if s.deployments.iter().any(|d| d.rollout_state.as_deref() == Some("FAILED")) {
+        let reason = s
+            .events
+            .first()
+            .map(|e| e.message.clone())
+            .unwrap_or_else(|| "rollout failed".into());
+        return Stability::Failed(reason);
     }
     let progress = format!(
         "{}/{} running, {} pending",
@@ -88,11 +89,14 @@ pub async fn snapshot(aws: &Aws, cluster: &str, names: &[String]) -> Result<Vec<
 }
 
 /// Polls until every service is stable, one fails, or the timeout passes.
+/// `expected` maps services envctl just deployed to the revision it deployed: a service that
+/// ends up stable on another revision was rolled back, which is a failure, not a success.
 pub async fn wait_stable(
     session: &Session,
     aws: &Aws,
     cluster: &str,
     names: &[String],
+    expected: &BTreeMap<String, String>,
     timeout: Duration,
     poll: Duration,
 ) -> Result<Vec<ServiceReport>> {
@@ -108,7 +112,24 @@ pub async fn wait_stable(
     }
     let mut last_line = String::new();
     loop {
-        let reports = snapshot(aws, cluster, names).await?;
+        let reports: Vec<ServiceReport> = aws
+            .describe_services(cluster, names)
+            .await?
+            .iter()
+            .map(|s| {
+                let mut r = report(s);
+                if let Some(want) = expected.get(&s.name) {
+                    if r.stability == Stability::Stable && *want != s.task_definition_arn {
+                        r.stability = Stability::Failed(format!(
+                            "rolled back: runs {} instead of {}",
+                            short_td(&s.task_definition_arn),
+                            short_td(want)
+                        ));
+                    }
+                }
+                r
+            })
+            .collect();
         let failed: Vec<_> = reports
             .iter()
             .filter(|r| matches!(r.stability, Stability::Failed(_)))
@@ -252,6 +273,12 @@ mod tests {
             stability(&service(vec![("PRIMARY", Some("FAILED"))], 0, 1, 0)),
             Stability::Failed(_)
         ));
+    }
+
+    #[test]
+    fn failed_deployment_that_is_no_longer_primary_still_fails() {
+        let s = service(vec![("PRIMARY", Some("IN_PROGRESS")), ("ACTIVE", Some("FAILED"))], 1, 1, 0);
+        assert!(matches!(stability(&s), Stability::Failed(_)));
     }
 
     #[test]
