@@ -525,3 +525,224 @@ pub fn fargate_size_error(cpu: u32, memory: u32) -> Option<String> {
     };
     (!ok).then(|| format!("memory = {memory} does not fit cpu = {cpu} on Fargate"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../config/envctl.example.toml");
+    const MINIMAL: &str = "app = \"shop\"\n\n[services.web]\nimage = \"nginx:1.27\"\n";
+
+    fn file() -> &'static Path {
+        Path::new("envctl.toml")
+    }
+
+    fn parse_text(text: &str) -> Result<Config, ConfigError> {
+        parse(file(), text, &[])
+    }
+
+    fn parse_with(text: &str, sets: &[&str]) -> Result<Config, ConfigError> {
+        let overrides: Vec<Override> = sets
+            .iter()
+            .map(|s| s.parse().expect("test override parses"))
+            .collect();
+        parse(file(), text, &overrides)
+    }
+
+    /// Runs `parse`, expecting a validation error, and returns it.
+    fn error(text: &str) -> ConfigError {
+        match parse_text(text) {
+            Ok(c) => panic!("expected an error, got {c:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn example_config_parses_with_its_documented_values() {
+        let c = parse_text(EXAMPLE).expect("config/envctl.example.toml is valid");
+        assert_eq!(c.app, "shop");
+        assert_eq!(c.logs.retention_days, 7);
+        assert_eq!(c.ecr.max_images, 10);
+        assert!(c.network.assign_public_ip);
+        assert_eq!(
+            c.vars.get("log_level"),
+            Some(&toml::Value::String("info".into()))
+        );
+        let web = &c.services["web"];
+        assert_eq!(web.image, "public.ecr.aws/nginx/nginx:1.27-alpine");
+        assert_eq!((web.cpu, web.memory, web.count), (256, 512, 1));
+        assert_eq!(web.port, Some(80));
+        assert!(web.spot);
+        assert_eq!(c.services.len(), 1);
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = parse_text(MINIMAL).expect("minimal config is valid");
+        let web = &c.services["web"];
+        assert_eq!((web.cpu, web.memory, web.count), (256, 512, 1));
+        assert!(web.spot);
+        assert_eq!(web.on_demand_base, 0);
+        assert_eq!(c.logs.retention_days, 7);
+        assert_eq!(c.templates, TemplatesConfig::default());
+    }
+
+    #[test]
+    fn malformed_toml_reports_the_line() {
+        let text = "app = \"shop\"\n\n[services.web]\nimage = = \"nginx\"\n";
+        let e = error(text);
+        assert_eq!(e.file, "envctl.toml");
+        assert!(
+            e.message.contains("line 4"),
+            "message should point at line 4: {}",
+            e.message
+        );
+        assert!(e.hint.is_some());
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let text = "app = \"shop\"\n[services.web]\nimage = \"nginx\"\nimgae = \"nginx\"\n";
+        let e = error(text);
+        assert!(e.message.contains("imgae"), "{}", e.message);
+        assert!(e.message.contains("line 4"), "{}", e.message);
+    }
+
+    #[test]
+    fn bad_app_name_is_rejected() {
+        for app in [
+            "Shop",
+            "shop_1",
+            "1shop",
+            "",
+            "shop-",
+            "a-very-long-app-name",
+        ] {
+            let e = error(&MINIMAL.replace("\"shop\"", &format!("{app:?}")));
+            assert_eq!(e.key.as_deref(), Some("app"), "app = {app:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn no_services_is_rejected() {
+        let e = error("app = \"shop\"\n[services]\n");
+        assert_eq!(e.key.as_deref(), Some("services"));
+        assert!(e.message.contains("no services"), "{e}");
+        // Leaving the table out entirely is a parse error that names it.
+        let e = error("app = \"shop\"\n");
+        assert!(e.message.contains("services"), "{e}");
+    }
+
+    #[test]
+    fn bad_fargate_size_names_the_memory_key() {
+        let e = error(&format!("{MINIMAL}cpu = 256\nmemory = 4096\n"));
+        assert_eq!(e.key.as_deref(), Some("services.web.memory"));
+        assert!(e.message.contains("4096"), "{e}");
+        // The same memory fits a bigger cpu.
+        parse_text(&format!("{MINIMAL}cpu = 1024\nmemory = 4096\n")).expect("valid pair");
+    }
+
+    #[test]
+    fn fargate_size_table_edges() {
+        assert_eq!(fargate_size_error(256, 512), None);
+        assert_eq!(fargate_size_error(256, 2048), None);
+        assert!(fargate_size_error(256, 3072).is_some());
+        assert_eq!(fargate_size_error(512, 4096), None);
+        assert_eq!(fargate_size_error(4096, 30 * 1024), None);
+        // 8 vCPU: 16 to 60 GB in 4 GB steps.
+        assert_eq!(fargate_size_error(8192, 20 * 1024), None);
+        assert!(fargate_size_error(8192, 18 * 1024).is_some());
+        assert!(fargate_size_error(8192, 64 * 1024).is_some());
+        assert!(fargate_size_error(300, 512).is_some_and(|m| m.contains("cpu = 300")));
+    }
+
+    #[test]
+    fn bad_retention_is_rejected() {
+        let e = error(&format!("{MINIMAL}\n[logs]\nretention_days = 8\n"));
+        assert_eq!(e.key.as_deref(), Some("logs.retention_days"));
+        assert!(e.message.contains('8'), "{e}");
+        parse_text(&format!("{MINIMAL}\n[logs]\nretention_days = 14\n")).expect("14 is valid");
+    }
+
+    #[test]
+    fn set_overrides_a_service_key() {
+        let c = parse_with(EXAMPLE, &["services.web.count=3"]).expect("override applies");
+        assert_eq!(c.services["web"].count, 3);
+        // Everything else is left as the file says.
+        let base = parse_text(EXAMPLE).expect("example parses");
+        assert_eq!(base.services["web"].count, 1);
+        assert_eq!(c.services["web"].memory, base.services["web"].memory);
+        assert_eq!(c.app, base.app);
+    }
+
+    #[test]
+    fn set_with_unknown_key_fails_naming_it() {
+        let e = parse_with(EXAMPLE, &["services.web.cnt=3"]).expect_err("cnt is not a key");
+        assert!(e.message.contains("cnt"), "{e}");
+        assert!(e.message.contains("services.web.cnt=3"), "{e}");
+    }
+
+    #[test]
+    fn set_is_validated_like_the_file() {
+        let e = parse_with(EXAMPLE, &["services.web.memory=4096"]).expect_err("bad size");
+        assert_eq!(e.key.as_deref(), Some("services.web.memory"));
+        let e = parse_with(EXAMPLE, &["services.web.count=true"]).expect_err("wrong type");
+        assert!(e.message.contains("services.web.count=true"), "{e}");
+    }
+
+    #[test]
+    fn set_through_a_scalar_fails_naming_the_key() {
+        let e = parse_with(EXAMPLE, &["app.name=x"]).expect_err("app is a string");
+        assert_eq!(e.key.as_deref(), Some("app.name"));
+        assert!(e.message.contains("`app` is not a table"), "{e}");
+    }
+
+    #[test]
+    fn on_demand_base_above_count_is_rejected() {
+        let e = error(&format!("{MINIMAL}count = 2\non_demand_base = 3\n"));
+        assert_eq!(e.key.as_deref(), Some("services.web.on_demand_base"));
+        assert!(e.message.contains("count (2)"), "{e}");
+        parse_text(&format!("{MINIMAL}count = 2\non_demand_base = 2\n")).expect("equal is fine");
+        let e = error(&format!(
+            "{MINIMAL}count = 2\nspot = false\non_demand_base = 1\n"
+        ));
+        assert_eq!(e.key.as_deref(), Some("services.web.on_demand_base"));
+    }
+
+    #[test]
+    fn override_values_are_toml_or_else_strings() {
+        let o: Override = "a.b=3".parse().expect("int");
+        assert_eq!(o.path, ["a", "b"]);
+        assert_eq!(o.value, toml::Value::Integer(3));
+        assert_eq!(o.raw, "a.b=3");
+        let o: Override = "a.b=true".parse().expect("bool");
+        assert_eq!(o.value, toml::Value::Boolean(true));
+        let o: Override = "a.b=hello".parse().expect("bare string");
+        assert_eq!(o.value, toml::Value::String("hello".into()));
+        let o: Override = "a.b=\"3\"".parse().expect("quoted string");
+        assert_eq!(o.value, toml::Value::String("3".into()));
+        let o: Override = "services.web.image=nginx:1.27=x"
+            .parse()
+            .expect("first = splits");
+        assert_eq!(o.path, ["services", "web", "image"]);
+        assert_eq!(o.value, toml::Value::String("nginx:1.27=x".into()));
+    }
+
+    #[test]
+    fn override_without_value_or_with_empty_key_part_fails() {
+        let e = "nokey".parse::<Override>().expect_err("no =");
+        assert!(e.contains("nokey"), "{e}");
+        let e = "a..b=1".parse::<Override>().expect_err("empty part");
+        assert!(e.contains("a..b"), "{e}");
+    }
+
+    #[test]
+    fn error_display_names_file_and_key() {
+        let e = error(&format!("{MINIMAL}\n[logs]\nretention_days = 8\n"));
+        assert!(
+            e.to_string()
+                .starts_with("envctl.toml: `logs.retention_days`: "),
+            "{e}"
+        );
+    }
+}

@@ -121,6 +121,9 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
 
     let mut jinja = Environment::new();
     jinja.set_undefined_behavior(UndefinedBehavior::Strict);
+    // minijinja would JSON-escape `.json.j2` output, turning `"{{ service }}"` into `""web""`.
+    // Plain substitution matches what ecspresso users write; `| tojson` quotes safely.
+    jinja.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     jinja.set_keep_trailing_newline(true);
     let vars = req.env_vars.clone();
     jinja.add_function(
@@ -158,12 +161,24 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
         let image = jinja
             .render_str(image_source, Value::from_serialize(&ctx))
             .map_err(|e| {
-                jinja_error(
-                    &req.config.path.display().to_string(),
-                    Some(key),
-                    &e,
-                    Some("check `image` in the config"),
-                )
+                // A string template has no file of its own (minijinja calls it `<string>`, line
+                // 1): point at the config file and the key or flag the image came from.
+                let source = if req.images.contains_key(key) {
+                    format!("--image {key}=...")
+                } else {
+                    format!("services.{key}.image")
+                };
+                let what = match e.detail() {
+                    Some(d) => format!("{}: {d}", e.kind()),
+                    None => e.kind().to_string(),
+                };
+                RenderError {
+                    file: req.config.path.display().to_string(),
+                    line: None,
+                    service: Some(key.clone()),
+                    message: format!("`{source}`: {what}"),
+                    hint: Some(format!("check `{source}`; it may use template values such as {{{{ repository_uri }}}} and {{{{ slug }}}}")),
+                }
             })?;
         ctx["image"] = json!(image.trim());
 
@@ -279,7 +294,7 @@ fn base_context(
     }
     json!({
         "app": cfg.app,
-        "env": req.env.slug.as_str(),
+        // No `env` key: a context value would shadow the `env()` function (the slug is `slug`).
         "slug": req.env.slug.as_str(),
         "branch": req.env.raw,
         "service": key,
@@ -415,5 +430,508 @@ fn jinja_error(
         service: service.map(str::to_string),
         message,
         hint: hint.map(str::to_string),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::config::{self, Override};
+    use crate::model::{CapacityProviderStrategyItem, SecretRef};
+
+    const TD: &str = "templates/task-definition.json.j2";
+    const SVC: &str = "templates/service.json.j2";
+    const LIFECYCLE: &str = "templates/ecr-lifecycle.json.j2";
+
+    const SMALL_TD: &str = r#"{
+  "cpu": "{{ cpu }}",
+  "memory": "{{ memory }}",
+  "containerDefinitions": [
+    {
+      "name": {{ service | tojson }},
+      "image": {{ image | tojson }},
+      "environment": {{ environment | tojson }},
+      "secrets": {{ secrets | tojson }}
+    }
+  ]
+}
+"#;
+    const SMALL_SVC: &str = "{ \"desiredCount\": {{ count }} }\n";
+    const SMALL_LIFECYCLE: &str = "{ \"rules\": [] }\n";
+
+    fn facts() -> Facts {
+        Facts {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            subnets: vec!["subnet-0a".into()],
+            security_groups: vec!["sg-0a".into()],
+            execution_role_arn: "arn:aws:iam::123456789012:role/envctl-shop-execution".into(),
+            task_role_arn: None,
+        }
+    }
+
+    fn identity() -> EnvIdentity {
+        EnvIdentity {
+            app: "shop".into(),
+            env: "feat-x".into(),
+            branch: "feat-x".into(),
+            owner: "tester".into(),
+            created_at: "2025-01-01T00:00:00Z".into(),
+        }
+    }
+
+    /// A config and its templates in a temp dir; every input of `render_env` can be changed.
+    struct Fixture {
+        _dir: Option<tempfile::TempDir>,
+        config: LoadedConfig,
+        params: Params,
+        images: BTreeMap<String, String>,
+        env_vars: BTreeMap<String, String>,
+    }
+
+    impl Fixture {
+        /// `config_text` in a temp dir with the small templates at their default paths.
+        fn small(config_text: &str) -> Fixture {
+            let dir = tempfile::tempdir().expect("temp dir");
+            std::fs::create_dir_all(dir.path().join("templates")).expect("templates dir");
+            let fixture = Fixture::at(dir.path().to_path_buf(), config_text, &[]);
+            let f = Fixture {
+                _dir: Some(dir),
+                ..fixture
+            };
+            f.write(TD, SMALL_TD);
+            f.write(SVC, SMALL_SVC);
+            f.write(LIFECYCLE, SMALL_LIFECYCLE);
+            f
+        }
+
+        /// `config_text` (with `--set` flags) read as if it were in `dir`.
+        fn at(dir: PathBuf, config_text: &str, sets: &[&str]) -> Fixture {
+            let path = dir.join("envctl.toml");
+            let overrides: Vec<Override> = sets
+                .iter()
+                .map(|s| s.parse().expect("test override parses"))
+                .collect();
+            let config = config::parse(&path, config_text, &overrides).expect("test config");
+            Fixture {
+                _dir: None,
+                config: LoadedConfig { config, path, dir },
+                params: Params::default(),
+                images: BTreeMap::new(),
+                env_vars: BTreeMap::new(),
+            }
+        }
+
+        /// The repository's own templates, with the example config.
+        fn repo(sets: &[&str]) -> Fixture {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(root.join("config/envctl.example.toml"))
+                .expect("example config");
+            Fixture::at(root, &text, sets)
+        }
+
+        fn write(&self, rel: &str, text: &str) {
+            std::fs::write(self.config.dir.join(rel), text).expect("write template");
+        }
+
+        fn render(&self) -> Result<DesiredEnv, RenderError> {
+            let env = naming::env_name("feat-x").expect("valid env name");
+            render_env(&RenderRequest {
+                config: &self.config,
+                env: &env,
+                identity: identity(),
+                facts: &facts(),
+                params: &self.params,
+                images: &self.images,
+                env_vars: &self.env_vars,
+            })
+        }
+    }
+
+    const MINIMAL: &str = "app = \"shop\"\n[services.web]\nimage = \"nginx:1.27\"\n";
+
+    fn web(d: &DesiredEnv) -> &DesiredService {
+        d.services
+            .iter()
+            .find(|s| s.key == "web")
+            .expect("web service rendered")
+    }
+
+    fn expect_err(f: &Fixture) -> RenderError {
+        match f.render() {
+            Ok(d) => panic!("expected a render error, got {d:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn small_templates_render() {
+        let d = Fixture::small(MINIMAL).render().expect("renders");
+        let s = web(&d);
+        assert_eq!(s.name, "shop-feat-x-web");
+        assert_eq!(s.service.desired_count, 1);
+        assert_eq!(s.task_definition.cpu.as_deref(), Some("256"));
+        assert_eq!(
+            s.task_definition.container_definitions[0].image,
+            "nginx:1.27"
+        );
+        assert_eq!(d.log_group.name, "/envctl/shop/feat-x");
+        assert_eq!(d.repositories[0].name, "envctl/shop/feat-x/web");
+        assert_eq!(d.repositories[0].lifecycle_policy, r#"{"rules":[]}"#);
+        assert_eq!(d.cluster, "envctl-shop");
+    }
+
+    #[test]
+    fn quoted_substitution_is_not_json_escaped() {
+        let f = Fixture::small(MINIMAL);
+        f.write(
+            TD,
+            "{\n  \"cpu\": \"{{ cpu }}\",\n  \"containerDefinitions\": [{ \"name\": \"{{ service }}\", \"image\": \"{{ image }}\" }]\n}\n",
+        );
+        let d = f.render().expect("quoted values render as plain text");
+        assert_eq!(web(&d).task_definition.container_definitions[0].name, "web");
+    }
+
+    #[test]
+    fn undefined_variable_points_at_template_file_and_line() {
+        let f = Fixture::small(MINIMAL);
+        // Line 4 uses a variable that does not exist.
+        f.write(
+            TD,
+            "{\n  \"cpu\": \"{{ cpu }}\",\n  \"memory\": \"{{ memory }}\",\n  \"networkMode\": \"{{ nwtwork_mode }}\",\n  \"containerDefinitions\": [{ \"name\": \"web\", \"image\": \"x\" }]\n}\n",
+        );
+        let e = expect_err(&f);
+        assert!(Path::new(&e.file).ends_with(TD), "file: {}", e.file);
+        assert_eq!(e.line, Some(4), "{e}");
+        assert_eq!(e.service.as_deref(), Some("web"));
+        assert!(e.message.contains("undefined"), "{e}");
+        assert!(e.to_string().contains("task-definition.json.j2:4"), "{e}");
+    }
+
+    #[test]
+    fn undefined_variable_in_a_per_service_template_names_that_file() {
+        let f = Fixture::small(&format!(
+            "{MINIMAL}service_template = \"templates/web-service.json.j2\"\n"
+        ));
+        f.write(
+            "templates/web-service.json.j2",
+            "{\n  \"desiredCount\": {{ count }},\n\n  \"launchType\": \"{{ launch }}\"\n}\n",
+        );
+        let e = expect_err(&f);
+        assert!(
+            Path::new(&e.file).ends_with("templates/web-service.json.j2"),
+            "{}",
+            e.file
+        );
+        assert_eq!(e.line, Some(4), "{e}");
+    }
+
+    #[test]
+    fn must_env_fails_naming_the_variable_and_returns_it_when_set() {
+        let mut f = Fixture::small(MINIMAL);
+        f.write(
+            TD,
+            "{\n  \"containerDefinitions\": [\n    { \"name\": \"web\", \"image\": {{ (\"nginx:\" ~ must_env('IMAGE_TAG')) | tojson }} }\n  ]\n}\n",
+        );
+        let e = expect_err(&f);
+        assert!(e.message.contains("IMAGE_TAG"), "{e}");
+        assert!(e.message.contains("not set"), "{e}");
+        assert_eq!(e.line, Some(3), "{e}");
+
+        f.env_vars.insert("IMAGE_TAG".into(), "v42".into());
+        let d = f.render().expect("renders with IMAGE_TAG set");
+        assert_eq!(
+            web(&d).task_definition.container_definitions[0].image,
+            "nginx:v42"
+        );
+    }
+
+    #[test]
+    fn env_function_is_not_shadowed_by_a_context_value() {
+        let mut f = Fixture::small(MINIMAL);
+        f.write(
+            TD,
+            "{ \"containerDefinitions\": [{ \"name\": \"web\", \"image\": {{ (\"nginx:\" ~ env('TAG', 'latest')) | tojson }} }] }\n",
+        );
+        let d = f.render().expect("renders");
+        assert_eq!(
+            web(&d).task_definition.container_definitions[0].image,
+            "nginx:latest"
+        );
+        f.env_vars.insert("TAG".into(), "v1".into());
+        let d = f.render().expect("renders");
+        assert_eq!(
+            web(&d).task_definition.container_definitions[0].image,
+            "nginx:v1"
+        );
+    }
+
+    #[test]
+    fn unknown_key_in_rendered_json_is_named_with_its_rendered_line() {
+        let f = Fixture::small(MINIMAL);
+        f.write(
+            TD,
+            "{\n  \"cpu\": \"{{ cpu }}\",\n  \"memroy\": \"{{ memory }}\",\n  \"containerDefinitions\": [{ \"name\": \"web\", \"image\": \"x\" }]\n}\n",
+        );
+        let e = expect_err(&f);
+        assert!(Path::new(&e.file).ends_with(TD), "{}", e.file);
+        assert!(e.message.contains("memroy"), "{e}");
+        assert!(e.message.contains("rendered line 3"), "{e}");
+        // The quoted line is the rendered text, with the value filled in.
+        assert!(e.message.contains(r#""memroy": "512""#), "{e}");
+        assert!(e.message.contains("task definition"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_in_service_template_is_rejected() {
+        let f = Fixture::small(MINIMAL);
+        f.write(
+            SVC,
+            "{\n  \"desiredCount\": {{ count }},\n  \"serviceName\": \"x\"\n}\n",
+        );
+        let e = expect_err(&f);
+        assert!(e.message.contains("serviceName"), "{e}");
+        assert!(e.message.contains("rendered line 3"), "{e}");
+        assert!(e.message.contains("service definition"), "{e}");
+    }
+
+    #[test]
+    fn invalid_json_is_reported_with_its_rendered_line() {
+        let f = Fixture::small(MINIMAL);
+        // A trailing comma, as a `{% if %}` block easily leaves behind.
+        f.write(
+            TD,
+            "{\n  \"containerDefinitions\": [{ \"name\": \"web\", \"image\": \"x\" }],\n}\n",
+        );
+        let e = expect_err(&f);
+        assert!(e.message.contains("not valid"), "{e}");
+        assert!(e.message.contains("rendered line 3"), "{e}");
+    }
+
+    #[test]
+    fn overlay_lets_env_win_and_moves_secure_params_to_secrets() {
+        let p = |name: &str, secure: bool, value: Option<&str>| ParameterState {
+            name: name.into(),
+            arn: format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}"),
+            secure,
+            version: 1,
+            value: value.map(str::to_string),
+            tags: Default::default(),
+        };
+        let shared = [
+            p("/envctl/shop/shared/LOG_LEVEL", false, Some("info")),
+            p(
+                "/envctl/shop/shared/DB_URL",
+                false,
+                Some("postgres://shared"),
+            ),
+            p("/envctl/shop/shared/db/HOST", false, Some("db.internal")),
+            p("/envctl/shop/shared/API_KEY", true, None),
+            p("/envctl/shop/shared/9LIVES", false, Some("ignored")),
+        ];
+        let env = [
+            p("/envctl/shop/env/feat-x/LOG_LEVEL", false, Some("debug")),
+            p("/envctl/shop/env/feat-x/DB_URL", true, None),
+            p("/envctl/shop/env/feat-x/API_KEY", false, Some("plain-now")),
+        ];
+        let out = Params::overlay(
+            "/envctl/shop/shared/",
+            &shared,
+            "/envctl/shop/env/feat-x/",
+            &env,
+        );
+        let plain: Vec<(&str, &str)> = out
+            .plain
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            plain,
+            [
+                ("API_KEY", "plain-now"),
+                ("LOG_LEVEL", "debug"),
+                ("db_HOST", "db.internal"),
+            ]
+        );
+        assert_eq!(
+            out.secure.get("DB_URL").map(String::as_str),
+            Some("arn:aws:ssm:us-east-1:123456789012:parameter/envctl/shop/env/feat-x/DB_URL")
+        );
+        assert_eq!(out.secure.len(), 1);
+    }
+
+    #[test]
+    fn secure_params_render_as_secrets_with_their_arn() {
+        let mut f = Fixture::small(MINIMAL);
+        f.params.plain.insert("LOG_LEVEL".into(), "debug".into());
+        let arn = "arn:aws:ssm:us-east-1:123456789012:parameter/envctl/shop/env/feat-x/DB_URL";
+        f.params.secure.insert("DB_URL".into(), arn.into());
+        let d = f.render().expect("renders");
+        let c = &web(&d).task_definition.container_definitions[0];
+        assert_eq!(
+            c.secrets,
+            [SecretRef {
+                name: "DB_URL".into(),
+                value_from: arn.into()
+            }]
+        );
+        assert_eq!(c.environment.len(), 1);
+        assert_eq!(c.environment[0].name, "LOG_LEVEL");
+        assert_eq!(c.environment[0].value, "debug");
+    }
+
+    #[test]
+    fn image_flag_wins_over_config_and_may_use_template_values() {
+        let mut f = Fixture::small(MINIMAL);
+        f.images
+            .insert("web".into(), "{{ repository_uri }}:{{ slug }}".into());
+        let d = f.render().expect("renders");
+        assert_eq!(
+            web(&d).task_definition.container_definitions[0].image,
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/envctl/shop/feat-x/web:feat-x"
+        );
+    }
+
+    #[test]
+    fn image_template_error_names_the_config_file_not_string() {
+        let f = Fixture::small("app = \"shop\"\n[services.web]\nimage = \"nginx:{{ tag }}\"\n");
+        let e = expect_err(&f);
+        assert_eq!(e.file, f.config.path.display().to_string());
+        assert_eq!(e.line, None);
+        assert!(e.message.contains("services.web.image"), "{e}");
+        assert!(!e.to_string().contains("<string>"), "{e}");
+
+        let mut f = Fixture::small(MINIMAL);
+        f.images.insert("web".into(), "nginx:{{ tag }}".into());
+        let e = expect_err(&f);
+        assert_eq!(e.file, f.config.path.display().to_string());
+        assert!(e.message.contains("--image web="), "{e}");
+    }
+
+    #[test]
+    fn image_flag_for_an_unknown_service_is_an_error() {
+        let mut f = Fixture::small(MINIMAL);
+        f.images.insert("api".into(), "nginx".into());
+        let e = expect_err(&f);
+        assert_eq!(e.service.as_deref(), Some("api"));
+        assert!(
+            e.hint.as_deref().is_some_and(|h| h.contains("web")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn envctl_sets_the_family_and_rejects_another() {
+        let f = Fixture::small(MINIMAL);
+        let d = f.render().expect("renders");
+        assert_eq!(web(&d).task_definition.family, "shop-feat-x-web");
+
+        f.write(
+            TD,
+            "{ \"family\": \"shop-feat-x-web\", \"containerDefinitions\": [{ \"name\": \"web\", \"image\": \"x\" }] }\n",
+        );
+        f.render().expect("the family envctl would set is accepted");
+
+        f.write(
+            TD,
+            "{ \"family\": \"mine\", \"containerDefinitions\": [{ \"name\": \"web\", \"image\": \"x\" }] }\n",
+        );
+        let e = expect_err(&f);
+        assert!(e.message.contains("`mine`"), "{e}");
+        assert!(e.message.contains("shop-feat-x-web"), "{e}");
+    }
+
+    #[test]
+    fn empty_container_list_is_rejected() {
+        let f = Fixture::small(MINIMAL);
+        f.write(TD, "{ \"containerDefinitions\": [] }\n");
+        let e = expect_err(&f);
+        assert!(e.message.contains("containerDefinitions"), "{e}");
+    }
+
+    #[test]
+    fn missing_template_names_the_full_path() {
+        let f = Fixture::small(MINIMAL);
+        std::fs::remove_file(f.config.dir.join(SVC)).expect("remove");
+        let e = expect_err(&f);
+        assert_eq!(e.file, f.config.dir.join(SVC).display().to_string());
+        assert!(e.message.contains("cannot read template"), "{e}");
+    }
+
+    fn strategy(d: &DesiredEnv) -> Vec<(String, i32, i32)> {
+        web(d)
+            .service
+            .capacity_provider_strategy
+            .iter()
+            .map(
+                |CapacityProviderStrategyItem {
+                     capacity_provider,
+                     weight,
+                     base,
+                 }| { (capacity_provider.clone(), *weight, *base) },
+            )
+            .collect()
+    }
+
+    #[test]
+    fn repo_templates_run_on_fargate_spot_by_default() {
+        let d = Fixture::repo(&[]).render().expect("repo templates render");
+        assert_eq!(strategy(&d), [("FARGATE_SPOT".to_string(), 1, 0)]);
+        assert_eq!(web(&d).service.launch_type, None);
+    }
+
+    #[test]
+    fn repo_templates_run_on_fargate_without_spot() {
+        let d = Fixture::repo(&["services.web.spot=false"])
+            .render()
+            .expect("renders");
+        assert_eq!(strategy(&d), [("FARGATE".to_string(), 1, 0)]);
+    }
+
+    #[test]
+    fn repo_templates_put_the_on_demand_base_on_fargate() {
+        let d = Fixture::repo(&["services.web.count=3", "services.web.on_demand_base=2"])
+            .render()
+            .expect("renders");
+        assert_eq!(
+            strategy(&d),
+            [
+                ("FARGATE".to_string(), 0, 2),
+                ("FARGATE_SPOT".to_string(), 1, 0)
+            ]
+        );
+        assert_eq!(web(&d).service.desired_count, 3);
+    }
+
+    #[test]
+    fn repo_templates_render_the_whole_env() {
+        let d = Fixture::repo(&[]).render().expect("renders");
+        let s = web(&d);
+        let td = &s.task_definition;
+        assert_eq!(td.network_mode.as_deref(), Some("awsvpc"));
+        assert_eq!(td.requires_compatibilities, ["FARGATE"]);
+        assert_eq!(td.task_role_arn, None);
+        assert_eq!(
+            td.execution_role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/envctl-shop-execution")
+        );
+        let c = &td.container_definitions[0];
+        assert_eq!(c.image, "public.ecr.aws/nginx/nginx:1.27-alpine");
+        assert_eq!(c.port_mappings[0].container_port, 80);
+        let log = c.log_configuration.as_ref().expect("awslogs");
+        assert_eq!(log.options["awslogs-group"], "/envctl/shop/feat-x");
+        let net = &s
+            .service
+            .network_configuration
+            .as_ref()
+            .expect("network")
+            .awsvpc_configuration;
+        assert_eq!(net.subnets, ["subnet-0a"]);
+        assert_eq!(net.assign_public_ip.as_deref(), Some("ENABLED"));
+        let policy: serde_json::Value =
+            serde_json::from_str(&d.repositories[0].lifecycle_policy).expect("policy is JSON");
+        assert_eq!(policy["rules"][1]["selection"]["countNumber"], 10);
     }
 }
