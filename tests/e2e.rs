@@ -1,0 +1,988 @@
+//! End to end: the real envctl binary against a private moto server per test. Each test asserts
+//! what envctl sent (moto's request recorder) and what exists afterwards (raw SDK calls), never
+//! only what envctl says about itself.
+mod support;
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, LaunchType,
+    NetworkConfiguration, NetworkMode, ServiceField, TaskDefinitionStatus,
+};
+use serde_json::Value;
+use support::{Moto, Recorded};
+use tempfile::TempDir;
+
+const APP: &str = "shop";
+const CLUSTER: &str = "envctl-shop";
+const ENV: &str = "feature-x";
+const SERVICE: &str = "shop-feature-x-web";
+const LOG_GROUP: &str = "/envctl/shop/feature-x";
+const PARAM_PATH: &str = "/envctl/shop/env/feature-x/";
+const REPO: &str = "envctl/shop/feature-x/web";
+const TD_TEMPLATE: &str = "templates/task-definition.json.j2";
+/// The SecureString value: must never come back out of envctl.
+const SECRET: &str = "s3cret-Zq8vXw-never-print-me";
+
+/// One envctl invocation's outcome.
+struct Run {
+    args: Vec<String>,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "envctl {:?} exited {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self}"))
+    }
+
+    /// The `--stats --output json` line on stderr.
+    fn stats(&self) -> Value {
+        let line = self
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("{\"stats\""))
+            .unwrap_or_else(|| panic!("no stats line on stderr:\n{self}"));
+        serde_json::from_str::<Value>(line).expect("stats line is JSON")["stats"].clone()
+    }
+}
+
+/// A moto server and an app directory written by `envctl init --app shop`.
+struct App {
+    moto: Moto,
+    dir: TempDir,
+}
+
+impl App {
+    fn init() -> App {
+        let app = App {
+            moto: Moto::start(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        app.ok(&["init", "--app", APP]);
+        app
+    }
+
+    fn bootstrapped() -> App {
+        let app = App::init();
+        app.ok(&["bootstrap"]);
+        app
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn run_with(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut cmd = self.moto.envctl(self.path());
+        cmd.env("ENVCTL_POLL_INTERVAL_MS", "200")
+            .env_remove("ENVCTL_CONFIG")
+            .timeout(Duration::from_secs(120))
+            .args(args);
+        if let Some(input) = stdin {
+            cmd.write_stdin(input);
+        }
+        let out = cmd.output().expect("run envctl");
+        Run {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, None)
+    }
+
+    fn expect(&self, args: &[&str], code: i32) -> Run {
+        let r = self.run(args);
+        assert_eq!(r.code, code, "unexpected exit code:\n{r}");
+        r
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        self.expect(args, 0)
+    }
+
+    fn set_secret(&self, name: &str, value: &str) {
+        let r = self.run_with(&["params", "set", ENV, name, "--secure"], Some(value));
+        assert_eq!(r.code, 0, "{r}");
+        let value = value.trim_end();
+        assert!(
+            !r.stdout.contains(value) && !r.stderr.contains(value),
+            "params set echoed the secret:\n{r}"
+        );
+    }
+
+    /// Rewrites one piece of the written task definition template.
+    fn edit_template(&self, from: &str, to: &str) {
+        let path = self.path().join(TD_TEMPLATE);
+        let text = std::fs::read_to_string(&path).expect("read template");
+        assert!(text.contains(from), "{from} not in {TD_TEMPLATE}:\n{text}");
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("write template");
+    }
+
+    fn ecs(&self) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::new(&self.moto.sdk_config())
+    }
+}
+
+fn ops(writes: &[Recorded]) -> Vec<&str> {
+    writes.iter().map(|w| w.operation.as_str()).collect()
+}
+
+/// The only recorded write with this operation.
+fn only<'a>(writes: &'a [Recorded], op: &str) -> &'a Recorded {
+    let found: Vec<_> = writes.iter().filter(|w| w.operation == op).collect();
+    assert_eq!(found.len(), 1, "expected one {op} in {:?}", ops(writes));
+    found[0]
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// The default VPC's subnets (sorted) and its `default` security group, as the SDK sees them.
+async fn default_network(moto: &Moto) -> (Vec<String>, String) {
+    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config());
+    let filter = |name: &str, value: &str| {
+        aws_sdk_ec2::types::Filter::builder()
+            .name(name)
+            .values(value)
+            .build()
+    };
+    let vpcs = ec2
+        .describe_vpcs()
+        .filters(filter("isDefault", "true"))
+        .send()
+        .await
+        .expect("describe default vpc");
+    let vpc = vpcs.vpcs()[0].vpc_id().expect("vpc id").to_string();
+    let subnets = ec2
+        .describe_subnets()
+        .filters(filter("vpc-id", &vpc))
+        .send()
+        .await
+        .expect("describe subnets");
+    let groups = ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", &vpc))
+        .filters(filter("group-name", "default"))
+        .send()
+        .await
+        .expect("describe security groups");
+    let subnets = subnets
+        .subnets()
+        .iter()
+        .map(|s| s.subnet_id().expect("subnet id").to_string())
+        .collect();
+    let sg = groups.security_groups()[0]
+        .group_id()
+        .expect("group id")
+        .to_string();
+    (sorted(subnets), sg)
+}
+
+async fn describe_service(
+    ecs: &aws_sdk_ecs::Client,
+    name: &str,
+) -> Option<aws_sdk_ecs::types::Service> {
+    ecs.describe_services()
+        .cluster(CLUSTER)
+        .services(name)
+        .include(ServiceField::Tags)
+        .send()
+        .await
+        .expect("describe services")
+        .services()
+        .iter()
+        .find(|s| s.service_name() == Some(name) && s.status() == Some("ACTIVE"))
+        .cloned()
+}
+
+/// What exists of env `feature-x`, looked up without envctl.
+#[derive(Debug, Default, PartialEq)]
+struct Inventory {
+    active_services: Vec<String>,
+    active_task_definitions: Vec<String>,
+    log_groups: Vec<String>,
+    parameters: Vec<String>,
+    repositories: Vec<String>,
+    images: usize,
+}
+
+async fn inventory(moto: &Moto) -> Inventory {
+    let cfg = moto.sdk_config();
+    let ecs = aws_sdk_ecs::Client::new(&cfg);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
+    let ssm = aws_sdk_ssm::Client::new(&cfg);
+    let ecr = aws_sdk_ecr::Client::new(&cfg);
+
+    let listed = ecs
+        .list_services()
+        .cluster(CLUSTER)
+        .send()
+        .await
+        .expect("list services");
+    let mut names: Vec<String> = listed
+        .service_arns()
+        .iter()
+        .filter_map(|a| a.rsplit('/').next())
+        .map(str::to_string)
+        .collect();
+    if !names.iter().any(|n| n == SERVICE) {
+        names.push(SERVICE.into());
+    }
+    let described = ecs
+        .describe_services()
+        .cluster(CLUSTER)
+        .set_services(Some(names))
+        .send()
+        .await
+        .expect("describe services");
+    let active_services = described
+        .services()
+        .iter()
+        .filter(|s| s.status() == Some("ACTIVE"))
+        .filter_map(|s| s.service_name())
+        .filter(|n| n.starts_with("shop-feature-x-"))
+        .map(str::to_string)
+        .collect();
+
+    let tds = ecs
+        .list_task_definitions()
+        .family_prefix(SERVICE)
+        .status(TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .expect("list task definitions");
+    let active_task_definitions = tds.task_definition_arns().to_vec();
+
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(LOG_GROUP)
+        .send()
+        .await
+        .expect("describe log groups");
+    let log_groups = groups
+        .log_groups()
+        .iter()
+        .filter_map(|g| g.log_group_name())
+        .map(str::to_string)
+        .collect();
+
+    let params = ssm
+        .get_parameters_by_path()
+        .path(PARAM_PATH.trim_end_matches('/'))
+        .recursive(true)
+        .with_decryption(false)
+        .send()
+        .await
+        .expect("get parameters by path");
+    let parameters = sorted(
+        params
+            .parameters()
+            .iter()
+            .filter_map(|p| p.name())
+            .map(str::to_string)
+            .collect(),
+    );
+
+    let repos = ecr
+        .describe_repositories()
+        .send()
+        .await
+        .expect("describe repositories");
+    let repositories: Vec<String> = repos
+        .repositories()
+        .iter()
+        .filter_map(|r| r.repository_name())
+        .filter(|n| n.starts_with("envctl/shop/feature-x/"))
+        .map(str::to_string)
+        .collect();
+    let mut images = 0;
+    for r in &repositories {
+        images += ecr
+            .list_images()
+            .repository_name(r)
+            .send()
+            .await
+            .expect("list images")
+            .image_ids()
+            .len();
+    }
+    Inventory {
+        active_services,
+        active_task_definitions,
+        log_groups,
+        parameters,
+        repositories,
+        images,
+    }
+}
+
+/// A minimal docker v2 manifest, as `docker push` would send it.
+fn manifest() -> String {
+    serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 7023,
+            "digest": "sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7",
+        },
+        "layers": [{
+            "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "size": 32654,
+            "digest": "sha256:e692418e4cbaf90ca69d05a66403747baa33ee08806650b51fab815ad7fc331f",
+        }],
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn lifecycle_creates_converges_updates_minimally_and_tears_down_everything() {
+    let app = App::bootstrapped();
+    app.ok(&["params", "set", ENV, "DB_URL=postgres://db/shop"]);
+    app.set_secret("DB_PASSWORD", SECRET);
+
+    // First up: creates everything.
+    app.moto.clear_recording();
+    let first = app.ok(&["up", ENV]);
+    assert!(first.stdout.contains(SERVICE), "{first}");
+    let writes = app.moto.writes();
+    assert_eq!(
+        sorted(ops(&writes).iter().map(|s| s.to_string()).collect()),
+        [
+            "CreateLogGroup",
+            "CreateRepository",
+            "CreateService",
+            "PutLifecyclePolicy",
+            "PutRetentionPolicy",
+            "RegisterTaskDefinition",
+        ],
+        "first up wrote {:?}",
+        ops(&writes)
+    );
+    // moto drops capacityProviderStrategy from its replies: check what envctl asked for.
+    let create = only(&writes, "CreateService").json();
+    assert_eq!(create["serviceName"], SERVICE);
+    assert_eq!(create["cluster"], CLUSTER);
+    assert_eq!(create["desiredCount"], 1);
+    let strategy = create["capacityProviderStrategy"]
+        .as_array()
+        .expect("capacityProviderStrategy sent");
+    assert_eq!(strategy.len(), 1, "{strategy:?}");
+    assert_eq!(strategy[0]["capacityProvider"], "FARGATE_SPOT");
+    assert_eq!(strategy[0]["weight"], 1);
+    assert!(
+        create.get("launchType").is_none(),
+        "a capacity provider strategy excludes launchType: {create}"
+    );
+    let (subnets, sg) = default_network(&app.moto).await;
+    let vpc = &create["networkConfiguration"]["awsvpcConfiguration"];
+    let sent_subnets: Vec<String> = serde_json::from_value(vpc["subnets"].clone()).unwrap();
+    assert!(!subnets.is_empty());
+    assert_eq!(sorted(sent_subnets), subnets);
+    assert_eq!(vpc["securityGroups"], serde_json::json!([sg]));
+    assert_eq!(vpc["assignPublicIp"], "ENABLED");
+    assert!(
+        create["taskDefinition"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("task-definition/shop-feature-x-web:1")),
+        "{create}"
+    );
+    let tags = create["tags"].as_array().expect("tags sent");
+    assert!(tags.contains(&serde_json::json!({"key": "envctl:managed-by", "value": "envctl"})));
+    assert!(tags.contains(&serde_json::json!({"key": "envctl:env", "value": ENV})));
+
+    // Second up on a converged env: not one write.
+    app.moto.clear_recording();
+    let second = app.ok(&["up", ENV, "--stats", "--output", "json"]);
+    assert_eq!(ops(&app.moto.writes()), Vec::<&str>::new());
+    assert_eq!(second.stats()["write_calls"], 0, "{second}");
+    assert!(second.stats()["total_calls"].as_u64().unwrap() > 0);
+    assert!(second.stderr.contains("No changes"), "{second}");
+    assert_eq!(second.json()["plan"]["actions"], serde_json::json!([]));
+
+    // One template field changes: a new revision and a service update, nothing else.
+    app.edit_template("\"stopTimeout\": 120", "\"stopTimeout\": 90");
+    app.moto.clear_recording();
+    app.ok(&["up", ENV]);
+    let writes = app.moto.writes();
+    assert_eq!(
+        ops(&writes),
+        ["RegisterTaskDefinition", "UpdateService", "TagResource"]
+    );
+    let register = writes[0].json();
+    assert_eq!(register["family"], SERVICE);
+    assert_eq!(register["containerDefinitions"][0]["stopTimeout"], 90);
+    let update = writes[1].json();
+    assert_eq!(update["service"], SERVICE);
+    assert_eq!(update["cluster"], CLUSTER);
+    assert!(
+        update["taskDefinition"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("task-definition/shop-feature-x-web:2")),
+        "{update}"
+    );
+    // The TagResource only refreshes envctl's spec hash on that same service.
+    let service = describe_service(&app.ecs(), SERVICE)
+        .await
+        .expect("service is active");
+    let tag = writes[2].json();
+    assert_eq!(tag["resourceArn"], service.service_arn().unwrap());
+    let tag_keys: Vec<&str> = tag["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["key"].as_str())
+        .collect();
+    assert_eq!(tag_keys, ["envctl:spec-hash"]);
+    assert!(service
+        .task_definition()
+        .is_some_and(|t| t.ends_with("shop-feature-x-web:2")));
+
+    // An image in the env's repository, so that down has one to delete.
+    let ecr = aws_sdk_ecr::Client::new(&app.moto.sdk_config());
+    let pushed = ecr
+        .put_image()
+        .repository_name(REPO)
+        .image_manifest(manifest())
+        .image_tag("v1")
+        .send()
+        .await
+        .expect("put image");
+    let digest = pushed
+        .image()
+        .and_then(|i| i.image_id())
+        .and_then(|i| i.image_digest())
+        .expect("digest")
+        .to_string();
+
+    let before = inventory(&app.moto).await;
+    assert_eq!(
+        before,
+        Inventory {
+            active_services: vec![SERVICE.into()],
+            active_task_definitions: before.active_task_definitions.clone(),
+            log_groups: vec![LOG_GROUP.into()],
+            parameters: vec![
+                format!("{PARAM_PATH}DB_PASSWORD"),
+                format!("{PARAM_PATH}DB_URL")
+            ],
+            repositories: vec![REPO.into()],
+            images: 1,
+        }
+    );
+    assert_eq!(before.active_task_definitions.len(), 2, "{before:?}");
+
+    app.moto.clear_recording();
+    let down = app.ok(&["down", ENV, "--yes"]);
+    assert!(down.stdout.contains("Deleted env `feature-x`"), "{down}");
+    let writes = app.moto.writes();
+    let batch = only(&writes, "BatchDeleteImage").json();
+    assert_eq!(batch["repositoryName"], REPO);
+    assert!(batch.to_string().contains(&digest), "{batch}");
+    assert_eq!(only(&writes, "DeleteService").json()["service"], SERVICE);
+    assert_eq!(
+        only(&writes, "DeleteRepository").json()["repositoryName"],
+        REPO
+    );
+    assert_eq!(
+        only(&writes, "DeleteLogGroup").json()["logGroupName"],
+        LOG_GROUP
+    );
+    assert_eq!(
+        writes
+            .iter()
+            .filter(|w| w.operation == "DeregisterTaskDefinition")
+            .count(),
+        2
+    );
+
+    assert_eq!(inventory(&app.moto).await, Inventory::default());
+    let gone = ecr
+        .describe_images()
+        .repository_name(REPO)
+        .send()
+        .await
+        .expect_err("the repository and its images are gone");
+    assert!(
+        gone.as_service_error()
+            .is_some_and(|e| e.is_repository_not_found_exception()),
+        "{gone:?}"
+    );
+
+    // Down again: nothing left, nothing written, still success.
+    app.moto.clear_recording();
+    let again = app.ok(&["down", ENV, "--yes"]);
+    assert!(again.stdout.contains("Nothing to delete"), "{again}");
+    assert_eq!(ops(&app.moto.writes()), Vec::<&str>::new());
+}
+
+#[tokio::test]
+async fn set_count_on_converged_env_only_updates_desired_count() {
+    let app = App::bootstrapped();
+    app.ok(&["up", ENV]);
+    let before = describe_service(&app.ecs(), SERVICE)
+        .await
+        .expect("service");
+    let td = before
+        .task_definition()
+        .expect("task definition")
+        .to_string();
+    let hash_before = before
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("envctl:spec-hash"))
+        .and_then(|t| t.value())
+        .expect("spec hash tag")
+        .to_string();
+
+    app.moto.clear_recording();
+    app.ok(&["up", ENV, "--set", "services.web.count=3"]);
+    let writes = app.moto.writes();
+    // No new revision: the desired count lives on the service only. The tag write records the
+    // new service spec hash.
+    assert_eq!(ops(&writes), ["UpdateService", "TagResource"]);
+    let update = writes[0].json();
+    assert_eq!(update["service"], SERVICE);
+    assert_eq!(update["desiredCount"], 3);
+    assert_eq!(update["taskDefinition"], td.as_str());
+    let tag = writes[1].json();
+    assert_eq!(tag["resourceArn"], before.service_arn().unwrap());
+    assert_eq!(tag["tags"][0]["key"], "envctl:spec-hash");
+    assert_ne!(tag["tags"][0]["value"], hash_before.as_str());
+
+    let after = describe_service(&app.ecs(), SERVICE)
+        .await
+        .expect("service");
+    assert_eq!(after.desired_count(), 3);
+    assert_eq!(after.task_definition(), Some(td.as_str()));
+    assert_eq!(inventory(&app.moto).await.active_task_definitions.len(), 1);
+
+    // The override converged; without it the config's count (1) is a change again.
+    app.moto.clear_recording();
+    app.expect(
+        &[
+            "plan",
+            ENV,
+            "--set",
+            "services.web.count=3",
+            "--detailed-exitcode",
+        ],
+        0,
+    );
+    let back = app.expect(&["plan", ENV, "--detailed-exitcode"], 2);
+    assert!(back.stdout.contains("desiredCount 3 → 1"), "{back}");
+    assert_eq!(ops(&app.moto.writes()), Vec::<&str>::new());
+}
+
+#[tokio::test]
+async fn secure_string_value_never_leaves_ssm() {
+    let app = App::bootstrapped();
+    app.ok(&["params", "set", ENV, "DB_URL=postgres://db/shop"]);
+    // A trailing newline, as `echo` would add: it is not part of the secret.
+    app.set_secret("DB_PASSWORD", &format!("{SECRET}\n"));
+
+    let mut runs = vec![
+        app.ok(&["params", "ls", ENV]),
+        app.ok(&["params", "ls", ENV, "--output", "json"]),
+        app.ok(&["params", "get", ENV, "DB_PASSWORD"]),
+        app.ok(&["params", "get", ENV, "DB_PASSWORD", "--output", "json"]),
+        app.ok(&["plan", ENV]),
+        app.ok(&["plan", ENV, "--output", "json"]),
+        app.ok(&["render", ENV]),
+        app.ok(&["up", ENV, "-v", "--stats"]),
+    ];
+    // Something changes so that plan shows a task definition diff with the secrets in it.
+    app.edit_template("\"stopTimeout\": 120", "\"stopTimeout\": 60");
+    runs.extend([
+        app.ok(&["plan", ENV, "-v"]),
+        app.ok(&["up", ENV, "--output", "json"]),
+        app.ok(&["status", ENV]),
+        app.ok(&["status", ENV, "--output", "json"]),
+        app.ok(&["ls", "--output", "json"]),
+    ]);
+    for r in &runs {
+        assert!(
+            !r.stdout.contains(SECRET) && !r.stderr.contains(SECRET),
+            "the secret leaked:\n{r}"
+        );
+    }
+    // The secure parameter is shown as one, so the checks above did look at it.
+    assert!(runs[0].stdout.contains("DB_PASSWORD"), "{}", runs[0]);
+    assert!(
+        runs[0].stdout.contains("(secret, not shown)"),
+        "{}",
+        runs[0]
+    );
+    assert!(runs[2].stderr.contains("SecureString"), "{}", runs[2]);
+
+    // The task definition references the parameter; the value is nowhere in it.
+    let ecs = app.ecs();
+    let service = describe_service(&ecs, SERVICE).await.expect("service");
+    let td = ecs
+        .describe_task_definition()
+        .task_definition(service.task_definition().unwrap())
+        .send()
+        .await
+        .expect("describe task definition");
+    let container: &ContainerDefinition = &td.task_definition().unwrap().container_definitions()[0];
+    let sts = aws_sdk_sts::Client::new(&app.moto.sdk_config());
+    let account = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap()
+        .account()
+        .unwrap()
+        .to_string();
+    let secrets: Vec<(&str, &str)> = container
+        .secrets()
+        .iter()
+        .map(|s| (s.name(), s.value_from()))
+        .collect();
+    let arn = format!("arn:aws:ssm:us-east-1:{account}:parameter{PARAM_PATH}DB_PASSWORD");
+    assert_eq!(secrets, [("DB_PASSWORD", arn.as_str())]);
+    let environment: Vec<(Option<&str>, Option<&str>)> = container
+        .environment()
+        .iter()
+        .map(|e| (e.name(), e.value()))
+        .collect();
+    assert_eq!(
+        environment,
+        [(Some("DB_URL"), Some("postgres://db/shop"))],
+        "only the String parameter is plain environment"
+    );
+
+    // Of every request envctl made, only the PutParameter that stored it carried the value.
+    let carrying: Vec<Recorded> = app
+        .moto
+        .requests()
+        .into_iter()
+        .filter(|r| r.body.contains(SECRET) || r.url.contains(SECRET))
+        .collect();
+    assert_eq!(ops(&carrying), ["PutParameter"], "{carrying:?}");
+    let put = carrying[0].json();
+    assert_eq!(put["Name"], format!("{PARAM_PATH}DB_PASSWORD"));
+    assert_eq!(put["Type"], "SecureString");
+
+    // And it did reach SSM, without the newline.
+    let ssm = aws_sdk_ssm::Client::new(&app.moto.sdk_config());
+    let stored = ssm
+        .get_parameter()
+        .name(format!("{PARAM_PATH}DB_PASSWORD"))
+        .with_decryption(true)
+        .send()
+        .await
+        .expect("get parameter");
+    assert_eq!(stored.parameter().and_then(|p| p.value()), Some(SECRET));
+}
+
+#[tokio::test]
+async fn foreign_service_with_the_env_name_is_never_touched() {
+    let app = App::bootstrapped();
+    app.ok(&["params", "set", ENV, "DB_URL=x"]);
+
+    // Someone else's service under exactly the name envctl would use, and an untagged revision
+    // in the family envctl would use.
+    let ecs = app.ecs();
+    let (subnets, sg) = default_network(&app.moto).await;
+    let td = ecs
+        .register_task_definition()
+        .family(SERVICE)
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("web")
+                .image("public.ecr.aws/nginx/nginx:1.27-alpine")
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register foreign task definition");
+    let td_arn = td
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap()
+        .to_string();
+    ecs.create_service()
+        .cluster(CLUSTER)
+        .service_name(SERVICE)
+        .task_definition(&td_arn)
+        .desired_count(1)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(
+            NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    AwsVpcConfiguration::builder()
+                        .subnets(&subnets[0])
+                        .security_groups(&sg)
+                        .assign_public_ip(AssignPublicIp::Disabled)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create foreign service");
+    let foreign = describe_service(&ecs, SERVICE)
+        .await
+        .expect("foreign service");
+    assert!(foreign.tags().is_empty());
+
+    app.moto.clear_recording();
+    let up = app.expect(&["up", ENV], 4);
+    assert!(up.stderr.contains(SERVICE), "{up}");
+    assert!(up.stderr.contains("not managed by envctl"), "{up}");
+    // Refused before applying anything at all, so certainly nothing on that service.
+    assert_eq!(ops(&app.moto.writes()), Vec::<&str>::new());
+    // plan shows the conflict and fails the same way, since `up` would refuse.
+    let plan = app.expect(&["plan", ENV, "--detailed-exitcode"], 4);
+    assert!(plan.stdout.contains("conflict"), "{plan}");
+    assert!(plan.stderr.contains("not managed by envctl"), "{plan}");
+    assert_eq!(ops(&app.moto.writes()), Vec::<&str>::new());
+
+    app.moto.clear_recording();
+    let down = app.ok(&["down", ENV, "--yes"]);
+    assert!(down.stderr.contains("left alone"), "{down}");
+    assert!(down.stderr.contains(SERVICE), "{down}");
+    assert!(down.stderr.contains("not managed by envctl"), "{down}");
+    // Only the env's own parameter goes.
+    let writes = app.moto.writes();
+    assert_eq!(ops(&writes), ["DeleteParameters"]);
+    assert_eq!(
+        writes[0].json()["Names"],
+        serde_json::json!([format!("{PARAM_PATH}DB_URL")])
+    );
+
+    let after = describe_service(&ecs, SERVICE)
+        .await
+        .expect("the foreign service still exists");
+    assert_eq!(after.service_arn(), foreign.service_arn());
+    assert_eq!(after.task_definition(), Some(td_arn.as_str()));
+    assert_eq!(after.desired_count(), foreign.desired_count());
+    assert_eq!(after.deployments().len(), foreign.deployments().len());
+    assert!(after.tags().is_empty(), "{:?}", after.tags());
+    let td_after = ecs
+        .describe_task_definition()
+        .task_definition(&td_arn)
+        .send()
+        .await
+        .expect("describe foreign task definition");
+    assert_eq!(
+        td_after.task_definition().and_then(|t| t.status()),
+        Some(&TaskDefinitionStatus::Active)
+    );
+}
+
+#[tokio::test]
+async fn up_before_bootstrap_fails_with_a_hint_and_writes_nothing() {
+    let app = App::init();
+    let r = app.expect(&["up", ENV], 4);
+    assert!(r.stderr.contains("envctl bootstrap"), "{r}");
+    assert_eq!(ops(&app.moto.writes()), Vec::<&str>::new());
+    let clusters = app
+        .ecs()
+        .list_clusters()
+        .send()
+        .await
+        .expect("list clusters");
+    assert!(clusters.cluster_arns().is_empty(), "{clusters:?}");
+}
+
+#[tokio::test]
+async fn bootstrap_twice_writes_nothing_the_second_time() {
+    let app = App::init();
+    let first = app.ok(&["bootstrap"]);
+    assert_eq!(first.stdout.matches("created").count(), 2, "{first}");
+    let writes = app.moto.writes();
+    assert!(
+        ops(&writes).contains(&"CreateCluster"),
+        "{:?}",
+        ops(&writes)
+    );
+    assert!(ops(&writes).contains(&"CreateRole"), "{:?}", ops(&writes));
+
+    app.moto.clear_recording();
+    let second = app.ok(&["bootstrap", "--stats", "--output", "json"]);
+    assert_eq!(ops(&app.moto.writes()), Vec::<&str>::new());
+    assert_eq!(second.stats()["write_calls"], 0, "{second}");
+    let report = second.json();
+    assert_eq!(report["cluster"], CLUSTER);
+    assert_eq!(report["cluster_created"], false);
+    assert_eq!(report["execution_role_created"], false);
+}
+
+#[tokio::test]
+async fn ls_lists_envs_with_their_branch_names() {
+    let app = App::bootstrapped();
+    let branch = "feature/ABC-123_Login";
+    let slug = envctl::naming::slug(branch).unwrap().to_string();
+    assert_ne!(slug, branch);
+    app.ok(&["up", ENV]);
+    app.ok(&["up", branch]);
+
+    let text = app.ok(&["ls"]);
+    let row = |env: &str| {
+        text.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(env))
+            .unwrap_or_else(|| panic!("no row for {env}:\n{text}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row(ENV)[1], ENV);
+    assert_eq!(row(&slug)[1], branch);
+    assert_eq!(row(&slug)[2], "tester");
+
+    let json = app.ok(&["ls", "--output", "json"]).json();
+    let mut envs: Vec<(String, String, u64, i64)> = json
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|e| {
+            (
+                e["env"].as_str().unwrap().to_string(),
+                e["branch"].as_str().unwrap().to_string(),
+                e["services"].as_u64().unwrap(),
+                e["desired"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    envs.sort();
+    let mut want = vec![
+        (ENV.to_string(), ENV.to_string(), 1, 1),
+        (slug.clone(), branch.to_string(), 1, 1),
+    ];
+    want.sort();
+    assert_eq!(envs, want);
+}
+
+#[tokio::test]
+async fn status_shows_service_counts_and_task_definition_revision() {
+    let app = App::bootstrapped();
+    app.ok(&["up", ENV]);
+    app.edit_template("\"stopTimeout\": 120", "\"stopTimeout\": 30");
+    app.ok(&["up", ENV, "--set", "services.web.count=2"]);
+
+    let text = app.ok(&["status", ENV]);
+    let header: Vec<&str> = text
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        &header[..4],
+        ["SERVICE", "DESIRED", "RUNNING", "PENDING"],
+        "{text}"
+    );
+    let row: Vec<&str> = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(SERVICE))
+        .unwrap_or_else(|| panic!("no service row:\n{text}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        &row[..5],
+        [SERVICE, "2", "2", "0", "shop-feature-x-web:2"],
+        "{text}"
+    );
+
+    let json = app.ok(&["status", ENV, "--output", "json"]).json();
+    let services = json["services"].as_array().expect("services");
+    assert_eq!(services.len(), 1, "{json}");
+    assert_eq!(services[0]["name"], SERVICE);
+    assert_eq!(services[0]["desired"], 2);
+    assert_eq!(services[0]["running"], 2);
+    assert_eq!(services[0]["task_definition"], "shop-feature-x-web:2");
+    assert_eq!(services[0]["stability"]["state"], "stable");
+
+    // An env that has nothing says so instead of failing.
+    let empty = app.ok(&["status", "other"]);
+    assert!(empty.stdout.contains("has no services"), "{empty}");
+}
+
+#[tokio::test]
+async fn down_without_yes_and_no_terminal_exits_6_and_deletes_nothing() {
+    let app = App::bootstrapped();
+    app.ok(&["params", "set", ENV, "DB_URL=x"]);
+    app.ok(&["up", ENV]);
+    let before = inventory(&app.moto).await;
+    assert_eq!(before.active_services, [SERVICE]);
+
+    app.moto.clear_recording();
+    // Piped input is not a terminal: even a "y" on stdin is no confirmation.
+    let r = app.run_with(&["down", ENV], Some("y\n"));
+    assert_eq!(r.code, 6, "{r}");
+    assert!(r.stderr.contains("--yes"), "{r}");
+    assert_eq!(ops(&app.moto.writes()), Vec::<&str>::new());
+    assert_eq!(inventory(&app.moto).await, before);
+}
+
+#[tokio::test]
+async fn up_no_wait_creates_the_service_without_waiting() {
+    let app = App::bootstrapped();
+    let r = app.ok(&["up", ENV, "--no-wait"]);
+    assert!(!r.stderr.contains("Waiting"), "{r}");
+    assert!(r.stdout.contains(SERVICE), "{r}");
+    let service = describe_service(&app.ecs(), SERVICE)
+        .await
+        .expect("service created");
+    assert_eq!(service.desired_count(), 1);
+}
+
+#[tokio::test]
+async fn plan_detailed_exitcode_is_2_with_changes_and_0_when_converged() {
+    let app = App::bootstrapped();
+    app.moto.clear_recording();
+    let changes = app.expect(&["plan", ENV, "--detailed-exitcode"], 2);
+    assert!(
+        changes
+            .stdout
+            .contains(&format!("create service {SERVICE}")),
+        "{changes}"
+    );
+    // Without the flag, changes are still success.
+    app.expect(&["plan", ENV], 0);
+    assert_eq!(ops(&app.moto.writes()), Vec::<&str>::new());
+
+    app.ok(&["up", ENV]);
+    let converged = app.expect(&["plan", ENV, "--detailed-exitcode"], 0);
+    assert!(converged.stdout.contains("No changes"), "{converged}");
+
+    app.edit_template("\"stopTimeout\": 120", "\"stopTimeout\": 90");
+    let diff = app.expect(&["plan", ENV, "--detailed-exitcode"], 2);
+    assert!(
+        diff.stdout.contains("-      \"stopTimeout\": 120"),
+        "{diff}"
+    );
+    assert!(diff.stdout.contains("+      \"stopTimeout\": 90"), "{diff}");
+}
