@@ -141,10 +141,26 @@ async fn run(
         } => {
             let td = resolve(task_definition, registered, name)?;
             aws.update_service(cluster, name, &td, definition).await?;
-            let mut t = Tags::new();
-            t.insert(TAG_SPEC_HASH.into(), spec_hash.clone());
-            aws.tag_resource(arn, &t).await
+            match spec_hash {
+                Some(hash) => {
+                    let mut t = Tags::new();
+                    t.insert(TAG_SPEC_HASH.into(), hash.clone());
+                    aws.tag_resource(arn, &t).await
+                }
+                None => Ok(()),
+            }
         }
+        Action::TagService {
+            arn, set, remove, ..
+        } => {
+            aws.tag_resource(arn, set).await?;
+            aws.untag_resource(arn, remove).await
+        }
+        Action::CreateScheduleGroup { name, tags } => aws.create_schedule_group(name, tags).await,
+        Action::CreateSchedule { schedule } => aws.create_schedule(schedule).await,
+        Action::UpdateSchedule { schedule, .. } => aws.update_schedule(schedule).await,
+        Action::DeleteSchedule { group, name } => aws.delete_schedule(group, name).await,
+        Action::DeleteScheduleGroup { name } => aws.delete_schedule_group(name).await,
         Action::DeleteService { name, cluster } => aws.delete_service(cluster, name).await,
         Action::DeregisterTaskDefinition { arn } => aws.deregister_task_definition(arn).await,
         Action::DeleteRepository { name, .. } => {

@@ -75,6 +75,14 @@ pub enum Command {
     Ls,
     /// Show an env's services, deployments, events and stopped tasks
     Status(StatusArgs),
+    /// Scale an env's services to 0, remembering their counts
+    Stop(StatusArgs),
+    /// Restore the counts `stop` remembered (or the configured ones)
+    Start(StatusArgs),
+    /// Push an env's expiry out, e.g. `envctl extend feature-x 48h`
+    Extend(ExtendArgs),
+    /// Find envs past their TTL or whose branch is gone; delete them with --yes
+    Gc(GcArgs),
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +108,15 @@ pub struct EnvArgs {
     /// Use this image for a service, e.g. web=123.dkr.ecr.../web:abc (repeatable)
     #[arg(long = "image", value_name = "SERVICE=URI")]
     pub images: Vec<String>,
+    /// Expire the env this long after this run (overrides expiry.ttl), e.g. 72h, 7d, never
+    #[arg(long, value_name = "DURATION")]
+    pub ttl: Option<String>,
+    /// Protect the env from `gc` and from `down` without --force (sticky)
+    #[arg(long)]
+    pub protect: bool,
+    /// Create no stop/start schedules for this env
+    #[arg(long)]
+    pub always_on: bool,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +147,30 @@ pub struct DownArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Delete a protected env too
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtendArgs {
+    /// Env or branch name
+    pub env: String,
+    /// How much longer, e.g. 48h, 7d
+    pub duration: String,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Delete the envs found (otherwise only list them)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Also collect envs whose branch is gone: `git` uses the local repository's remote branches
+    #[arg(long, value_name = "SOURCE", value_parser = ["git"], conflicts_with = "live_branches")]
+    pub live_branches_from: Option<String>,
+    /// Also collect envs whose branch is not listed in FILE (one branch per line)
+    #[arg(long, value_name = "FILE")]
+    pub live_branches: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

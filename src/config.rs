@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::naming;
+use crate::schedule;
 
 pub const DEFAULT_CONFIG_FILE: &str = "envctl.toml";
 
@@ -34,6 +35,89 @@ pub struct Config {
     #[serde(default)]
     pub vars: BTreeMap<String, toml::Value>,
     pub services: BTreeMap<String, ServiceConfig>,
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+    #[serde(default)]
+    pub expiry: ExpiryConfig,
+}
+
+/// Nightly stop / morning start (EventBridge Scheduler), per env and service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// IANA time zone the times are in.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// `HH:MM`, or a full `cron(...)` expression (then `days` is ignored).
+    #[serde(default = "default_stop")]
+    pub stop: String,
+    #[serde(default = "default_start")]
+    pub start: String,
+    /// `MON-FRI`, `MON,WED,FRI`, `daily`, ...
+    #[serde(default = "default_days")]
+    pub days: String,
+    /// Scheduler spreads each firing over this window (0 = exactly on time); see docs/schedules.md.
+    #[serde(default = "default_flexible_window")]
+    pub flexible_window_minutes: u32,
+    /// Envs (names or slugs) that never get stop/start schedules.
+    #[serde(default)]
+    pub always_on: Vec<String>,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            timezone: default_timezone(),
+            stop: default_stop(),
+            start: default_start(),
+            days: default_days(),
+            flexible_window_minutes: default_flexible_window(),
+            always_on: vec![],
+        }
+    }
+}
+
+/// How long an env lives without an `up`, and which envs are never collected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpiryConfig {
+    /// `7d`, `72h`, ... counted from the last `up`; `never` turns expiry off.
+    #[serde(default = "default_ttl")]
+    pub ttl: String,
+    /// Envs (names or slugs) that `gc` never deletes and `down` deletes only with --force.
+    #[serde(default)]
+    pub protected: Vec<String>,
+}
+
+impl Default for ExpiryConfig {
+    fn default() -> Self {
+        Self {
+            ttl: default_ttl(),
+            protected: vec![],
+        }
+    }
+}
+
+fn default_timezone() -> String {
+    "UTC".into()
+}
+fn default_stop() -> String {
+    "20:00".into()
+}
+fn default_start() -> String {
+    "08:00".into()
+}
+fn default_days() -> String {
+    "MON-FRI".into()
+}
+fn default_flexible_window() -> u32 {
+    15
+}
+fn default_ttl() -> String {
+    "7d".into()
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -451,6 +535,7 @@ fn validate(file: &Path, c: &Config) -> Result<(), ConfigError> {
             "ECR lifecycle rules count whole days",
         );
     }
+    validate_lifecycle(file, c)?;
     for (name, s) in &c.services {
         let key = |k: &str| format!("services.{name}.{k}");
         if let Some(m) = naming::service_key_error(name) {
@@ -468,8 +553,13 @@ fn validate(file: &Path, c: &Config) -> Result<(), ConfigError> {
             );
         }
         if let Some(m) = fargate_size_error(s.cpu, s.memory) {
+            let field = if m.starts_with("cpu") {
+                "cpu"
+            } else {
+                "memory"
+            };
             return err(
-                &key("memory"),
+                &key(field),
                 m,
                 "see the Fargate task size table in docs/configuration.md",
             );
@@ -502,6 +592,46 @@ fn validate(file: &Path, c: &Config) -> Result<(), ConfigError> {
                 "use the port the container listens on, e.g. 8080",
             );
         }
+    }
+    Ok(())
+}
+
+/// The Scheduler's largest flexible window.
+const MAX_FLEXIBLE_WINDOW: u32 = 1440;
+
+fn validate_lifecycle(file: &Path, c: &Config) -> Result<(), ConfigError> {
+    let err = |key: &str, msg: String, hint: &str| {
+        Err(ConfigError::new(file, Some(key), msg, Some(hint)))
+    };
+    let sc = &c.schedule;
+    if let Err(m) = schedule::timezone(&sc.timezone) {
+        return err(
+            "schedule.timezone",
+            m,
+            "use an IANA name such as `Europe/Berlin` or `UTC`",
+        );
+    }
+    for (key, at) in [("schedule.stop", &sc.stop), ("schedule.start", &sc.start)] {
+        if let Err(m) = schedule::schedule_expression(at, &sc.days) {
+            return err(key, m, "use HH:MM (24h) with `days`, or a full cron(...) such as `cron(0 20 ? * MON-FRI *)`");
+        }
+    }
+    if sc.flexible_window_minutes > MAX_FLEXIBLE_WINDOW {
+        return err(
+            "schedule.flexible_window_minutes",
+            format!(
+                "{} is more than the Scheduler allows ({MAX_FLEXIBLE_WINDOW})",
+                sc.flexible_window_minutes
+            ),
+            "use 0 (exact) to 1440 minutes",
+        );
+    }
+    if let Err(m) = schedule::parse_duration_spec(&c.expiry.ttl) {
+        return err(
+            "expiry.ttl",
+            m,
+            "use a duration such as `7d`, `72h`, or `never`",
+        );
     }
     Ok(())
 }

@@ -17,3 +17,4 @@ pub mod ops;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod schedule;

@@ -293,7 +293,12 @@ pub fn cluster(app: &str) -> String {
     format!("envctl-{app}")
 }
 
-/// The app's shared ECS task execution role.
+/// The role EventBridge Scheduler assumes to stop and start the app's services.
+pub fn scheduler_role(app: &str) -> String {
+    format!("envctl-{app}-scheduler")
+}
+
+/// The IAM role ECS tasks use to pull images, write logs and read parameters.
 pub fn execution_role(app: &str) -> String {
     format!("envctl-{app}-execution")
 }

@@ -6,7 +6,10 @@ use futures::future::{try_join, try_join3, try_join_all};
 use crate::aws::{Aws, AwsResult};
 use crate::config::LoadedConfig;
 use crate::error::{Error, Result};
-use crate::model::{ownership, ActualEnv, DesiredEnv, Ownership, TaskDefinitionState};
+use crate::model::{
+    ownership, ActualEnv, DesiredEnv, Ownership, ScheduleGroupState, ScheduleSpec, ServiceState,
+    TaskDefinitionState,
+};
 use crate::naming::{self, Slug};
 use crate::render::{Facts, Params};
 
@@ -21,12 +24,32 @@ pub async fn facts(aws: &Aws, cfg: &LoadedConfig) -> Result<Facts> {
             None => aws.get_role(&role_name).await.map(|r| r.map(|r| r.arn)),
         }
     };
-    let (account, (subnets, security_groups), role) =
-        try_join3(aws.account_id(), network(aws, cfg), role).await?;
+    let scheduler_role_name = naming::scheduler_role(&c.app);
+    let scheduler_role = async {
+        if c.schedule.enabled {
+            aws.get_role(&scheduler_role_name)
+                .await
+                .map(|r| r.map(|r| r.arn))
+        } else {
+            Ok(None)
+        }
+    };
+    let (account, (subnets, security_groups), (role, scheduler_role_arn)) = try_join3(
+        aws.account_id(),
+        network(aws, cfg),
+        try_join(role, scheduler_role),
+    )
+    .await?;
     let execution_role_arn = role.ok_or_else(|| Error::Precondition {
         message: format!("the task execution role `{role_name}` does not exist"),
         hint: "run `envctl bootstrap` once for this app and region, or set roles.execution_role_arn in envctl.toml".into(),
     })?;
+    if c.schedule.enabled && scheduler_role_arn.is_none() {
+        return Err(Error::Precondition {
+            message: format!("the scheduler role `{scheduler_role_name}` does not exist"),
+            hint: "run `envctl bootstrap` again: it creates the role stop/start schedules use (or set schedule.enabled = false)".into(),
+        });
+    }
     Ok(Facts {
         account,
         region: aws.region.clone(),
@@ -34,6 +57,7 @@ pub async fn facts(aws: &Aws, cfg: &LoadedConfig) -> Result<Facts> {
         security_groups,
         execution_role_arn,
         task_role_arn: c.roles.task_role_arn.clone(),
+        scheduler_role_arn,
     })
 }
 
@@ -131,8 +155,11 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
         .map(|s| s.name.as_str())
         .collect();
     let removed_revisions = try_join_all(removed.iter().map(|f| family_revisions(aws, f)));
+    // The group name comes from the slug, so it is known even when schedules are now off.
+    let group_name = naming::scheduler_group(app, &naming::slug(env)?);
     let (latest, running, removed_revisions) =
         try_join3(latest, running, removed_revisions).await?;
+    let (schedule_group, schedules) = schedule_group(aws, &group_name).await?;
 
     let mut task_definitions: Vec<TaskDefinitionState> = Vec::new();
     for td in latest
@@ -152,6 +179,8 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
         task_definitions,
         repositories: repositories.into_iter().flatten().collect(),
         parameters: vec![],
+        schedule_group,
+        schedules,
     })
 }
 
@@ -210,6 +239,8 @@ pub async fn env_for_down(
     let log_group_name = naming::log_group(app, slug);
     let (services, revisions, repositories) = try_join3(services, revisions, repos).await?;
     let (parameters, log_group) = try_join(params, aws.describe_log_group(&log_group_name)).await?;
+    let (schedule_group, schedules) =
+        schedule_group(aws, &naming::scheduler_group(app, slug)).await?;
     Ok(ActualEnv {
         cluster,
         log_group,
@@ -217,7 +248,21 @@ pub async fn env_for_down(
         task_definitions: revisions,
         repositories,
         parameters,
+        schedule_group,
+        schedules,
     })
+}
+
+/// The env's schedule group and its schedules (none when the group is missing).
+async fn schedule_group(
+    aws: &Aws,
+    name: &str,
+) -> AwsResult<(Option<ScheduleGroupState>, Vec<ScheduleSpec>)> {
+    let Some(group) = aws.describe_schedule_group(name).await? else {
+        return Ok((None, vec![]));
+    };
+    let schedules = aws.list_schedules(name).await?;
+    Ok((Some(group), schedules))
 }
 
 /// Every ACTIVE revision of one family, each with its tags (ownership is per revision).
@@ -232,4 +277,26 @@ pub fn not_bootstrapped(cluster: &str) -> Error {
         message: format!("the ECS cluster `{cluster}` does not exist"),
         hint: "run `envctl bootstrap` once for this app and region (or set cluster.name to an existing cluster)".into(),
     }
+}
+
+/// The ECS services tagged for one env (found by name prefix, confirmed by tags).
+pub async fn env_services(
+    aws: &Aws,
+    cluster: &str,
+    app: &str,
+    slug: &Slug,
+) -> AwsResult<Vec<ServiceState>> {
+    let prefix = naming::service_prefix(app, slug);
+    let names: Vec<String> = aws
+        .list_service_names(cluster)
+        .await?
+        .into_iter()
+        .filter(|n| n.starts_with(&prefix))
+        .collect();
+    Ok(aws
+        .describe_services(cluster, &names)
+        .await?
+        .into_iter()
+        .filter(|s| ownership(&s.tags, app, slug.as_str()) == Ownership::Ours)
+        .collect())
 }

@@ -160,7 +160,18 @@ pub fn services_table(printer: &Printer, services: &[ServiceReport]) -> String {
             ]
         })
         .collect();
-    printer.table(&["SERVICE", "DESIRED", "RUNNING", "PENDING", "TASK DEFINITION", "CAPACITY", "STATE"], rows)
+    printer.table(
+        &[
+            "SERVICE",
+            "DESIRED",
+            "RUNNING",
+            "PENDING",
+            "TASK DEFINITION",
+            "CAPACITY",
+            "STATE",
+        ],
+        rows,
+    )
 }
 
 /// Renders a plan for people: one line per action, task definition diffs, then a summary.

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::model::{
-    ownership, ActualEnv, CapacityProviderStrategyItem, DesiredEnv, DesiredService, Ownership,
-    ServiceDefinition, ServiceState, Tags, TaskDefinition, TaskDefinitionState, TAG_SPEC_HASH,
+    ownership, ActualEnv, CapacityProviderStrategyItem, DesiredEnv, DesiredService, ExpirySpec,
+    Ownership, ScheduleSpec, ServiceDefinition, ServiceState, Tags, TaskDefinition,
+    TaskDefinitionState, TAG_EXPIRES_AT, TAG_PROTECTED, TAG_SPEC_HASH, TAG_TTL,
 };
 use crate::normalize;
 
@@ -68,8 +69,37 @@ pub enum Action {
         arn: String,
         task_definition: TaskDefRef,
         definition: ServiceDefinition,
-        spec_hash: String,
+        /// The new `envctl:spec-hash` tag, when it differs from the service's.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        spec_hash: Option<String>,
         changes: Vec<String>,
+    },
+    /// Expiry / protection tags on an existing service.
+    TagService {
+        name: String,
+        arn: String,
+        set: Tags,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        remove: Vec<String>,
+    },
+    CreateScheduleGroup {
+        name: String,
+        tags: Tags,
+    },
+    CreateSchedule {
+        schedule: ScheduleSpec,
+    },
+    UpdateSchedule {
+        schedule: ScheduleSpec,
+        changes: Vec<String>,
+    },
+    DeleteSchedule {
+        group: String,
+        name: String,
+    },
+    /// Deleting a group deletes its schedules.
+    DeleteScheduleGroup {
+        name: String,
     },
     DeleteService {
         name: String,
@@ -99,11 +129,17 @@ impl Action {
             Action::CreateLogGroup { .. }
             | Action::SetLogRetention { .. }
             | Action::CreateRepository { .. }
-            | Action::RegisterTaskDefinition { .. } => 0,
+            | Action::RegisterTaskDefinition { .. }
+            | Action::CreateScheduleGroup { .. } => 0,
             Action::PutLifecyclePolicy { .. }
             | Action::CreateService { .. }
-            | Action::UpdateService { .. } => 1,
-            Action::DeleteService { .. } => 2,
+            | Action::UpdateService { .. }
+            | Action::TagService { .. }
+            | Action::CreateSchedule { .. }
+            | Action::UpdateSchedule { .. } => 1,
+            Action::DeleteService { .. }
+            | Action::DeleteSchedule { .. }
+            | Action::DeleteScheduleGroup { .. } => 2,
             Action::DeregisterTaskDefinition { .. }
             | Action::DeleteRepository { .. }
             | Action::DeleteParameters { .. } => 3,
@@ -116,11 +152,17 @@ impl Action {
             Action::CreateLogGroup { .. }
             | Action::CreateRepository { .. }
             | Action::RegisterTaskDefinition { .. }
-            | Action::CreateService { .. } => Verb::Create,
+            | Action::CreateService { .. }
+            | Action::CreateScheduleGroup { .. }
+            | Action::CreateSchedule { .. } => Verb::Create,
             Action::SetLogRetention { .. }
             | Action::PutLifecyclePolicy { .. }
-            | Action::UpdateService { .. } => Verb::Update,
+            | Action::UpdateService { .. }
+            | Action::TagService { .. }
+            | Action::UpdateSchedule { .. } => Verb::Update,
             Action::DeleteService { .. }
+            | Action::DeleteSchedule { .. }
+            | Action::DeleteScheduleGroup { .. }
             | Action::DeregisterTaskDefinition { .. }
             | Action::DeleteRepository { .. }
             | Action::DeleteParameters { .. }
@@ -131,6 +173,33 @@ impl Action {
     /// One line for humans; never contains a secret (plans hold only parameter ARNs).
     pub fn describe(&self) -> String {
         match self {
+            Action::TagService {
+                name, set, remove, ..
+            } => {
+                let mut parts: Vec<String> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                parts.extend(remove.iter().map(|k| format!("remove {k}")));
+                format!("tag service {name}: {}", parts.join(", "))
+            }
+            Action::CreateScheduleGroup { name, .. } => format!("create schedule group {name}"),
+            Action::CreateSchedule { schedule: s } => format!(
+                "create schedule {}/{}: {} {} (window {}m)",
+                s.group, s.name, s.expression, s.timezone, s.flexible_window_minutes
+            ),
+            Action::UpdateSchedule {
+                schedule: s,
+                changes,
+            } => {
+                format!(
+                    "update schedule {}/{}: {}",
+                    s.group,
+                    s.name,
+                    changes.join("; ")
+                )
+            }
+            Action::DeleteSchedule { group, name } => format!("delete schedule {group}/{name}"),
+            Action::DeleteScheduleGroup { name } => {
+                format!("delete schedule group {name} and its schedules")
+            }
             Action::CreateLogGroup {
                 name,
                 retention_days,
@@ -339,6 +408,7 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
             None => {
                 let mut service_tags = tags.clone();
                 service_tags.insert(TAG_SPEC_HASH.into(), hash);
+                service_tags.extend(expiry_tags(&desired.expiry));
                 actions.push(Action::CreateService {
                     service: svc.key.clone(),
                     name: svc.name.clone(),
@@ -349,6 +419,9 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
                 });
             }
             Some(s) => {
+                if let Some(action) = plan_expiry_tags(&desired.expiry, s) {
+                    actions.push(action);
+                }
                 let changes = service_changes(svc, s, &td_ref, &hash);
                 if !changes.is_empty() {
                     actions.push(Action::UpdateService {
@@ -358,13 +431,28 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
                         arn: s.arn.clone(),
                         task_definition: td_ref,
                         definition: svc.service.clone(),
-                        spec_hash: hash,
+                        spec_hash: (s.tags.get(TAG_SPEC_HASH) != Some(&hash)).then_some(hash),
                         changes,
                     });
                 }
             }
         }
     }
+
+    let blocked: BTreeSet<&str> = desired
+        .services
+        .iter()
+        .filter(|s| conflicts.iter().any(|c| c.name == s.name))
+        .map(|s| s.key.as_str())
+        .collect();
+    plan_schedules(
+        desired,
+        actual,
+        &tags,
+        &blocked,
+        &mut actions,
+        &mut conflicts,
+    );
 
     // Services of this env that the config no longer has.
     for s in &actual.services {
@@ -391,6 +479,153 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
         conflicts,
         skipped: vec![],
     }
+}
+
+/// Creates, updates and deletes schedules so the env's group holds exactly the desired ones.
+/// Schedules of services in `blocked` (whose names another owner holds) are left alone: they
+/// would scale someone else's service.
+fn plan_schedules(
+    desired: &DesiredEnv,
+    actual: &ActualEnv,
+    tags: &Tags,
+    blocked: &BTreeSet<&str>,
+    actions: &mut Vec<Action>,
+    conflicts: &mut Vec<Conflict>,
+) {
+    let app = desired.identity.app.as_str();
+    let env = desired.identity.env.as_str();
+    let owner = actual
+        .schedule_group
+        .as_ref()
+        .map(|g| ownership(&g.tags, app, env));
+    if let (Some(g), Some(o)) = (&actual.schedule_group, &owner) {
+        if *o != Ownership::Ours {
+            if desired.schedules.is_some() {
+                conflicts.push(Conflict {
+                    kind: "schedule group".into(),
+                    name: g.name.clone(),
+                    owner: o.clone(),
+                });
+            }
+            return;
+        }
+    }
+    let Some(want) = &desired.schedules else {
+        if let Some(g) = &actual.schedule_group {
+            actions.push(Action::DeleteScheduleGroup {
+                name: g.name.clone(),
+            });
+        }
+        return;
+    };
+    if actual.schedule_group.is_none() {
+        actions.push(Action::CreateScheduleGroup {
+            name: want.name.clone(),
+            tags: tags.clone(),
+        });
+    }
+    let is_blocked = |name: &str| {
+        name.split_once('-')
+            .is_some_and(|(_, key)| blocked.contains(key))
+    };
+    for sched in want.schedules.iter().filter(|s| !is_blocked(&s.name)) {
+        match actual.schedules.iter().find(|a| a.name == sched.name) {
+            None => actions.push(Action::CreateSchedule {
+                schedule: sched.clone(),
+            }),
+            Some(have) => {
+                let changes = schedule_changes(have, sched);
+                if !changes.is_empty() {
+                    actions.push(Action::UpdateSchedule {
+                        schedule: sched.clone(),
+                        changes,
+                    });
+                }
+            }
+        }
+    }
+    for have in actual.schedules.iter().filter(|s| !is_blocked(&s.name)) {
+        if !want.schedules.iter().any(|w| w.name == have.name) {
+            actions.push(Action::DeleteSchedule {
+                group: have.group.clone(),
+                name: have.name.clone(),
+            });
+        }
+    }
+}
+
+fn schedule_changes(have: &ScheduleSpec, want: &ScheduleSpec) -> Vec<String> {
+    let mut changes = Vec::new();
+    let mut field = |name: &str, a: &str, b: &str| {
+        if a != b {
+            changes.push(format!("{name} {a} → {b}"));
+        }
+    };
+    field("expression", &have.expression, &want.expression);
+    field("timezone", &have.timezone, &want.timezone);
+    field(
+        "flexible window",
+        &format!("{}m", have.flexible_window_minutes),
+        &format!("{}m", want.flexible_window_minutes),
+    );
+    field("state", &have.state, &want.state);
+    field("role", &have.role_arn, &want.role_arn);
+    field("target", &have.target_arn, &want.target_arn);
+    // Compared and shown canonically: the Scheduler echoes the input re-spaced.
+    let (have_input, want_input) = (canonical_json(&have.input), canonical_json(&want.input));
+    if have_input != want_input {
+        changes.push(format!("input {have_input} → {want_input}"));
+    }
+    changes
+}
+
+/// Expiry and protection tags a new service starts with.
+fn expiry_tags(expiry: &ExpirySpec) -> Tags {
+    let mut t = Tags::new();
+    if let (Some(at), Some(ttl)) = (&expiry.expires_at, &expiry.ttl) {
+        t.insert(TAG_EXPIRES_AT.into(), at.clone());
+        t.insert(TAG_TTL.into(), ttl.clone());
+    }
+    if expiry.protect {
+        t.insert(TAG_PROTECTED.into(), "true".into());
+    }
+    t
+}
+
+/// Pushes expiry out only when less than half the TTL is left (or the TTL changed), so an `up`
+/// right after another writes nothing; `--protect` is sticky.
+fn plan_expiry_tags(expiry: &ExpirySpec, s: &ServiceState) -> Option<Action> {
+    let mut set = Tags::new();
+    let mut remove = Vec::new();
+    match (&expiry.expires_at, &expiry.ttl) {
+        (Some(at), Some(ttl)) => {
+            let current = s.tags.get(TAG_EXPIRES_AT);
+            let stale = match (current, &expiry.refresh_before) {
+                (Some(c), Some(before)) => c < before,
+                _ => true,
+            };
+            if stale || s.tags.get(TAG_TTL) != Some(ttl) {
+                set.insert(TAG_EXPIRES_AT.into(), at.clone());
+                set.insert(TAG_TTL.into(), ttl.clone());
+            }
+        }
+        _ => {
+            for key in [TAG_EXPIRES_AT, TAG_TTL] {
+                if s.tags.contains_key(key) {
+                    remove.push(key.to_string());
+                }
+            }
+        }
+    }
+    if expiry.protect && s.tags.get(TAG_PROTECTED).map(String::as_str) != Some("true") {
+        set.insert(TAG_PROTECTED.into(), "true".into());
+    }
+    (!set.is_empty() || !remove.is_empty()).then(|| Action::TagService {
+        name: s.name.clone(),
+        arn: s.arn.clone(),
+        set,
+        remove,
+    })
 }
 
 /// Keeps the revision in use when it already matches; reuses an identical newer revision (left by
@@ -510,6 +745,14 @@ pub fn plan_down(app: &str, env: &str, actual: &ActualEnv) -> Plan {
             }),
             Ownership::Foreign => skip("ECS service", &s.name, Ownership::Foreign),
             Ownership::OtherEnv { .. } => {}
+        }
+    }
+    if let Some(g) = &actual.schedule_group {
+        match ownership(&g.tags, app, env) {
+            Ownership::Ours => actions.push(Action::DeleteScheduleGroup {
+                name: g.name.clone(),
+            }),
+            other => skip("schedule group", &g.name, other),
         }
     }
     let mut families = BTreeMap::<&str, usize>::new();

@@ -10,10 +10,12 @@ use serde_json::json;
 
 use crate::config::{LoadedConfig, ServiceConfig};
 use crate::model::{
-    DesiredEnv, DesiredService, EnvIdentity, LogGroupSpec, ParameterState, RepositorySpec,
-    ServiceDefinition, TaskDefinition,
+    DesiredEnv, DesiredService, EnvIdentity, ExpirySpec, LogGroupSpec, ParameterState,
+    RepositorySpec, ScheduleGroupSpec, ScheduleSpec, ServiceDefinition, TaskDefinition,
+    UPDATE_SERVICE_TARGET,
 };
 use crate::naming::{self, EnvName};
+use crate::schedule;
 
 /// What render needs to know about the AWS account; looked up by `observe`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,6 +26,19 @@ pub struct Facts {
     pub security_groups: Vec<String>,
     pub execution_role_arn: String,
     pub task_role_arn: Option<String>,
+    /// The role EventBridge Scheduler assumes to call ECS UpdateService (from `bootstrap`).
+    pub scheduler_role_arn: Option<String>,
+}
+
+/// Per-run choices that shape the env beyond its config (`up --ttl/--protect/--always-on`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvOptions {
+    /// The time this run treats as now (expiry is counted from it).
+    pub now: jiff::Timestamp,
+    /// `--ttl` overriding `expiry.ttl`.
+    pub ttl: Option<String>,
+    pub protect: bool,
+    pub always_on: bool,
 }
 
 /// An env's parameters after overlaying its own path on the app's shared path.
@@ -97,6 +112,7 @@ pub struct RenderRequest<'a> {
     pub images: &'a BTreeMap<String, String>,
     /// The process environment, for `must_env` / `env` in templates.
     pub env_vars: &'a BTreeMap<String, String>,
+    pub options: &'a EnvOptions,
 }
 
 /// Renders every template of the env into the desired model.
@@ -250,6 +266,7 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
         });
     }
 
+    let schedules = schedules(req, &cluster)?;
     Ok(DesiredEnv {
         identity: req.identity.clone(),
         cluster,
@@ -259,7 +276,110 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
         },
         services,
         repositories,
+        schedules,
+        expiry: expiry(req)?,
     })
+}
+
+/// Per service a stop schedule (desired count 0) and a start schedule (the configured count),
+/// unless schedules are off or the env is always-on.
+fn schedules(req: &RenderRequest, cluster: &str) -> Result<Option<ScheduleGroupSpec>, RenderError> {
+    let cfg = &req.config.config;
+    let sc = &cfg.schedule;
+    let env = req.env;
+    let always_on = req.options.always_on
+        || sc
+            .always_on
+            .iter()
+            .any(|e| *e == env.raw || e == env.slug.as_str());
+    if !sc.enabled || always_on {
+        return Ok(None);
+    }
+    let config_error = |key: &str, message: String| RenderError {
+        file: req.config.path.display().to_string(),
+        line: None,
+        service: None,
+        message: format!("`{key}`: {message}"),
+        hint: None,
+    };
+    let role_arn = req
+        .facts
+        .scheduler_role_arn
+        .clone()
+        .ok_or_else(|| RenderError {
+            file: req.config.path.display().to_string(),
+            line: None,
+            service: None,
+            message: "schedules are enabled but the scheduler role does not exist".into(),
+            hint: Some(
+                "run `envctl bootstrap` (it creates the role), or set schedule.enabled = false"
+                    .into(),
+            ),
+        })?;
+    let stop = schedule::schedule_expression(&sc.stop, &sc.days)
+        .map_err(|m| config_error("schedule.stop", m))?;
+    let start = schedule::schedule_expression(&sc.start, &sc.days)
+        .map_err(|m| config_error("schedule.start", m))?;
+    let group = naming::scheduler_group(&cfg.app, &env.slug);
+    let mut schedules = Vec::new();
+    for (key, svc) in &cfg.services {
+        let service = naming::service_name(&cfg.app, &env.slug, key);
+        for (verb, expression, count) in [("stop", &stop, 0), ("start", &start, svc.count)] {
+            schedules.push(ScheduleSpec {
+                group: group.clone(),
+                name: format!("{verb}-{key}"),
+                expression: expression.clone(),
+                timezone: sc.timezone.clone(),
+                flexible_window_minutes: sc.flexible_window_minutes as i32,
+                target_arn: UPDATE_SERVICE_TARGET.into(),
+                role_arn: role_arn.clone(),
+                // The universal target sends this as the UpdateService request.
+                input: json!({"Cluster": cluster, "Service": service, "DesiredCount": count})
+                    .to_string(),
+                state: "ENABLED".into(),
+            });
+        }
+    }
+    Ok(Some(ScheduleGroupSpec {
+        name: group,
+        schedules,
+    }))
+}
+
+/// Expiry counts from this `up` (the last activity): see docs/lifecycle.md.
+fn expiry(req: &RenderRequest) -> Result<ExpirySpec, RenderError> {
+    let text = req
+        .options
+        .ttl
+        .clone()
+        .unwrap_or_else(|| req.config.config.expiry.ttl.clone());
+    let ttl = schedule::parse_duration_spec(&text).map_err(|m| RenderError {
+        file: if req.options.ttl.is_some() {
+            "--ttl".into()
+        } else {
+            req.config.path.display().to_string()
+        },
+        line: None,
+        service: None,
+        message: m,
+        hint: Some("use a duration such as `7d`, `72h`, or `never`".into()),
+    })?;
+    let now = req.options.now;
+    let at = |d: jiff::SignedDuration| now.checked_add(d).ok().map(rfc3339);
+    Ok(ExpirySpec {
+        expires_at: ttl.and_then(at),
+        ttl: ttl.map(|_| text.clone()),
+        refresh_before: ttl.and_then(|d| at(d / 2)),
+        protect: req.options.protect,
+    })
+}
+
+/// Seconds precision, `Z`: sorts and compares as text.
+pub fn rfc3339(t: jiff::Timestamp) -> String {
+    t.round(jiff::Unit::Second)
+        .unwrap_or(t)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -469,6 +589,7 @@ mod tests {
             security_groups: vec!["sg-0a".into()],
             execution_role_arn: "arn:aws:iam::123456789012:role/envctl-shop-execution".into(),
             task_role_arn: None,
+            scheduler_role_arn: Some("arn:aws:iam::123456789012:role/envctl-shop-scheduler".into()),
         }
     }
 
@@ -546,6 +667,7 @@ mod tests {
                 params: &self.params,
                 images: &self.images,
                 env_vars: &self.env_vars,
+                options: &EnvOptions::default(),
             })
         }
     }

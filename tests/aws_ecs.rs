@@ -616,3 +616,26 @@ async fn stopped_tasks_report_reason_and_capacity_provider() {
         vec![]
     );
 }
+
+#[tokio::test]
+async fn tags_are_removed_by_key() {
+    let moto = Moto::start();
+    let aws = connect(&moto).await;
+    let mut app_tags = tags(&[("envctl:managed-by", "envctl"), ("envctl:app", "shop")]);
+    app_tags.insert("envctl:spec-hash".into(), "abc".into());
+    let arn = aws.create_cluster("shop", &app_tags).await.unwrap().arn;
+
+    moto.clear_recording();
+    aws.untag_resource(&arn, &[]).await.unwrap();
+    assert!(moto.writes().is_empty(), "no keys, no call");
+
+    aws.untag_resource(
+        &arn,
+        &["envctl:spec-hash".to_string(), "absent".to_string()],
+    )
+    .await
+    .unwrap();
+    let cluster = aws.describe_cluster("shop").await.unwrap().unwrap();
+    app_tags.remove("envctl:spec-hash");
+    assert_eq!(cluster.tags, app_tags);
+}

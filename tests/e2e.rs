@@ -372,6 +372,9 @@ async fn lifecycle_creates_converges_updates_minimally_and_tears_down_everything
         [
             "CreateLogGroup",
             "CreateRepository",
+            "CreateSchedule",
+            "CreateSchedule",
+            "CreateScheduleGroup",
             "CreateService",
             "PutLifecyclePolicy",
             "PutRetentionPolicy",
@@ -426,10 +429,8 @@ async fn lifecycle_creates_converges_updates_minimally_and_tears_down_everything
     app.moto.clear_recording();
     app.ok(&["up", ENV]);
     let writes = app.moto.writes();
-    assert_eq!(
-        ops(&writes),
-        ["RegisterTaskDefinition", "UpdateService", "TagResource"]
-    );
+    // The service's own settings did not change, so its spec-hash tag is not rewritten.
+    assert_eq!(ops(&writes), ["RegisterTaskDefinition", "UpdateService"]);
     let register = writes[0].json();
     assert_eq!(register["family"], SERVICE);
     assert_eq!(register["containerDefinitions"][0]["stopTimeout"], 90);
@@ -442,19 +443,9 @@ async fn lifecycle_creates_converges_updates_minimally_and_tears_down_everything
             .is_some_and(|t| t.ends_with("task-definition/shop-feature-x-web:2")),
         "{update}"
     );
-    // The TagResource only refreshes envctl's spec hash on that same service.
     let service = describe_service(&app.ecs(), SERVICE)
         .await
         .expect("service is active");
-    let tag = writes[2].json();
-    assert_eq!(tag["resourceArn"], service.service_arn().unwrap());
-    let tag_keys: Vec<&str> = tag["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t["key"].as_str())
-        .collect();
-    assert_eq!(tag_keys, ["envctl:spec-hash"]);
     assert!(service
         .task_definition()
         .is_some_and(|t| t.ends_with("shop-feature-x-web:2")));
@@ -560,13 +551,20 @@ async fn set_count_on_converged_env_only_updates_desired_count() {
     app.ok(&["up", ENV, "--set", "services.web.count=3"]);
     let writes = app.moto.writes();
     // No new revision: the desired count lives on the service only. The tag write records the
-    // new service spec hash.
-    assert_eq!(ops(&writes), ["UpdateService", "TagResource"]);
-    let update = writes[0].json();
+    // new service spec hash; the start schedule now restores 3 tasks.
+    assert_eq!(
+        sorted(ops(&writes).iter().map(|s| s.to_string()).collect()),
+        ["TagResource", "UpdateSchedule", "UpdateService"]
+    );
+    let schedule = only(&writes, "UpdateSchedule").json();
+    let input: serde_json::Value =
+        serde_json::from_str(schedule["Target"]["Input"].as_str().expect("input")).expect("json");
+    assert_eq!(input["DesiredCount"], 3);
+    let update = only(&writes, "UpdateService").json();
     assert_eq!(update["service"], SERVICE);
     assert_eq!(update["desiredCount"], 3);
     assert_eq!(update["taskDefinition"], td.as_str());
-    let tag = writes[1].json();
+    let tag = only(&writes, "TagResource").json();
     assert_eq!(tag["resourceArn"], before.service_arn().unwrap());
     assert_eq!(tag["tags"][0]["key"], "envctl:spec-hash");
     assert_ne!(tag["tags"][0]["value"], hash_before.as_str());
@@ -818,7 +816,8 @@ async fn up_before_bootstrap_fails_with_a_hint_and_writes_nothing() {
 async fn bootstrap_twice_writes_nothing_the_second_time() {
     let app = App::init();
     let first = app.ok(&["bootstrap"]);
-    assert_eq!(first.stdout.matches("created").count(), 2, "{first}");
+    // Cluster, execution role and scheduler role.
+    assert_eq!(first.stdout.matches("created").count(), 3, "{first}");
     let writes = app.moto.writes();
     assert!(
         ops(&writes).contains(&"CreateCluster"),

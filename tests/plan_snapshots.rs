@@ -10,15 +10,16 @@ use std::path::PathBuf;
 
 use envctl::config::{self, LoadedConfig, Override};
 use envctl::model::{
-    ActualEnv, ClusterState, DeploymentState, DesiredEnv, DesiredService, EnvIdentity,
-    LogGroupState, Ownership, ParameterState, RepositorySpec, RepositoryState, ServiceEvent,
-    ServiceState, Tags, TaskDefinition, TaskDefinitionState, TAG_APP, TAG_ENV, TAG_MANAGED_BY,
-    TAG_SPEC_HASH,
+    ownership, ActualEnv, ClusterState, DeploymentState, DesiredEnv, DesiredService, EnvIdentity,
+    LogGroupState, Ownership, ParameterState, RepositorySpec, RepositoryState, ScheduleGroupState,
+    ScheduleSpec, ServiceEvent, ServiceState, Tags, TaskDefinition, TaskDefinitionState, TAG_APP,
+    TAG_ENV, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_PROTECTED, TAG_SPEC_HASH, TAG_TTL,
+    UPDATE_SERVICE_TARGET,
 };
 use envctl::naming;
 use envctl::normalize;
-use envctl::plan::{plan_down, plan_up, short_td, Action, Conflict, Plan, TaskDefRef};
-use envctl::render::{render_env, Facts, Params, RenderRequest};
+use envctl::plan::{plan_down, plan_up, short_td, Action, Conflict, Plan, TaskDefRef, Verb};
+use envctl::render::{render_env, EnvOptions, Facts, Params, RenderRequest};
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
@@ -48,6 +49,8 @@ struct Inputs {
     sets: Vec<&'static str>,
     params: Params,
     created_at: &'static str,
+    /// `up --ttl/--protect/--always-on` and the time the run treats as now.
+    options: EnvOptions,
 }
 
 impl Default for Inputs {
@@ -57,6 +60,7 @@ impl Default for Inputs {
             sets: vec![],
             params: base_params(),
             created_at: CREATED_AT,
+            options: EnvOptions::default(),
         }
     }
 }
@@ -85,6 +89,7 @@ fn facts() -> Facts {
         security_groups: vec!["sg-0ccc3333".into()],
         execution_role_arn: format!("arn:aws:iam::{ACCOUNT}:role/envctl-shop-execution"),
         task_role_arn: None,
+        scheduler_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/envctl-shop-scheduler")),
     }
 }
 
@@ -129,6 +134,7 @@ fn render(inputs: &Inputs) -> DesiredEnv {
         params: &inputs.params,
         images: &BTreeMap::new(),
         env_vars: &BTreeMap::new(),
+        options: &inputs.options,
     })
     .expect("repo templates render")
 }
@@ -294,11 +300,40 @@ fn converged_at(d: &DesiredEnv, rev: i32) -> ActualEnv {
         services: d
             .services
             .iter()
-            .map(|s| running(s, &td_arn(&s.name, rev)))
+            .map(|s| {
+                let mut state = running(s, &td_arn(&s.name, rev));
+                // What `up` tagged it with: the expiry it computed.
+                if let (Some(at), Some(ttl)) = (&d.expiry.expires_at, &d.expiry.ttl) {
+                    state.tags.insert(TAG_EXPIRES_AT.into(), at.clone());
+                    state.tags.insert(TAG_TTL.into(), ttl.clone());
+                }
+                state
+            })
             .collect(),
         task_definitions: d.services.iter().map(|s| revision(s, rev)).collect(),
         repositories: d.repositories.iter().map(repository).collect(),
         parameters: vec![],
+        schedule_group: d.schedules.as_ref().map(|g| ScheduleGroupState {
+            name: g.name.clone(),
+            arn: format!(
+                "arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{}",
+                g.name
+            ),
+            state: "ACTIVE".into(),
+            tags: owned_tags(),
+        }),
+        // As the Scheduler echoes them: the same schedules, input JSON spaced differently.
+        schedules: d
+            .schedules
+            .iter()
+            .flat_map(|g| g.schedules.iter().rev())
+            .map(|sc| {
+                let mut sc = sc.clone();
+                let v: serde_json::Value = serde_json::from_str(&sc.input).expect("input is JSON");
+                sc.input = serde_json::to_string_pretty(&v).expect("json");
+                sc
+            })
+            .collect(),
     }
 }
 
@@ -334,6 +369,9 @@ fn label(a: &Action) -> String {
     let subject = match a {
         Action::DeregisterTaskDefinition { arn } => short_td(arn).to_string(),
         Action::DeleteParameters { names } => names.join(","),
+        Action::CreateSchedule { schedule } | Action::UpdateSchedule { schedule, .. } => {
+            schedule.name.clone()
+        }
         _ => ["family", "name", "repository"]
             .iter()
             .find_map(|k| v[k].as_str())
@@ -376,14 +414,96 @@ fn check_invariants(plan: &Plan) {
     let acts = &plan.actions;
     let max_phase = acts.iter().map(Action::phase).max().unwrap_or(0);
     let mut created = BTreeSet::new();
+    let mut schedules_touched = BTreeSet::new();
+    let group_created = |g: &str| {
+        acts.iter()
+            .find(|x| matches!(x, Action::CreateScheduleGroup { name, .. } if name == g))
+    };
+    let group_deleted = |g: &str| {
+        acts.iter()
+            .any(|x| matches!(x, Action::DeleteScheduleGroup { name } if name == g))
+    };
     for a in acts {
         let p = a.phase();
         // Nothing is created twice within one plan.
-        if let Action::CreateLogGroup { name, .. }
-        | Action::CreateRepository { name, .. }
-        | Action::CreateService { name, .. } = a
+        if a.verb() == Verb::Create {
+            let key = match a {
+                Action::CreateSchedule { schedule: s } => {
+                    format!("schedule {}/{}", s.group, s.name)
+                }
+                _ => label(a),
+            };
+            assert!(created.insert(key.clone()), "{key} created twice");
+        }
+        // An update says what it changes; nothing is written for nothing.
+        match a {
+            Action::UpdateService { changes, .. } | Action::UpdateSchedule { changes, .. } => {
+                assert!(!changes.is_empty(), "{} changes nothing", label(a));
+            }
+            Action::TagService { set, remove, .. } => {
+                assert!(
+                    !set.is_empty() || !remove.is_empty(),
+                    "{} tags nothing",
+                    label(a)
+                );
+                assert!(
+                    remove.iter().all(|k| !set.contains_key(k)),
+                    "{} sets and removes one tag",
+                    label(a)
+                );
+            }
+            _ => {}
+        }
+        // Each schedule is created, updated or deleted at most once; it lives in a group that
+        // exists by then and that this plan does not delete (that deletes its schedules too).
+        if let Some((group, name)) = schedule_of(a) {
+            assert!(
+                schedules_touched.insert(format!("{group}/{name}")),
+                "schedule {group}/{name} touched twice"
+            );
+            assert!(
+                !group_deleted(group),
+                "{} in a group being deleted",
+                label(a)
+            );
+            match (a, group_created(group)) {
+                (Action::CreateSchedule { .. }, Some(g)) => {
+                    assert!(g.phase() < p, "{} not after its group is created", label(a))
+                }
+                (Action::CreateSchedule { .. }, None) => {}
+                (_, created) => assert!(
+                    created.is_none(),
+                    "{} in a group that does not exist yet",
+                    label(a)
+                ),
+            }
+        }
+        if let Action::CreateScheduleGroup { name, .. } = a {
+            assert!(!group_deleted(name), "{name} created and deleted");
+        }
+        // A stop schedule stops and a start schedule starts, each the env service it is named
+        // after, on the env's cluster, through the UpdateService target.
+        if let Action::CreateSchedule { schedule: s } | Action::UpdateSchedule { schedule: s, .. } =
+            a
         {
-            assert!(created.insert(name.clone()), "{name} created twice");
+            let input = schedule_input(s);
+            let (verb, key) = s
+                .name
+                .split_once('-')
+                .expect("schedule names are <verb>-<key>");
+            assert_eq!(
+                input["Service"].as_str(),
+                Some(format!("{}-{}-{key}", plan.app, plan.env).as_str()),
+                "{}",
+                label(a)
+            );
+            assert_eq!(input["Cluster"].as_str(), Some(CLUSTER), "{}", label(a));
+            match verb {
+                "stop" => assert_eq!(input["DesiredCount"], 0, "{}", label(a)),
+                "start" => assert!(input["DesiredCount"].is_u64(), "{}", label(a)),
+                other => panic!("{}: unknown schedule verb {other}", label(a)),
+            }
+            assert_eq!(s.target_arn, UPDATE_SERVICE_TARGET);
         }
         // A service action that runs a new revision needs its registration in an earlier phase;
         // one that runs an existing revision needs none.
@@ -472,11 +592,12 @@ fn check_invariants(plan: &Plan) {
             );
         }
     }
-    // Nothing envctl does touches a name that belongs to someone else.
+    // Nothing envctl does touches a name that belongs to someone else, nor schedules a service
+    // whose name does.
     for c in plan.conflicts.iter().chain(&plan.skipped) {
         for a in acts {
             let v = serde_json::to_value(a).expect("actions serialize");
-            for k in ["name", "family", "repository"] {
+            for k in ["name", "family", "repository", "group"] {
                 assert_ne!(
                     v[k].as_str(),
                     Some(c.name.as_str()),
@@ -484,6 +605,18 @@ fn check_invariants(plan: &Plan) {
                     label(a)
                 );
             }
+            assert_ne!(
+                v["schedule"]["group"].as_str(),
+                Some(c.name.as_str()),
+                "{} touches {c}",
+                label(a)
+            );
+            assert_ne!(
+                scheduled_service(a, plan).as_deref(),
+                Some(c.name.as_str()),
+                "{} scales {c}",
+                label(a)
+            );
             if let Action::DeleteParameters { names } = a {
                 assert!(!names.contains(&c.name), "deletes {c}");
             }
@@ -491,13 +624,129 @@ fn check_invariants(plan: &Plan) {
     }
 }
 
+/// What a plan may do given what exists: create only what is missing; update, tag and delete
+/// only what exists and is this env's.
+fn check_against(plan: &Plan, actual: &ActualEnv) {
+    let ours = |tags: &Tags| ownership(tags, &plan.app, &plan.env) == Ownership::Ours;
+    let service = |name: &str| actual.services.iter().find(|s| s.name == name);
+    let group_ours = actual
+        .schedule_group
+        .as_ref()
+        .is_some_and(|g| ours(&g.tags));
+    let has_schedule = |name: &str| actual.schedules.iter().any(|s| s.name == name);
+    let log_group_ours = actual.log_group.as_ref().is_some_and(|g| ours(&g.tags));
+    for a in &plan.actions {
+        let l = label(a);
+        match a {
+            Action::CreateLogGroup { .. } => assert!(actual.log_group.is_none(), "{l}: exists"),
+            Action::SetLogRetention { .. } | Action::DeleteLogGroup { .. } => {
+                assert!(log_group_ours, "{l}: not ours");
+            }
+            Action::CreateRepository { name, .. } => assert!(
+                actual.repositories.iter().all(|r| r.name != *name),
+                "{l}: exists"
+            ),
+            Action::PutLifecyclePolicy {
+                repository: name, ..
+            }
+            | Action::DeleteRepository { name, .. } => {
+                if let Some(r) = actual.repositories.iter().find(|r| r.name == *name) {
+                    assert!(ours(&r.tags), "{l}: not ours");
+                }
+            }
+            Action::CreateService { name, .. } => assert!(service(name).is_none(), "{l}: exists"),
+            Action::UpdateService { name, arn, .. } | Action::TagService { name, arn, .. } => {
+                let s = service(name).unwrap_or_else(|| panic!("{l}: no such service"));
+                assert_eq!(s.arn, *arn, "{l}");
+                assert!(ours(&s.tags), "{l}: not ours");
+            }
+            Action::DeleteService { name, .. } => {
+                let s = service(name).unwrap_or_else(|| panic!("{l}: no such service"));
+                assert!(ours(&s.tags), "{l}: not ours");
+            }
+            Action::DeregisterTaskDefinition { arn } => {
+                let t = actual
+                    .task_definitions
+                    .iter()
+                    .find(|t| t.arn == *arn)
+                    .unwrap_or_else(|| panic!("{l}: no such revision"));
+                assert!(ours(&t.tags) && t.status == "ACTIVE", "{l}");
+            }
+            Action::DeleteParameters { names } => {
+                for p in &actual.parameters {
+                    if names.contains(&p.name) {
+                        assert!(ours(&p.tags), "{l}: {} not ours", p.name);
+                    }
+                }
+            }
+            Action::CreateScheduleGroup { .. } => {
+                assert!(actual.schedule_group.is_none(), "{l}: exists");
+            }
+            Action::CreateSchedule { schedule } => {
+                assert!(!has_schedule(&schedule.name), "{l}: exists");
+                assert!(
+                    group_ours
+                        || plan.actions.iter().any(|g| matches!(
+                            g,
+                            Action::CreateScheduleGroup { name, .. } if *name == schedule.group
+                        )),
+                    "{l}: in no group of ours"
+                );
+            }
+            Action::UpdateSchedule { schedule, .. } => {
+                assert!(group_ours && has_schedule(&schedule.name), "{l}");
+            }
+            Action::DeleteSchedule { name, .. } => assert!(group_ours && has_schedule(name), "{l}"),
+            Action::DeleteScheduleGroup { .. } => assert!(group_ours, "{l}: not ours"),
+            Action::RegisterTaskDefinition { .. } => {}
+        }
+    }
+}
+
 fn plan_up_checked(d: &DesiredEnv, actual: &ActualEnv) -> Plan {
     let plan = plan_up(d, actual);
     check_invariants(&plan);
+    check_against(&plan, actual);
     plan
 }
 
-fn updates<'a>(plan: &'a Plan, name: &str) -> (&'a TaskDefRef, &'a Vec<String>, &'a str) {
+fn plan_down_checked(actual: &ActualEnv) -> Plan {
+    let plan = plan_down(APP, ENV, actual);
+    check_invariants(&plan);
+    check_against(&plan, actual);
+    assert!(plan.actions.iter().all(|a| a.verb() == Verb::Delete));
+    plan
+}
+
+/// `(group, name)` of the schedule a schedule action writes.
+fn schedule_of(a: &Action) -> Option<(&str, &str)> {
+    match a {
+        Action::CreateSchedule { schedule: s } | Action::UpdateSchedule { schedule: s, .. } => {
+            Some((&s.group, &s.name))
+        }
+        Action::DeleteSchedule { group, name } => Some((group, name)),
+        _ => None,
+    }
+}
+
+fn schedule_input(s: &ScheduleSpec) -> serde_json::Value {
+    serde_json::from_str(&s.input).expect("schedule input is JSON")
+}
+
+/// The ECS service a schedule action scales (a deleted schedule: the one it is named after).
+fn scheduled_service(a: &Action, plan: &Plan) -> Option<String> {
+    match a {
+        Action::CreateSchedule { schedule: s } | Action::UpdateSchedule { schedule: s, .. } => {
+            schedule_input(s)["Service"].as_str().map(String::from)
+        }
+        Action::DeleteSchedule { name, .. } => name
+            .split_once('-')
+            .map(|(_, key)| format!("{}-{}-{key}", plan.app, plan.env)),
+        _ => None,
+    }
+}
+
+fn updates<'a>(plan: &'a Plan, name: &str) -> (&'a TaskDefRef, &'a Vec<String>, Option<&'a str>) {
     plan.actions
         .iter()
         .find_map(|a| match a {
@@ -507,10 +756,38 @@ fn updates<'a>(plan: &'a Plan, name: &str) -> (&'a TaskDefRef, &'a Vec<String>, 
                 changes,
                 spec_hash,
                 ..
-            } if n == name => Some((task_definition, changes, spec_hash.as_str())),
+            } if n == name => Some((task_definition, changes, spec_hash.as_deref())),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no UpdateService for {name}: {:?}", labels(plan)))
+}
+
+fn schedule_update<'a>(plan: &'a Plan, name: &str) -> (&'a ScheduleSpec, &'a Vec<String>) {
+    plan.actions
+        .iter()
+        .find_map(|a| match a {
+            Action::UpdateSchedule { schedule, changes } if schedule.name == name => {
+                Some((schedule, changes))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no UpdateSchedule for {name}: {:?}", labels(plan)))
+}
+
+/// `(set, remove)` of the TagService action for service `name`.
+fn tag_update<'a>(plan: &'a Plan, name: &str) -> (&'a Tags, &'a Vec<String>) {
+    plan.actions
+        .iter()
+        .find_map(|a| match a {
+            Action::TagService {
+                name: n,
+                set,
+                remove,
+                ..
+            } if n == name => Some((set, remove)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no TagService for {name}: {:?}", labels(plan)))
 }
 
 fn registration_diff<'a>(plan: &'a Plan, fam: &str) -> &'a str {
@@ -543,6 +820,11 @@ fn create_from_nothing() {
             "create_service shop-feat-x-web",
             "register_task_definition shop-feat-x-worker",
             "create_service shop-feat-x-worker",
+            "create_schedule_group envctl-shop-feat-x",
+            "create_schedule stop-web",
+            "create_schedule start-web",
+            "create_schedule stop-worker",
+            "create_schedule start-worker",
         ]
     );
     for a in &plan.actions {
@@ -567,6 +849,13 @@ fn create_from_nothing() {
             );
             assert_eq!(*task_definition, TaskDefRef::Registered(name.clone()));
             assert_eq!(cluster, CLUSTER);
+            // Expiry counts from this `up` (EnvOptions::default(): the epoch) with the 7d default.
+            assert_eq!(
+                tags.get(TAG_EXPIRES_AT).map(String::as_str),
+                Some("1970-01-08T00:00:00Z")
+            );
+            assert_eq!(tags.get(TAG_TTL).map(String::as_str), Some("7d"));
+            assert_eq!(tags.get(TAG_PROTECTED), None);
         }
     }
     insta::assert_yaml_snapshot!("create_from_nothing", plan);
@@ -590,6 +879,23 @@ fn converged_env_plans_nothing() {
         actual.services[1].capacity_provider_strategy,
         service(&d, WORKER).service.capacity_provider_strategy
     );
+    // Schedules and expiry tags are part of the converged env, the inputs spelled differently.
+    let want = d.schedules.as_ref().expect("schedules are on by default");
+    assert!(actual.schedule_group.is_some());
+    assert_eq!(actual.schedules.len(), 4);
+    assert_eq!(want.schedules.len(), 4);
+    for have in &actual.schedules {
+        let w = want
+            .schedules
+            .iter()
+            .find(|w| w.name == have.name)
+            .expect("same schedules");
+        assert_ne!(have.input, w.input);
+    }
+    assert!(actual
+        .services
+        .iter()
+        .all(|s| s.tags.contains_key(TAG_EXPIRES_AT)));
 
     let plan = plan_up_checked(&d, &actual);
     assert!(plan.is_empty(), "{:?}", labels(&plan));
@@ -754,11 +1060,32 @@ fn desired_count_change_updates_the_service_only() {
         ..Default::default()
     });
     let plan = plan_up_checked(&after, &converged(&desired()));
-    assert_eq!(labels(&plan), ["update_service shop-feat-x-web"]);
+    // The morning start restores the new count; the stop schedule and task definition stay.
+    assert_eq!(
+        labels(&plan),
+        [
+            "update_service shop-feat-x-web",
+            "update_schedule start-web"
+        ]
+    );
     let (td, changes, hash) = updates(&plan, WEB);
     assert_eq!(*td, TaskDefRef::Existing(td_arn(WEB, 1)));
     assert_eq!(*changes, ["desiredCount 1 → 3"]);
-    assert_eq!(hash, normalize::spec_hash(&service(&after, WEB).service));
+    let want = normalize::spec_hash(&service(&after, WEB).service);
+    assert_eq!(hash, Some(want.as_str()));
+    let (start, changes) = schedule_update(&plan, "start-web");
+    assert_eq!(
+        schedule_input(start),
+        serde_json::json!({"Cluster": CLUSTER, "Service": WEB, "DesiredCount": 3})
+    );
+    // One line, however the Scheduler spaced the input it echoed.
+    assert_eq!(
+        *changes,
+        [concat!(
+            r#"input {"Cluster":"envctl-shop","DesiredCount":1,"Service":"shop-feat-x-web"}"#,
+            r#" → {"Cluster":"envctl-shop","DesiredCount":3,"Service":"shop-feat-x-web"}"#
+        )]
+    );
     insta::assert_yaml_snapshot!("desired_count_change", plan);
 }
 
@@ -818,14 +1145,22 @@ fn service_removed_from_config_is_deleted_with_its_revisions() {
 
     let plan = plan_up_checked(&web_only, &actual);
     assert!(plan.conflicts.is_empty());
+    // Its two schedules go with it (the group and web's schedules stay).
     assert_eq!(
         labels(&plan),
         [
+            "delete_schedule start-worker",
+            "delete_schedule stop-worker",
             "delete_service shop-feat-x-worker",
             "deregister_task_definition shop-feat-x-worker:2",
             "deregister_task_definition shop-feat-x-worker:1",
         ]
     );
+    for a in &plan.actions {
+        if let Action::DeleteSchedule { group, .. } = a {
+            assert_eq!(group, "envctl-shop-feat-x");
+        }
+    }
     insta::assert_yaml_snapshot!("service_removed", plan);
 }
 
@@ -859,6 +1194,10 @@ fn foreign_service_with_the_wanted_name_is_a_conflict() {
     let l = labels(&plan);
     assert!(l.iter().all(|a| !a.ends_with(WEB)), "{l:?}");
     assert!(l.contains(&"create_service shop-feat-x-worker".to_string()));
+    // So are the schedules that would scale it; the worker's are created.
+    assert!(l.iter().all(|a| !a.ends_with("-web")), "{l:?}");
+    assert!(l.contains(&"create_schedule stop-worker".to_string()));
+    assert!(l.contains(&"create_schedule start-worker".to_string()));
     insta::assert_yaml_snapshot!("foreign_service_conflict", plan);
 }
 
@@ -887,6 +1226,8 @@ fn service_of_another_env_with_the_same_name_is_a_conflict() {
         ..Default::default()
     });
     actual.services[0].tags = other_env_tags("feat-y");
+    // start-web would change too (count 2), but it would scale the other env's service.
+    assert_ne!(after.schedules, d.schedules);
     let plan = plan_up_checked(&after, &actual);
     assert_eq!(
         plan.conflicts,
@@ -940,10 +1281,11 @@ fn existing_resources_are_never_created_again() {
         ..Default::default()
     });
     let full = converged(&before);
-    for mask in 0..8u8 {
+    for mask in 0..16u8 {
         let has_log_group = mask & 1 != 0;
         let has_repos = mask & 2 != 0;
         let has_services = mask & 4 != 0;
+        let has_schedules = mask & 8 != 0;
         let mut actual = nothing();
         if has_log_group {
             actual.log_group = full.log_group.clone();
@@ -954,6 +1296,10 @@ fn existing_resources_are_never_created_again() {
         if has_services {
             actual.services = full.services.clone();
             actual.task_definitions = full.task_definitions.clone();
+        }
+        if has_schedules {
+            actual.schedule_group = full.schedule_group.clone();
+            actual.schedules = full.schedules.clone();
         }
         let plan = plan_up_checked(&after, &actual);
         let l = labels(&plan);
@@ -983,6 +1329,23 @@ fn existing_resources_are_never_created_again() {
             usize::from(has_log_group),
             "{mask}: {l:?}"
         );
+        assert_eq!(
+            count("create_schedule_group "),
+            usize::from(!has_schedules),
+            "{mask}: {l:?}"
+        );
+        assert_eq!(
+            count("create_schedule "),
+            if has_schedules { 0 } else { 4 },
+            "{mask}: {l:?}"
+        );
+        // web's start schedule carries the new count.
+        assert_eq!(
+            count("update_schedule "),
+            usize::from(has_schedules),
+            "{mask}: {l:?}"
+        );
+        assert_eq!(count("tag_service "), 0, "{mask}: {l:?}");
         assert!(plan.conflicts.is_empty());
     }
 }
@@ -1012,6 +1375,11 @@ fn resume_after_a_crash_in_the_first_phase() {
             "put_lifecycle_policy envctl/shop/feat-x/worker",
             "create_service shop-feat-x-web",
             "create_service shop-feat-x-worker",
+            "create_schedule_group envctl-shop-feat-x",
+            "create_schedule stop-web",
+            "create_schedule start-web",
+            "create_schedule stop-worker",
+            "create_schedule start-worker",
         ]
     );
     for a in &plan.actions {
@@ -1120,14 +1488,14 @@ fn down_deletes_owned_resources_and_log_group_last() {
         ssm("/envctl/shop/env/feat-x/DB_PASSWORD", true, owned_tags()),
         ssm("/envctl/shop/env/feat-x/API_URL", false, owned_tags()),
     ];
-    let plan = plan_down(APP, ENV, &actual);
-    check_invariants(&plan);
+    let plan = plan_down_checked(&actual);
     assert!(plan.skipped.is_empty());
     assert_eq!(
         labels(&plan),
         [
             "delete_service shop-feat-x-web",
             "delete_service shop-feat-x-worker",
+            "delete_schedule_group envctl-shop-feat-x",
             "deregister_task_definition shop-feat-x-web:2",
             "deregister_task_definition shop-feat-x-worker:2",
             "deregister_task_definition shop-feat-x-web:1",
@@ -1174,13 +1542,13 @@ fn down_leaves_and_reports_what_is_not_ours() {
         ..revision(service(&d, WEB), 1)
     });
 
-    let plan = plan_down(APP, ENV, &actual);
-    check_invariants(&plan);
+    let plan = plan_down_checked(&actual);
     assert_eq!(
         labels(&plan),
         [
             "delete_service shop-feat-x-web",
             "delete_service shop-feat-x-worker",
+            "delete_schedule_group envctl-shop-feat-x",
             "deregister_task_definition shop-feat-x-web:1",
             "deregister_task_definition shop-feat-x-worker:1",
             "delete_repository envctl/shop/feat-x/web",
@@ -1208,9 +1576,537 @@ fn down_leaves_and_reports_what_is_not_ours() {
 
 #[test]
 fn down_of_an_env_that_does_not_exist_is_empty() {
-    let plan = plan_down(APP, ENV, &nothing());
+    let plan = plan_down_checked(&nothing());
     assert!(plan.is_empty());
     assert!(plan.skipped.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// stop/start schedules
+
+const GROUP: &str = "envctl-shop-feat-x";
+
+fn with_options(options: EnvOptions) -> DesiredEnv {
+    render(&Inputs {
+        options,
+        ..Default::default()
+    })
+}
+
+fn with_sets(sets: Vec<&'static str>) -> DesiredEnv {
+    render(&Inputs {
+        sets,
+        ..Default::default()
+    })
+}
+
+fn schedule_labels(plan: &Plan) -> Vec<String> {
+    labels(plan)
+        .into_iter()
+        .filter(|l| l.contains("schedule"))
+        .collect()
+}
+
+#[test]
+fn schedules_are_created_in_a_new_group() {
+    let plan = plan_up_checked(&desired(), &nothing());
+    let mut scheduling = plan
+        .actions
+        .iter()
+        .filter(|a| label(a).contains("schedule"));
+    assert_eq!(
+        scheduling.next(),
+        Some(&Action::CreateScheduleGroup {
+            name: GROUP.into(),
+            tags: owned_tags(),
+        })
+    );
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/envctl-shop-scheduler");
+    let want = [
+        ("stop-web", "cron(0 20 ? * MON-FRI *)", WEB, 0),
+        ("start-web", "cron(0 8 ? * MON-FRI *)", WEB, 1),
+        ("stop-worker", "cron(0 20 ? * MON-FRI *)", WORKER, 0),
+        ("start-worker", "cron(0 8 ? * MON-FRI *)", WORKER, 2),
+    ];
+    let created: Vec<&ScheduleSpec> = scheduling
+        .map(|a| match a {
+            Action::CreateSchedule { schedule } => schedule,
+            other => panic!("unexpected {}", label(other)),
+        })
+        .collect();
+    assert_eq!(created.len(), want.len());
+    for (s, (name, expression, svc, count)) in created.into_iter().zip(want) {
+        assert_eq!(
+            *s,
+            ScheduleSpec {
+                group: GROUP.into(),
+                name: name.into(),
+                expression: expression.into(),
+                timezone: "UTC".into(),
+                flexible_window_minutes: 15,
+                target_arn: "arn:aws:scheduler:::aws-sdk:ecs:updateService".into(),
+                role_arn: role.clone(),
+                input: s.input.clone(),
+                state: "ENABLED".into(),
+            }
+        );
+        // The universal target sends the input as the UpdateService request.
+        assert_eq!(
+            schedule_input(s),
+            serde_json::json!({"Cluster": CLUSTER, "Service": svc, "DesiredCount": count}),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn stop_time_change_updates_only_the_stop_schedules() {
+    let after = with_sets(vec!["schedule.stop=19:00"]);
+    let plan = plan_up_checked(&after, &converged(&desired()));
+    assert_eq!(
+        labels(&plan),
+        ["update_schedule stop-web", "update_schedule stop-worker"]
+    );
+    for name in ["stop-web", "stop-worker"] {
+        let (s, changes) = schedule_update(&plan, name);
+        assert_eq!(s.expression, "cron(0 19 ? * MON-FRI *)");
+        assert_eq!(
+            *changes,
+            ["expression cron(0 20 ? * MON-FRI *) → cron(0 19 ? * MON-FRI *)"]
+        );
+    }
+    insta::assert_yaml_snapshot!("schedule_stop_time_change", plan);
+}
+
+#[test]
+fn timezone_change_updates_every_schedule_and_nothing_else() {
+    let after = with_sets(vec!["schedule.timezone=Europe/Berlin"]);
+    let plan = plan_up_checked(&after, &converged(&desired()));
+    assert_eq!(
+        labels(&plan),
+        [
+            "update_schedule stop-web",
+            "update_schedule start-web",
+            "update_schedule stop-worker",
+            "update_schedule start-worker",
+        ]
+    );
+    for name in ["stop-web", "start-web", "stop-worker", "start-worker"] {
+        let (s, changes) = schedule_update(&plan, name);
+        assert_eq!(s.timezone, "Europe/Berlin");
+        assert_eq!(*changes, ["timezone UTC → Europe/Berlin"]);
+    }
+}
+
+/// `up --always-on`, `schedule.always_on = [<env>]` and `schedule.enabled = false` all mean the
+/// env has no schedules: an existing group goes (with its schedules), a new env gets none.
+#[test]
+fn env_without_schedules_deletes_its_group_or_creates_none() {
+    let cases = [
+        (
+            "--always-on",
+            with_options(EnvOptions {
+                always_on: true,
+                ..Default::default()
+            }),
+        ),
+        (
+            "schedule.always_on",
+            with_sets(vec![r#"schedule.always_on=["feat-x"]"#]),
+        ),
+        (
+            "schedule.enabled",
+            with_sets(vec!["schedule.enabled=false"]),
+        ),
+    ];
+    for (why, d) in cases {
+        assert_eq!(d.schedules, None, "{why}");
+        let plan = plan_up_checked(&d, &converged(&desired()));
+        assert_eq!(
+            labels(&plan),
+            ["delete_schedule_group envctl-shop-feat-x"],
+            "{why}"
+        );
+        let plan = plan_up_checked(&d, &nothing());
+        assert_eq!(schedule_labels(&plan), Vec::<String>::new(), "{why}");
+        assert_eq!(plan.actions.len(), 9, "{why}: {:?}", labels(&plan));
+        // Once the group is gone, nothing more.
+        assert!(plan_up_checked(&d, &converged(&d)).is_empty(), "{why}");
+    }
+}
+
+#[test]
+fn schedule_group_of_someone_else_is_a_conflict_and_left_alone() {
+    let d = desired();
+    // Our schedules would change, so a write would show if the group were treated as ours.
+    let after = with_sets(vec!["schedule.stop=19:00"]);
+    let owners = [
+        (Tags::new(), Ownership::Foreign),
+        (
+            other_env_tags("feat-y"),
+            Ownership::OtherEnv {
+                app: APP.into(),
+                env: "feat-y".into(),
+            },
+        ),
+    ];
+    for (group_tags, owner) in owners {
+        let mut actual = converged(&d);
+        if let Some(g) = &mut actual.schedule_group {
+            g.tags = group_tags;
+        }
+        let conflict = Conflict {
+            kind: "schedule group".into(),
+            name: GROUP.into(),
+            owner,
+        };
+        let plan = plan_up_checked(&after, &actual);
+        assert_eq!(plan.conflicts, std::slice::from_ref(&conflict));
+        assert!(plan.is_empty(), "{:?}", labels(&plan));
+        if conflict.owner == Ownership::Foreign {
+            insta::assert_yaml_snapshot!("schedule_group_conflict", plan);
+        }
+
+        // A new env whose group name is taken: everything else is planned, no schedule is.
+        let mut fresh = nothing();
+        fresh.schedule_group = actual.schedule_group.clone();
+        fresh.schedules = actual.schedules.clone();
+        let plan = plan_up_checked(&after, &fresh);
+        assert_eq!(plan.conflicts, std::slice::from_ref(&conflict));
+        assert_eq!(schedule_labels(&plan), Vec::<String>::new());
+        assert_eq!(plan.actions.len(), 9, "{:?}", labels(&plan));
+
+        // An env that wants no schedules neither needs the name nor deletes the group.
+        let always_on = with_options(EnvOptions {
+            always_on: true,
+            ..Default::default()
+        });
+        let plan = plan_up_checked(&always_on, &actual);
+        assert!(plan.is_empty(), "{:?}", labels(&plan));
+        assert!(plan.conflicts.is_empty());
+
+        // `down` leaves it and says so.
+        let plan = plan_down_checked(&actual);
+        assert_eq!(schedule_labels(&plan), Vec::<String>::new());
+        assert_eq!(plan.skipped, [conflict]);
+    }
+}
+
+#[test]
+fn schedules_of_a_conflicted_service_are_left_alone() {
+    // web's name belongs to another env; its stop schedule would change with the rest.
+    let d = desired();
+    let after = with_sets(vec!["schedule.stop=19:00"]);
+    let mut actual = converged(&d);
+    actual.services[0].tags = other_env_tags("feat-y");
+    let plan = plan_up_checked(&after, &actual);
+    assert_eq!(plan.conflicts.len(), 1);
+    assert_eq!(labels(&plan), ["update_schedule stop-worker"]);
+
+    // Once the config drops worker and its name is someone else's, the service is left alone
+    // but our schedules that would scale it go.
+    let web_only = render(&Inputs {
+        worker: false,
+        ..Default::default()
+    });
+    let mut actual = converged(&d);
+    actual.services[1].tags = Tags::new();
+    let plan = plan_up_checked(&web_only, &actual);
+    assert!(plan.conflicts.is_empty());
+    assert_eq!(
+        labels(&plan),
+        [
+            "delete_schedule start-worker",
+            "delete_schedule stop-worker"
+        ]
+    );
+}
+
+#[test]
+fn down_deletes_the_owned_schedule_group_with_its_schedules() {
+    let plan = plan_down_checked(&converged(&desired()));
+    assert_eq!(
+        schedule_labels(&plan),
+        ["delete_schedule_group envctl-shop-feat-x"]
+    );
+    assert!(plan.skipped.is_empty());
+}
+
+/// The checker itself: each of these plans breaks one rule it is meant to enforce.
+#[test]
+fn invariant_checker_rejects_broken_schedule_plans() {
+    let d = desired();
+    let group = d.schedules.clone().expect("schedules are on by default");
+    let stop_web = group.schedules[0].clone();
+    let plan_of = |actions: Vec<Action>, conflicts: Vec<Conflict>| Plan {
+        app: APP.into(),
+        env: ENV.into(),
+        actions,
+        conflicts,
+        skipped: vec![],
+    };
+    let create_group = Action::CreateScheduleGroup {
+        name: GROUP.into(),
+        tags: owned_tags(),
+    };
+    let create = Action::CreateSchedule {
+        schedule: stop_web.clone(),
+    };
+    let update = Action::UpdateSchedule {
+        schedule: stop_web.clone(),
+        changes: vec!["expression".into()],
+    };
+    let starts_web = Action::CreateSchedule {
+        schedule: ScheduleSpec {
+            input: serde_json::json!({"Cluster": CLUSTER, "Service": WEB, "DesiredCount": 1})
+                .to_string(),
+            ..stop_web.clone()
+        },
+    };
+    let web_conflict = Conflict {
+        kind: "ECS service".into(),
+        name: WEB.into(),
+        owner: Ownership::Foreign,
+    };
+    let broken = [
+        (
+            "created twice",
+            vec![create.clone(), create.clone()],
+            vec![],
+        ),
+        (
+            "update in a new group",
+            vec![create_group.clone(), update.clone()],
+            vec![],
+        ),
+        (
+            "create in a deleted group",
+            vec![
+                create.clone(),
+                Action::DeleteScheduleGroup { name: GROUP.into() },
+            ],
+            vec![],
+        ),
+        ("stop that starts", vec![starts_web], vec![]),
+        (
+            "scales a conflicted service",
+            vec![create.clone()],
+            vec![web_conflict],
+        ),
+        (
+            "update of nothing",
+            vec![Action::UpdateSchedule {
+                schedule: stop_web.clone(),
+                changes: vec![],
+            }],
+            vec![],
+        ),
+    ];
+    for (why, actions, conflicts) in broken {
+        let plan = plan_of(actions, conflicts);
+        let caught = std::panic::catch_unwind(|| check_invariants(&plan));
+        assert!(caught.is_err(), "check_invariants accepted: {why}");
+    }
+
+    // Against what exists: the group and schedule exist, so creating them again is wrong; a
+    // foreign group's schedules are not ours to update.
+    let actual = converged(&d);
+    let mut foreign = converged(&d);
+    if let Some(g) = &mut foreign.schedule_group {
+        g.tags = Tags::new();
+    }
+    let broken = [
+        ("group created again", vec![create_group.clone()], &actual),
+        ("schedule created again", vec![create.clone()], &actual),
+        ("update in a foreign group", vec![update.clone()], &foreign),
+        (
+            "schedule in no group",
+            vec![create.clone()],
+            &ActualEnv {
+                schedule_group: None,
+                schedules: vec![],
+                ..actual.clone()
+            },
+        ),
+    ];
+    for (why, actions, actual) in broken {
+        let plan = plan_of(actions, vec![]);
+        let caught = std::panic::catch_unwind(|| check_against(&plan, actual));
+        assert!(caught.is_err(), "check_against accepted: {why}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// expiry
+
+fn at(now: &str) -> EnvOptions {
+    EnvOptions {
+        now: now.parse().expect("test timestamp"),
+        ..Default::default()
+    }
+}
+
+fn create_service_tags(plan: &Plan) -> Vec<&Tags> {
+    plan.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::CreateService { tags, .. } => Some(tags),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn new_services_carry_expiry_and_protection_tags() {
+    let d = with_options(EnvOptions {
+        ttl: Some("72h".into()),
+        protect: true,
+        ..at("2025-03-01T10:00:00Z")
+    });
+    let plan = plan_up_checked(&d, &nothing());
+    let created = create_service_tags(&plan);
+    assert_eq!(created.len(), 2);
+    for t in created {
+        assert_eq!(
+            t.get(TAG_EXPIRES_AT).map(String::as_str),
+            Some("2025-03-04T10:00:00Z")
+        );
+        assert_eq!(t.get(TAG_TTL).map(String::as_str), Some("72h"));
+        assert_eq!(t.get(TAG_PROTECTED).map(String::as_str), Some("true"));
+    }
+
+    // `--ttl never`: no expiry at all.
+    let never = with_options(EnvOptions {
+        ttl: Some("never".into()),
+        ..Default::default()
+    });
+    let plan = plan_up_checked(&never, &nothing());
+    for t in create_service_tags(&plan) {
+        assert!(
+            !t.contains_key(TAG_EXPIRES_AT) && !t.contains_key(TAG_TTL),
+            "{t:?}"
+        );
+    }
+}
+
+#[test]
+fn expiry_later_than_refresh_before_writes_nothing() {
+    // The next day's `up`: 6 of 7 days left, more than half, so the tags stay as they are.
+    let next_day = with_options(at("1970-01-02T00:00:00Z"));
+    assert_eq!(
+        next_day.expiry.refresh_before.as_deref(),
+        Some("1970-01-05T12:00:00Z")
+    );
+    let plan = plan_up_checked(&next_day, &converged(&desired()));
+    assert!(plan.is_empty(), "{:?}", labels(&plan));
+}
+
+#[test]
+fn expiry_earlier_than_refresh_before_is_pushed_out() {
+    // Five days on, less than half the TTL is left: expiry moves to now + 7d.
+    let later = with_options(at("1970-01-05T00:00:00Z"));
+    let plan = plan_up_checked(&later, &converged(&desired()));
+    assert_eq!(
+        labels(&plan),
+        [
+            "tag_service shop-feat-x-web",
+            "tag_service shop-feat-x-worker"
+        ]
+    );
+    for name in [WEB, WORKER] {
+        let (set, remove) = tag_update(&plan, name);
+        assert_eq!(
+            *set,
+            tags(&[(TAG_EXPIRES_AT, "1970-01-12T00:00:00Z"), (TAG_TTL, "7d")])
+        );
+        assert!(remove.is_empty());
+    }
+    insta::assert_yaml_snapshot!("expiry_refreshed", plan);
+
+    // A service with no expiry tag at all gets one, however fresh the others are.
+    let d = desired();
+    let mut actual = converged(&d);
+    actual.services[1].tags.remove(TAG_EXPIRES_AT);
+    let plan = plan_up_checked(&d, &actual);
+    assert_eq!(labels(&plan), ["tag_service shop-feat-x-worker"]);
+}
+
+#[test]
+fn ttl_never_removes_the_expiry_tags() {
+    let never = with_options(EnvOptions {
+        ttl: Some("never".into()),
+        ..Default::default()
+    });
+    let plan = plan_up_checked(&never, &converged(&desired()));
+    assert_eq!(
+        labels(&plan),
+        [
+            "tag_service shop-feat-x-web",
+            "tag_service shop-feat-x-worker"
+        ]
+    );
+    for name in [WEB, WORKER] {
+        let (set, remove) = tag_update(&plan, name);
+        assert!(set.is_empty(), "{set:?}");
+        assert_eq!(*remove, [TAG_EXPIRES_AT, TAG_TTL]);
+    }
+    // Once they are gone, nothing more.
+    assert!(plan_up_checked(&never, &converged(&never)).is_empty());
+}
+
+#[test]
+fn protect_tags_a_converged_env_once() {
+    let d = desired();
+    let protect = with_options(EnvOptions {
+        protect: true,
+        ..Default::default()
+    });
+    let plan = plan_up_checked(&protect, &converged(&d));
+    assert_eq!(
+        labels(&plan),
+        [
+            "tag_service shop-feat-x-web",
+            "tag_service shop-feat-x-worker"
+        ]
+    );
+    for name in [WEB, WORKER] {
+        let (set, remove) = tag_update(&plan, name);
+        assert_eq!(*set, tags(&[(TAG_PROTECTED, "true")]));
+        assert!(remove.is_empty());
+    }
+    // Protected already: nothing to write, with or without --protect (protection is sticky).
+    let mut actual = converged(&d);
+    for s in &mut actual.services {
+        s.tags.insert(TAG_PROTECTED.into(), "true".into());
+    }
+    assert!(plan_up_checked(&protect, &actual).is_empty());
+    assert!(plan_up_checked(&d, &actual).is_empty());
+}
+
+#[test]
+fn ttl_change_retags_even_a_fresh_expiry() {
+    // Stored: 7d, expiring 1970-01-08. `--ttl 72h` at the same moment: the stored expiry is not
+    // stale, but it was computed from another TTL.
+    let shorter = with_options(EnvOptions {
+        ttl: Some("72h".into()),
+        ..Default::default()
+    });
+    let plan = plan_up_checked(&shorter, &converged(&desired()));
+    assert_eq!(
+        labels(&plan),
+        [
+            "tag_service shop-feat-x-web",
+            "tag_service shop-feat-x-worker"
+        ]
+    );
+    for name in [WEB, WORKER] {
+        let (set, remove) = tag_update(&plan, name);
+        assert_eq!(
+            *set,
+            tags(&[(TAG_EXPIRES_AT, "1970-01-04T00:00:00Z"), (TAG_TTL, "72h")])
+        );
+        assert!(remove.is_empty());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1255,7 +2151,7 @@ fn phases_put_dependencies_first() {
         arn: "arn".into(),
         task_definition: TaskDefRef::Registered(WEB.into()),
         definition: web.service.clone(),
-        spec_hash: String::new(),
+        spec_hash: None,
         changes: vec![],
     };
     let delete_service = Action::DeleteService {
@@ -1273,12 +2169,39 @@ fn phases_put_dependencies_first() {
     let delete_log_group = Action::DeleteLogGroup {
         name: d.log_group.name.clone(),
     };
+    let schedules = d.schedules.as_ref().expect("schedules are on by default");
+    let create_group = Action::CreateScheduleGroup {
+        name: schedules.name.clone(),
+        tags: owned_tags(),
+    };
+    let create_schedule = Action::CreateSchedule {
+        schedule: schedules.schedules[0].clone(),
+    };
+    let update_schedule = Action::UpdateSchedule {
+        schedule: schedules.schedules[0].clone(),
+        changes: vec![],
+    };
+    let delete_schedule = Action::DeleteSchedule {
+        group: schedules.name.clone(),
+        name: schedules.schedules[0].name.clone(),
+    };
+    let delete_group = Action::DeleteScheduleGroup {
+        name: schedules.name.clone(),
+    };
+    let tag_service = Action::TagService {
+        name: WEB.into(),
+        arn: "arn".into(),
+        set: Tags::new(),
+        remove: vec![],
+    };
 
     for service in [&create_service, &update_service] {
         assert!(register.phase() < service.phase());
         assert!(create_log_group.phase() < service.phase());
     }
     assert!(create_repository.phase() < put_policy.phase());
+    // A schedule goes into a group that exists by then.
+    assert!(create_group.phase() < create_schedule.phase());
     assert!(delete_service.phase() < deregister.phase());
     assert!(delete_service.phase() < delete_repository.phase());
     for other in [
@@ -1292,6 +2215,12 @@ fn phases_put_dependencies_first() {
         &deregister,
         &delete_repository,
         &delete_parameters,
+        &create_group,
+        &create_schedule,
+        &update_schedule,
+        &delete_schedule,
+        &delete_group,
+        &tag_service,
     ] {
         assert!(other.phase() < delete_log_group.phase(), "{}", label(other));
     }

@@ -419,6 +419,22 @@ impl Aws {
         Ok(())
     }
 
+    /// Removes tags by key; keys the resource does not have are ignored.
+    pub async fn untag_resource(&self, arn: &str, keys: &[String]) -> AwsResult<()> {
+        // Nothing to remove is not worth a write call (a converged env makes none).
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.ecs
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ecs:UntagResource", arn, e))?;
+        Ok(())
+    }
+
     /// Up to `max` recently stopped tasks of a service, newest first (ECS keeps them about an
     /// hour). A missing cluster or service has none.
     pub async fn list_stopped_tasks(

@@ -1,5 +1,6 @@
 //! IAM: the app's ECS task execution role, which lets Fargate pull images, write logs and
-//! resolve the env's SSM parameters into container `secrets`.
+//! resolve the env's SSM parameters into container `secrets`, and the service roles that
+//! Scheduler, EventBridge and CodeBuild assume to act for envctl.
 
 use aws_sdk_iam::types::Tag;
 use serde_json::json;
@@ -110,6 +111,72 @@ impl Aws {
         Ok(role)
     }
 
+    /// Creates (or brings up to date) a role that `trusted_service` (e.g.
+    /// `scheduler.amazonaws.com`) may assume, with `policy` as its inline policy
+    /// `inline_policy_name`. Safe to run again: an existing role keeps its tags; its trust policy
+    /// and the inline policy are written only when missing or different (compared as JSON), so
+    /// a converged role costs no writes.
+    pub async fn ensure_service_role(
+        &self,
+        name: &str,
+        trusted_service: &str,
+        inline_policy_name: &str,
+        policy: &serde_json::Value,
+        tags: &Tags,
+    ) -> AwsResult<RoleState> {
+        let description = format!("Service role for {trusted_service} managed by envctl");
+        let (role, existed) = match self.role_with_trust(name).await? {
+            Some((role, trust)) => {
+                let wanted = trust_policy(trusted_service);
+                if trust.as_ref() != Some(&wanted) {
+                    self.iam
+                        .update_assume_role_policy()
+                        .role_name(name)
+                        .policy_document(wanted.to_string())
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("iam:UpdateAssumeRolePolicy", name, e))?;
+                }
+                (role, true)
+            }
+            None => match self
+                .create_role_for(name, trusted_service, &description, tags)
+                .await?
+            {
+                Some(role) => (role, false),
+                // Created by someone else between GetRole and CreateRole: take it as found and
+                // let the next run check its trust policy.
+                None => (
+                    self.get_role(name).await?.ok_or_else(|| {
+                        AwsError::unexpected(
+                            "iam:CreateRole",
+                            name,
+                            "role exists but GetRole cannot find it",
+                        )
+                    })?,
+                    true,
+                ),
+            },
+        };
+
+        let current = if existed {
+            self.inline_policy(name, inline_policy_name).await?
+        } else {
+            None
+        };
+        if current.as_ref() != Some(policy) {
+            self.iam
+                .put_role_policy()
+                .role_name(name)
+                .policy_name(inline_policy_name)
+                .policy_document(policy.to_string())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("iam:PutRolePolicy", name, e))?;
+        }
+        Ok(role)
+    }
+
     /// Detaches managed policies, deletes inline ones, then the role; a missing role is success.
     pub async fn delete_role(&self, name: &str) -> AwsResult<()> {
         // IAM refuses to delete a role that still has policies.
@@ -162,14 +229,24 @@ impl Aws {
 
     /// `None` when the role already exists.
     async fn create_role(&self, name: &str, tags: &Tags) -> AwsResult<Option<RoleState>> {
-        let trust = json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }],
-        });
+        self.create_role_for(
+            name,
+            "ecs-tasks.amazonaws.com",
+            "ECS task execution role managed by envctl",
+            tags,
+        )
+        .await
+    }
+
+    /// A role that `trusted_service` may assume. `None` when the role already exists.
+    async fn create_role_for(
+        &self,
+        name: &str,
+        trusted_service: &str,
+        description: &str,
+        tags: &Tags,
+    ) -> AwsResult<Option<RoleState>> {
+        let trust = trust_policy(trusted_service);
         let sdk_tags = tags
             .iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
@@ -180,7 +257,7 @@ impl Aws {
             .create_role()
             .role_name(name)
             .assume_role_policy_document(trust.to_string())
-            .description("ECS task execution role managed by envctl")
+            .description(description)
             .set_tags((!sdk_tags.is_empty()).then_some(sdk_tags))
             .send()
             .await
@@ -305,14 +382,60 @@ impl Aws {
             }
             Err(e) => return Err(AwsError::from_sdk("iam:GetRolePolicy", role, e)),
         };
-        // IAM returns the document URL-encoded (moto returns it as sent). Anything unreadable
-        // counts as different, so it gets rewritten.
-        let raw = out.policy_document();
-        let doc = serde_json::from_str(raw)
-            .ok()
-            .or_else(|| percent_decode(raw).and_then(|d| serde_json::from_str(&d).ok()));
-        Ok(doc)
+        Ok(policy_json(out.policy_document()))
     }
+
+    /// The role and its trust policy as JSON (`None` if unreadable), or `None` if the role does
+    /// not exist.
+    async fn role_with_trust(
+        &self,
+        name: &str,
+    ) -> AwsResult<Option<(RoleState, Option<serde_json::Value>)>> {
+        match self.iam.get_role().role_name(name).send().await {
+            Ok(out) => Ok(out.role().map(|role| {
+                let state = RoleState {
+                    name: role.role_name().to_string(),
+                    arn: role.arn().to_string(),
+                    tags: role
+                        .tags()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string()))
+                        .collect(),
+                };
+                (
+                    state,
+                    role.assume_role_policy_document().and_then(policy_json),
+                )
+            })),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(AwsError::from_sdk("iam:GetRole", name, e)),
+        }
+    }
+}
+
+/// Lets `service` (e.g. `scheduler.amazonaws.com`) assume the role.
+fn trust_policy(service: &str) -> serde_json::Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+        }],
+    })
+}
+
+/// A policy document as IAM returns it: URL-encoded JSON on AWS, plain JSON on moto. Anything
+/// unreadable is `None`, which compares as different, so it gets rewritten.
+fn policy_json(raw: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(raw)
+        .ok()
+        .or_else(|| percent_decode(raw).and_then(|d| serde_json::from_str(&d).ok()))
 }
 
 /// RFC 3986 percent-decoding, for IAM policy documents.

@@ -2,12 +2,15 @@
 //! endpoint, retries, timeouts) and one client per service; each submodule owns every call to its
 //! service and converts between SDK types and `crate::model`.
 
+pub mod codebuild;
 pub mod ec2;
 pub mod ecr;
 pub mod ecs;
 pub mod error;
+pub mod events;
 pub mod iam;
 pub mod logs;
+pub mod scheduler;
 pub mod ssm;
 pub mod stats;
 pub mod sts;
@@ -52,6 +55,9 @@ pub struct Aws {
     pub(crate) iam: aws_sdk_iam::Client,
     pub(crate) sts: aws_sdk_sts::Client,
     pub(crate) ec2: aws_sdk_ec2::Client,
+    pub(crate) scheduler: aws_sdk_scheduler::Client,
+    pub(crate) events: aws_sdk_eventbridge::Client,
+    pub(crate) codebuild: aws_sdk_codebuild::Client,
 }
 
 /// Default total attempts per call: the SDK's standard mode, retrying throttling with backoff.
@@ -105,6 +111,21 @@ impl Aws {
             ),
             ec2: aws_sdk_ec2::Client::from_conf(
                 aws_sdk_ec2::config::Builder::from(&sdk)
+                    .interceptor(interceptor())
+                    .build(),
+            ),
+            scheduler: aws_sdk_scheduler::Client::from_conf(
+                aws_sdk_scheduler::config::Builder::from(&sdk)
+                    .interceptor(interceptor())
+                    .build(),
+            ),
+            events: aws_sdk_eventbridge::Client::from_conf(
+                aws_sdk_eventbridge::config::Builder::from(&sdk)
+                    .interceptor(interceptor())
+                    .build(),
+            ),
+            codebuild: aws_sdk_codebuild::Client::from_conf(
+                aws_sdk_codebuild::config::Builder::from(&sdk)
                     .interceptor(interceptor())
                     .build(),
             ),

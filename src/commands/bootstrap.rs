@@ -23,6 +23,14 @@ pub async fn run(session: &Session) -> Result<i32> {
                     report.execution_role.clone(),
                     state(report.execution_role_created).into(),
                 ],
+                vec![
+                    "scheduler role".into(),
+                    report
+                        .scheduler_role
+                        .clone()
+                        .unwrap_or_else(|| "(schedules disabled)".into()),
+                    state(report.scheduler_role_created).into(),
+                ],
             ],
         ));
     }

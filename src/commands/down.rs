@@ -9,7 +9,7 @@ use crate::output::plan_text;
 
 pub async fn run(session: &Session, args: DownArgs) -> Result<i32> {
     let env = ops::resolve_env(args.env.as_deref())?;
-    let plan = down::plan(session, &env).await?;
+    let plan = down::plan(session, &env, args.force).await?;
     let p = &session.printer;
     if plan.is_empty() {
         if p.is_json() {

@@ -25,6 +25,9 @@ pub async fn run(session: &Session) -> Result<i32> {
                 e.services.to_string(),
                 format!("{}/{}", e.desired, e.running),
                 age(&e.created_at),
+                expiry_cell(e.expires_at.as_deref(), e.protected),
+                e.next_stop.clone().unwrap_or_else(|| "-".into()),
+                e.next_start.clone().unwrap_or_else(|| "-".into()),
                 e.last_deploy
                     .as_deref()
                     .map(age)
@@ -41,9 +44,21 @@ pub async fn run(session: &Session) -> Result<i32> {
             "SERVICES",
             "DESIRED/RUNNING",
             "AGE",
+            "EXPIRES",
+            "NEXT STOP",
+            "NEXT START",
             "LAST DEPLOY",
         ],
         rows,
     ));
     Ok(exit::OK)
+}
+
+fn expiry_cell(expires_at: Option<&str>, protected: bool) -> String {
+    let at = expires_at.unwrap_or("never");
+    if protected {
+        format!("{at} (protected)")
+    } else {
+        at.to_string()
+    }
 }

@@ -3,7 +3,9 @@
 
 pub mod bootstrap;
 pub mod down;
+pub mod gc;
 pub mod init;
+pub mod lifecycle;
 pub mod ls;
 pub mod params;
 pub mod plan;
@@ -26,6 +28,10 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Down(args) => down::run(session, args).await,
         Command::Ls => ls::run(session).await,
         Command::Status(args) => status::run(session, args).await,
+        Command::Stop(args) => lifecycle::stop(session, args).await,
+        Command::Start(args) => lifecycle::start(session, args).await,
+        Command::Extend(args) => lifecycle::extend(session, args).await,
+        Command::Gc(args) => gc::run(session, args).await,
     }
 }
 

@@ -55,6 +55,23 @@ pub async fn run(session: &Session, args: StatusArgs) -> Result<i32> {
             ));
         }
     }
+    out.push_str(&format!(
+        "\n\nexpires: {}{}",
+        status.expires_at.as_deref().unwrap_or("never"),
+        if status.protected { " (protected)" } else { "" }
+    ));
+    if status.schedules.is_empty() {
+        out.push_str("\nschedules: none (always on)");
+    }
+    for s in &status.schedules {
+        out.push_str(&format!(
+            "\nschedule {}: {} {} — next {}",
+            s.name,
+            s.expression,
+            s.timezone,
+            s.next.as_deref().unwrap_or("-")
+        ));
+    }
     p.text(out);
     Ok(exit::OK)
 }

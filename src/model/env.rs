@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::{
-    AwsVpcConfiguration, CapacityProviderStrategyItem, EnvIdentity, ServiceDefinition, Tags,
-    TaskDefinition,
+    AwsVpcConfiguration, CapacityProviderStrategyItem, EnvIdentity, ScheduleGroupState,
+    ScheduleSpec, ServiceDefinition, Tags, TaskDefinition,
 };
 
 /// Everything an env should have, fully rendered. Built by `render`, never by AWS calls.
@@ -17,6 +17,30 @@ pub struct DesiredEnv {
     pub log_group: LogGroupSpec,
     pub services: Vec<DesiredService>,
     pub repositories: Vec<RepositorySpec>,
+    /// Stop/start schedules; `None` when schedules are off or the env is always-on.
+    pub schedules: Option<ScheduleGroupSpec>,
+    pub expiry: ExpirySpec,
+}
+
+/// The env's schedule group and every schedule in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduleGroupSpec {
+    pub name: String,
+    pub schedules: Vec<ScheduleSpec>,
+}
+
+/// Expiry and protection, kept as tags on the env's ECS services.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ExpirySpec {
+    /// RFC 3339; `None` when the TTL is `never`.
+    pub expires_at: Option<String>,
+    /// The TTL as configured (`7d`), for the `envctl:ttl` tag.
+    pub ttl: Option<String>,
+    /// An existing expiry earlier than this is pushed out to `expires_at`; a later one is left
+    /// alone, so an `up` right after another writes nothing (half the TTL).
+    pub refresh_before: Option<String>,
+    /// `up --protect`: mark the env protected from `gc` and `down` without --force.
+    pub protect: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,6 +83,9 @@ pub struct ActualEnv {
     pub repositories: Vec<RepositoryState>,
     /// Parameters under the env's own SSM path (never values of SecureStrings).
     pub parameters: Vec<ParameterState>,
+    pub schedule_group: Option<ScheduleGroupState>,
+    /// The schedules in the env's group.
+    pub schedules: Vec<ScheduleSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

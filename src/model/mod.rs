@@ -2,12 +2,14 @@
 //! No AWS SDK types live here: `aws/` converts between these and the SDK.
 
 pub mod env;
+pub mod schedule;
 pub mod secret;
 pub mod service;
 pub mod tags;
 pub mod task_definition;
 
 pub use env::*;
+pub use schedule::*;
 pub use secret::SecretString;
 pub use service::*;
 pub use tags::*;

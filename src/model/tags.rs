@@ -13,6 +13,14 @@ pub const TAG_CREATED_AT: &str = "envctl:created-at";
 /// Hash of the service spec envctl last applied: lets `plan` see changes in fields that an
 /// endpoint does not echo back (moto drops `capacityProviderStrategy`).
 pub const TAG_SPEC_HASH: &str = "envctl:spec-hash";
+/// When the env may be collected by `gc` (RFC 3339, on every ECS service of the env).
+pub const TAG_EXPIRES_AT: &str = "envctl:expires-at";
+/// The TTL the expiry was computed from (`7d`), so a changed TTL is applied on the next `up`.
+pub const TAG_TTL: &str = "envctl:ttl";
+/// `true`: never collected by `gc`, and `down` needs --force.
+pub const TAG_PROTECTED: &str = "envctl:protected";
+/// The desired count a service had before `envctl stop`, restored by `envctl start`.
+pub const TAG_STOPPED_COUNT: &str = "envctl:stopped-count";
 pub const MANAGED_BY_VALUE: &str = "envctl";
 
 /// A resource's tags, sorted so that two sets compare and print the same way.

@@ -17,6 +17,9 @@ pub struct BootstrapReport {
     pub cluster_created: bool,
     pub execution_role: String,
     pub execution_role_created: bool,
+    /// The role stop/start schedules run as (absent with `schedule.enabled = false`).
+    pub scheduler_role: Option<String>,
+    pub scheduler_role_created: bool,
 }
 
 pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
@@ -27,9 +30,11 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
     let role_name = naming::execution_role(app);
     let tags = app_tags(app, &ops::owner(), &ops::now_rfc3339());
 
-    let (cluster, role, account) = futures::try_join!(
+    let scheduler_role_name = naming::scheduler_role(app);
+    let (cluster, role, scheduler_role, account) = futures::try_join!(
         aws.describe_cluster(&cluster_name),
         aws.get_role(&role_name),
+        aws.get_role(&scheduler_role_name),
         aws.account_id()
     )?;
 
@@ -63,6 +68,16 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
             }
         }
     }
+    if let Some(r) = &scheduler_role {
+        let owner = app_ownership(&r.tags, app);
+        if owner != Ownership::Ours {
+            conflicts.push(Conflict {
+                kind: "IAM role".into(),
+                name: scheduler_role_name.clone(),
+                owner,
+            });
+        }
+    }
     if !conflicts.is_empty() {
         return Err(Error::Conflicts(conflicts));
     }
@@ -75,7 +90,12 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
         ));
         aws.create_cluster(&cluster_name, &tags).await?;
     }
-    let mut execution_role = cfg.config.roles.execution_role_arn.clone().unwrap_or_default();
+    let mut execution_role = cfg
+        .config
+        .roles
+        .execution_role_arn
+        .clone()
+        .unwrap_or_default();
     let mut execution_role_created = false;
     if execution_role.is_empty() {
         execution_role_created = role.is_none();
@@ -86,9 +106,32 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
         // left its policies unattached. This writes only what is missing or different. The role
         // is global, so the parameter ARNs cover every region.
         let prefix = format!("arn:aws:ssm:*:{account}:parameter/envctl/{app}/");
-        execution_role = aws.create_task_execution_role(&role_name, &prefix, &tags).await?.arn;
+        execution_role = aws
+            .create_task_execution_role(&role_name, &prefix, &tags)
+            .await?
+            .arn;
     }
-    if !cluster_created && !execution_role_created {
+    let mut scheduler_role_arn = None;
+    let scheduler_role_created = cfg.config.schedule.enabled && scheduler_role.is_none();
+    if cfg.config.schedule.enabled {
+        if scheduler_role_created {
+            printer.status(format!(
+                "  + create IAM role {scheduler_role_name} (EventBridge Scheduler: ecs:UpdateService on {app}-* services)"
+            ));
+        }
+        let policy = scheduler_policy(&account, &cluster_name, app);
+        let r = aws
+            .ensure_service_role(
+                &scheduler_role_name,
+                "scheduler.amazonaws.com",
+                "envctl-stop-start",
+                &policy,
+                &tags,
+            )
+            .await?;
+        scheduler_role_arn = Some(r.arn);
+    }
+    if !cluster_created && !execution_role_created && !scheduler_role_created {
         printer.status(format!(
             "Nothing to do: app `{app}` is already bootstrapped in {}.",
             aws.region
@@ -101,5 +144,20 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
         cluster_created,
         execution_role,
         execution_role_created,
+        scheduler_role: scheduler_role_arn,
+        scheduler_role_created,
+    })
+}
+
+/// Only what a stop/start schedule does: set the desired count of this app's services.
+fn scheduler_policy(account: &str, cluster: &str, app: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "StopStartAppServices",
+            "Effect": "Allow",
+            "Action": ["ecs:UpdateService"],
+            "Resource": format!("arn:aws:ecs:*:{account}:service/{cluster}/{app}-*"),
+        }],
     })
 }

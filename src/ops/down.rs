@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use crate::apply::{self, Applied};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::model::{ownership, Ownership, TAG_PROTECTED};
 use crate::naming::EnvName;
 use crate::observe;
 use crate::ops::Session;
@@ -17,12 +18,38 @@ pub struct DownReport {
     pub applied: Applied,
 }
 
-/// Observes and plans the teardown (reads only).
-pub async fn plan(session: &Session, env: &EnvName) -> Result<Plan> {
+/// Observes and plans the teardown (reads only). A protected env (config `expiry.protected` or
+/// `up --protect`) is refused unless `force`.
+pub async fn plan(session: &Session, env: &EnvName, force: bool) -> Result<Plan> {
     let cfg = session.load_config(&[])?;
     let aws = session.aws(Some(&cfg)).await?;
     let actual =
         observe::env_for_down(aws, &cfg.config.app, &env.slug, &cfg.cluster_name()).await?;
+    let slug = env.slug.as_str();
+    let by_config = cfg
+        .config
+        .expiry
+        .protected
+        .iter()
+        .any(|p| *p == env.raw || p == slug);
+    let by_tag = actual
+        .services
+        .iter()
+        .filter(|s| ownership(&s.tags, &cfg.config.app, slug) == Ownership::Ours)
+        .any(|s| s.tags.get(TAG_PROTECTED).map(String::as_str) == Some("true"));
+    if (by_config || by_tag) && !force {
+        return Err(Error::Precondition {
+            message: format!(
+                "env `{slug}` is protected ({})",
+                if by_config {
+                    "expiry.protected in the config"
+                } else {
+                    "envctl:protected tag from `up --protect`"
+                }
+            ),
+            hint: "pass --force to delete it anyway".into(),
+        });
+    }
     Ok(plan::plan_down(&cfg.config.app, env.slug.as_str(), &actual))
 }
 

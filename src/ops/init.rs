@@ -16,7 +16,13 @@ pub fn files(app: &str) -> Vec<(&'static str, String)> {
     vec![
         (
             "envctl.toml",
-            EXAMPLE_CONFIG.replacen("app = \"shop\"", &format!("app = \"{app}\""), 1),
+            EXAMPLE_CONFIG
+                .replacen("app = \"shop\"", &format!("app = \"{app}\""), 1)
+                .replacen(
+                    "timezone = \"UTC\"",
+                    &format!("timezone = \"{}\"", local_timezone()),
+                    1,
+                ),
         ),
         (
             "templates/task-definition.json.j2",
@@ -28,6 +34,15 @@ pub fn files(app: &str) -> Vec<(&'static str, String)> {
             LIFECYCLE_TEMPLATE.to_string(),
         ),
     ]
+}
+
+/// The machine's IANA time zone for the schedules, or UTC when it has no name.
+fn local_timezone() -> String {
+    jiff::tz::TimeZone::try_system()
+        .ok()
+        .and_then(|tz| tz.iana_name().map(str::to_string))
+        .filter(|name| crate::schedule::timezone(name).is_ok())
+        .unwrap_or_else(|| "UTC".to_string())
 }
 
 /// Writes the files; refuses to overwrite any existing one unless `force` (checked before writing

@@ -7,13 +7,14 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::{
-    ownership, Ownership, ServiceEvent, StoppedTask, TAG_APP, TAG_BRANCH, TAG_CREATED_AT, TAG_ENV,
-    TAG_MANAGED_BY, TAG_OWNER,
+    ServiceEvent, StoppedTask, TAG_APP, TAG_BRANCH, TAG_CREATED_AT, TAG_ENV, TAG_EXPIRES_AT,
+    TAG_MANAGED_BY, TAG_OWNER, TAG_PROTECTED,
 };
 use crate::naming::{self, EnvName};
 use crate::observe;
 use crate::ops::wait::{self, ServiceReport};
 use crate::ops::Session;
+use crate::schedule;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvSummary {
@@ -26,6 +27,12 @@ pub struct EnvSummary {
     pub created_at: String,
     /// Newest deployment update across the env's services.
     pub last_deploy: Option<String>,
+    /// Earliest `envctl:expires-at` of its services; `None`: never expires.
+    pub expires_at: Option<String>,
+    pub protected: bool,
+    /// From the config's schedule (an env made `--always-on` at `up` is not known here).
+    pub next_stop: Option<String>,
+    pub next_start: Option<String>,
 }
 
 pub async fn ls(session: &Session) -> Result<Vec<EnvSummary>> {
@@ -55,8 +62,18 @@ pub async fn ls(session: &Session) -> Result<Vec<EnvSummary>> {
             running: 0,
             created_at: t.get(TAG_CREATED_AT).cloned().unwrap_or_default(),
             last_deploy: None,
+            expires_at: None,
+            protected: false,
+            next_stop: None,
+            next_start: None,
         });
         e.services += 1;
+        if let Some(at) = t.get(TAG_EXPIRES_AT) {
+            if e.expires_at.as_ref().is_none_or(|cur| at < cur) {
+                e.expires_at = Some(at.clone());
+            }
+        }
+        e.protected |= t.get(TAG_PROTECTED).map(String::as_str) == Some("true");
         e.desired += s.desired_count;
         e.running += s.running_count;
         if let Some(c) = t.get(TAG_CREATED_AT) {
@@ -73,6 +90,24 @@ pub async fn ls(session: &Session) -> Result<Vec<EnvSummary>> {
             e.last_deploy = newest;
         }
     }
+    let now = jiff::Timestamp::now();
+    let cfg = session.load_config(&[])?;
+    let sc = &cfg.config.schedule;
+    for e in envs.values_mut() {
+        let always_on = sc.always_on.iter().any(|a| *a == e.env || *a == e.branch);
+        if sc.enabled && !always_on {
+            e.next_stop = next_fire(
+                &schedule::schedule_expression(&sc.stop, &sc.days).unwrap_or_default(),
+                &sc.timezone,
+                now,
+            );
+            e.next_start = next_fire(
+                &schedule::schedule_expression(&sc.start, &sc.days).unwrap_or_default(),
+                &sc.timezone,
+                now,
+            );
+        }
+    }
     Ok(envs.into_values().collect())
 }
 
@@ -80,6 +115,8 @@ pub async fn ls(session: &Session) -> Result<Vec<EnvSummary>> {
 pub struct ServiceStatus {
     #[serde(flatten)]
     pub summary: ServiceReport,
+    #[serde(skip)]
+    pub tags: crate::model::Tags,
     pub events: Vec<ServiceEvent>,
     pub stopped_tasks: Vec<StoppedTask>,
     pub spot_interruptions: usize,
@@ -91,23 +128,24 @@ pub struct EnvStatus {
     pub env: String,
     pub cluster: String,
     pub services: Vec<ServiceStatus>,
+    /// Earliest expiry across the env's services.
+    pub expires_at: Option<String>,
+    pub protected: bool,
+    /// The env's stop/start schedules as AWS holds them, with their next firing.
+    pub schedules: Vec<ScheduleView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleView {
+    pub name: String,
+    pub expression: String,
+    pub timezone: String,
+    pub next: Option<String>,
 }
 
 pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
     let (app, aws, cluster) = bootstrapped(session).await?;
-    let prefix = naming::service_prefix(&app, &env.slug);
-    let names: Vec<String> = aws
-        .list_service_names(&cluster)
-        .await?
-        .into_iter()
-        .filter(|n| n.starts_with(&prefix))
-        .collect();
-    let services: Vec<_> = aws
-        .describe_services(&cluster, &names)
-        .await?
-        .into_iter()
-        .filter(|s| ownership(&s.tags, &app, env.slug.as_str()) == Ownership::Ours)
-        .collect();
+    let services = observe::env_services(aws, &cluster, &app, &env.slug).await?;
     let stopped = try_join_all(
         services
             .iter()
@@ -118,6 +156,7 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
     for (s, stopped_tasks) in services.into_iter().zip(stopped) {
         out.push(ServiceStatus {
             summary: wait::report(&s),
+            tags: s.tags.clone(),
             events: s.events.clone(),
             spot_interruptions: stopped_tasks
                 .iter()
@@ -126,16 +165,40 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
             stopped_tasks,
         });
     }
+    let now = jiff::Timestamp::now();
+    let schedules = aws
+        .list_schedules(&naming::scheduler_group(&app, &env.slug))
+        .await?
+        .into_iter()
+        .map(|s| ScheduleView {
+            next: next_fire(&s.expression, &s.timezone, now),
+            name: s.name,
+            expression: s.expression,
+            timezone: s.timezone,
+        })
+        .collect();
+    let tags: Vec<_> = out.iter().map(|s| &s.tags).collect();
+    let expires_at = tags
+        .iter()
+        .filter_map(|t| t.get(TAG_EXPIRES_AT))
+        .min()
+        .cloned();
+    let protected = tags
+        .iter()
+        .any(|t| t.get(TAG_PROTECTED).map(String::as_str) == Some("true"));
     Ok(EnvStatus {
         app,
         env: env.slug.as_str().to_string(),
         cluster,
         services: out,
+        expires_at,
+        protected,
+        schedules,
     })
 }
 
 /// The app name, AWS clients and cluster name, once the cluster is known to exist.
-async fn bootstrapped(session: &Session) -> Result<(String, &crate::aws::Aws, String)> {
+pub(crate) async fn bootstrapped(session: &Session) -> Result<(String, &crate::aws::Aws, String)> {
     let cfg = session.load_config(&[])?;
     let aws = session.aws(Some(&cfg)).await?;
     let cluster = cfg.cluster_name();
@@ -143,4 +206,12 @@ async fn bootstrapped(session: &Session) -> Result<(String, &crate::aws::Aws, St
         return Err(observe::not_bootstrapped(&cluster));
     }
     Ok((cfg.config.app, aws, cluster))
+}
+
+/// The next time a schedule expression fires after `now`, in its zone (RFC 3339 with offset).
+pub fn next_fire(expression: &str, timezone: &str, now: jiff::Timestamp) -> Option<String> {
+    let tz = schedule::timezone(timezone).ok()?;
+    let cron = schedule::parse_cron(expression).ok()?;
+    let at = cron.next_after(now, &tz)?;
+    Some(at.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z").to_string())
 }

@@ -3,8 +3,10 @@
 
 pub mod bootstrap;
 pub mod down;
+pub mod gc;
 pub mod init;
 pub mod inspect;
+pub mod lifecycle;
 pub mod params;
 pub mod up;
 pub mod wait;

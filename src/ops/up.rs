@@ -14,13 +14,15 @@ use crate::naming::EnvName;
 use crate::observe;
 use crate::ops::{self, wait, Session};
 use crate::plan::{self, Action, Plan, TaskDefRef};
-use crate::render::{self, RenderRequest};
+use crate::render::{self, EnvOptions, RenderRequest};
+use crate::schedule;
 
 /// Everything validated before the first AWS call: config, overrides, env name, image flags.
 pub struct Prepared {
     pub config: LoadedConfig,
     pub env: EnvName,
     pub images: std::collections::BTreeMap<String, String>,
+    pub options: EnvOptions,
 }
 
 pub fn prepare(session: &Session, args: &EnvArgs) -> Result<Prepared> {
@@ -47,10 +49,21 @@ pub fn prepare(session: &Session, args: &EnvArgs) -> Result<Prepared> {
             ));
         }
     }
+    if let Some(ttl) = &args.ttl {
+        schedule::parse_duration_spec(ttl)
+            .map_err(|m| Error::invalid(format!("--ttl: {m}"), None))?;
+    }
+    let options = EnvOptions {
+        now: jiff::Timestamp::now(),
+        ttl: args.ttl.clone(),
+        protect: args.protect,
+        always_on: args.always_on,
+    };
     Ok(Prepared {
         config,
         env,
         images,
+        options,
     })
 }
 
@@ -69,6 +82,7 @@ pub async fn render(session: &Session, p: &Prepared) -> Result<DesiredEnv> {
         params: &params,
         images: &p.images,
         env_vars: &env_vars,
+        options: &p.options,
     })?;
     Ok(desired)
 }
@@ -149,7 +163,16 @@ fn deployed_revisions(plan: &Plan, applied: &Applied) -> BTreeMap<String, String
     plan.actions
         .iter()
         .filter_map(|a| match a {
-            Action::CreateService { name, task_definition, .. } | Action::UpdateService { name, task_definition, .. } => {
+            Action::CreateService {
+                name,
+                task_definition,
+                ..
+            }
+            | Action::UpdateService {
+                name,
+                task_definition,
+                ..
+            } => {
                 let arn = match task_definition {
                     TaskDefRef::Existing(arn) => Some(arn.clone()),
                     TaskDefRef::Registered(family) => applied.registered.get(family).cloned(),

@@ -33,7 +33,10 @@ pub fn stability(s: &ServiceState) -> Stability {
     let primary = live.iter().find(|d| d.status == "PRIMARY");
     // With the circuit breaker's rollback, the failed deployment stops being PRIMARY while the
     // old revision rolls back in: any FAILED deployment means ours failed.
-    if s.deployments.iter().any(|d| d.rollout_state.as_deref() == Some("FAILED")) {
+    if s.deployments
+        .iter()
+        .any(|d| d.rollout_state.as_deref() == Some("FAILED"))
+    {
         let reason = s
             .events
             .first()
@@ -277,7 +280,12 @@ mod tests {
 
     #[test]
     fn failed_deployment_that_is_no_longer_primary_still_fails() {
-        let s = service(vec![("PRIMARY", Some("IN_PROGRESS")), ("ACTIVE", Some("FAILED"))], 1, 1, 0);
+        let s = service(
+            vec![("PRIMARY", Some("IN_PROGRESS")), ("ACTIVE", Some("FAILED"))],
+            1,
+            1,
+            0,
+        );
         assert!(matches!(stability(&s), Stability::Failed(_)));
     }
 

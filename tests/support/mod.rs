@@ -195,18 +195,22 @@ impl Recorded {
                     .and_then(|(_, v)| v.as_str())
             })
             .map(|t| t.rsplit('.').next().unwrap_or(t).to_string());
-        let operation = target.unwrap_or_else(|| {
-            body.split('&')
-                .find_map(|kv| kv.strip_prefix("Action="))
-                .map(str::to_string)
-                .unwrap_or_else(|| {
-                    format!(
-                        "{} {}",
-                        v["method"].as_str().unwrap_or(""),
-                        v["url"].as_str().unwrap_or("")
-                    )
-                })
-        });
+        let method = v["method"].as_str().unwrap_or_default();
+        let url = v["url"].as_str().unwrap_or_default();
+        let operation = target
+            .or_else(|| rest_operation(method, url))
+            .unwrap_or_else(|| {
+                body.split('&')
+                    .find_map(|kv| kv.strip_prefix("Action="))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{} {}",
+                            v["method"].as_str().unwrap_or(""),
+                            v["url"].as_str().unwrap_or("")
+                        )
+                    })
+            });
         Recorded {
             method: v["method"].as_str().unwrap_or_default().to_string(),
             url: v["url"].as_str().unwrap_or_default().to_string(),
@@ -220,9 +224,37 @@ impl Recorded {
     }
 
     pub fn is_write(&self) -> bool {
-        !["Describe", "List", "Get", "BatchGet"]
-            .iter()
-            .any(|p| self.operation.starts_with(p))
+        // REST-protocol reads (e.g. EventBridge Scheduler's GetSchedule) are plain GETs.
+        self.method != "GET"
+            && !["Describe", "List", "Get", "BatchGet"]
+                .iter()
+                .any(|p| self.operation.starts_with(p))
             && !self.url.contains("/moto-api/")
     }
+}
+
+/// Names EventBridge Scheduler's REST calls (its protocol has no X-Amz-Target or Action).
+fn rest_operation(method: &str, url: &str) -> Option<String> {
+    let path = url
+        .split("://")
+        .nth(1)
+        .map_or(url, |rest| rest.find('/').map_or("", |i| &rest[i..]));
+    let path = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let op = match (method, segments.as_slice()) {
+        ("POST", ["schedule-groups", _]) => "CreateScheduleGroup",
+        ("DELETE", ["schedule-groups", _]) => "DeleteScheduleGroup",
+        ("GET", ["schedule-groups", _]) => "GetScheduleGroup",
+        ("GET", ["schedule-groups"]) => "ListScheduleGroups",
+        ("POST", ["schedules", _]) => "CreateSchedule",
+        ("PUT", ["schedules", _]) => "UpdateSchedule",
+        ("DELETE", ["schedules", _]) => "DeleteSchedule",
+        ("GET", ["schedules", _]) => "GetSchedule",
+        ("GET", ["schedules"]) => "ListSchedules",
+        ("POST", ["tags", ..]) => "TagResource",
+        ("DELETE", ["tags", ..]) => "UntagResource",
+        ("GET", ["tags", ..]) => "ListTagsForResource",
+        _ => return None,
+    };
+    Some(op.to_string())
 }

@@ -1,0 +1,139 @@
+//! `stop`, `start` and `extend`: scale an env to zero and back (remembering each service's
+//! count in a tag), and push its expiry out. Each is idempotent: a second run changes nothing.
+
+use futures::future::try_join_all;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::{ServiceState, Tags, TAG_EXPIRES_AT, TAG_STOPPED_COUNT};
+use crate::naming::{self, EnvName};
+use crate::observe;
+use crate::ops::inspect::bootstrapped;
+use crate::ops::Session;
+use crate::render::rfc3339;
+use crate::schedule;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CountChange {
+    pub service: String,
+    pub before: i32,
+    pub after: i32,
+}
+
+/// Scales every service of the env to 0, first recording its count in `envctl:stopped-count`
+/// (so a crash between the two steps loses nothing).
+pub async fn stop(session: &Session, env: &EnvName) -> Result<Vec<CountChange>> {
+    let (app, aws, cluster) = bootstrapped(session).await?;
+    let services = existing(
+        observe::env_services(aws, &cluster, &app, &env.slug).await?,
+        env,
+    )?;
+    try_join_all(services.iter().map(|s| async {
+        if s.desired_count > 0 {
+            let mut t = Tags::new();
+            t.insert(TAG_STOPPED_COUNT.into(), s.desired_count.to_string());
+            aws.tag_resource(&s.arn, &t).await?;
+            aws.set_desired_count(&cluster, &s.name, 0).await?;
+        }
+        Ok::<_, Error>(CountChange {
+            service: s.name.clone(),
+            before: s.desired_count,
+            after: 0,
+        })
+    }))
+    .await
+}
+
+/// Restores the counts `stop` recorded; a service at 0 with no record gets its configured count.
+pub async fn start(session: &Session, env: &EnvName) -> Result<Vec<CountChange>> {
+    let cfg = session.load_config(&[])?;
+    let (app, aws, cluster) = bootstrapped(session).await?;
+    let services = existing(
+        observe::env_services(aws, &cluster, &app, &env.slug).await?,
+        env,
+    )?;
+    let prefix = naming::service_prefix(&app, &env.slug);
+    try_join_all(services.iter().map(|s| {
+        let configured = s
+            .name
+            .strip_prefix(&prefix)
+            .and_then(|key| cfg.config.services.get(key))
+            .map(|svc| svc.count as i32);
+        let recorded = s
+            .tags
+            .get(TAG_STOPPED_COUNT)
+            .and_then(|v| v.parse::<i32>().ok());
+        // A running service without a record is left as it is (it may run an `up --set` count).
+        let fallback = (s.desired_count == 0).then_some(configured).flatten();
+        let want = recorded.or(fallback).unwrap_or(s.desired_count);
+        let (aws, cluster) = (aws, &cluster);
+        async move {
+            if s.desired_count != want {
+                aws.set_desired_count(cluster, &s.name, want).await?;
+            }
+            // Only after the count is back: a crash in between leaves the record to retry with.
+            if s.tags.contains_key(TAG_STOPPED_COUNT) {
+                aws.untag_resource(&s.arn, &[TAG_STOPPED_COUNT.to_string()])
+                    .await?;
+            }
+            Ok::<_, Error>(CountChange {
+                service: s.name.clone(),
+                before: s.desired_count,
+                after: want,
+            })
+        }
+    }))
+    .await
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Extended {
+    pub env: String,
+    pub expires_at: String,
+}
+
+/// Adds `by` to the env's expiry (or to now, when it already passed or was never set).
+pub async fn extend(session: &Session, env: &EnvName, by: &str) -> Result<Extended> {
+    let duration = schedule::parse_duration_spec(by)
+        .map_err(|m| Error::invalid(format!("duration: {m}"), None))?
+        .ok_or_else(|| {
+            Error::invalid(
+                "`extend` needs a duration such as 48h",
+                Some("to turn expiry off, run `envctl up ENV --ttl never`".to_string()),
+            )
+        })?;
+    let (app, aws, cluster) = bootstrapped(session).await?;
+    let services = existing(
+        observe::env_services(aws, &cluster, &app, &env.slug).await?,
+        env,
+    )?;
+    let now = jiff::Timestamp::now();
+    let base = services
+        .iter()
+        .filter_map(|s| s.tags.get(TAG_EXPIRES_AT))
+        .filter_map(|t| t.parse::<jiff::Timestamp>().ok())
+        .max()
+        .filter(|t| *t > now)
+        .unwrap_or(now);
+    let at = base
+        .checked_add(duration)
+        .map_err(|e| Error::invalid(format!("cannot extend by {by}: {e}"), None))?;
+    let expires_at = rfc3339(at);
+    let mut t = Tags::new();
+    t.insert(TAG_EXPIRES_AT.into(), expires_at.clone());
+    try_join_all(services.iter().map(|s| aws.tag_resource(&s.arn, &t))).await?;
+    Ok(Extended {
+        env: env.slug.as_str().to_string(),
+        expires_at,
+    })
+}
+
+fn existing(services: Vec<ServiceState>, env: &EnvName) -> Result<Vec<ServiceState>> {
+    if services.is_empty() {
+        return Err(Error::Precondition {
+            message: format!("env `{}` has no services", env.slug),
+            hint: format!("create it with `envctl up {}`", env.raw),
+        });
+    }
+    Ok(services)
+}
