@@ -10,7 +10,7 @@ if [ "${1:-}" = "--no-lint" ]; then
   lint=0
   shift
 fi
-"$root/scripts/install-emulator.sh"
+"$root/scripts/install-tools.sh"
 # Tests talk only to their own emulator on loopback; never probe EC2 metadata or a real profile.
 export AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_ENDPOINT_URL

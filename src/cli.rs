@@ -83,6 +83,9 @@ pub enum Command {
     Extend(ExtendArgs),
     /// Find envs past their TTL or whose branch is gone; delete them with --yes
     Gc(GcArgs),
+    /// Write CI configuration for per-PR envs
+    #[command(subcommand)]
+    Ci(CiCommand),
 }
 
 #[derive(Debug, Args)]
@@ -234,4 +237,29 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         .map_err(|e| format!("`{s}` is not a duration like 90s, 10m or 1h30m ({e})"))?;
     let signed = jiff::SignedDuration::try_from(span).map_err(|e| format!("`{s}`: {e}"))?;
     std::time::Duration::try_from(signed).map_err(|_| format!("`{s}` must be positive"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiCommand {
+    /// Write .github/workflows/envctl.yml: up on PR open/push, down on close, scheduled gc
+    Github(CiGithubArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CiGithubArgs {
+    /// IAM role the workflow assumes through GitHub's OIDC provider
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: String,
+    /// How each PR's env is named
+    #[arg(long, value_enum, default_value_t = crate::ops::ci::EnvNaming::Pr)]
+    pub env_name: crate::ops::ci::EnvNaming,
+    /// Shell command that installs envctl on the runner
+    #[arg(long, default_value = crate::ops::ci::DEFAULT_INSTALL_COMMAND)]
+    pub install_command: String,
+    /// Where to write the workflow, relative to the current directory
+    #[arg(long, default_value = crate::ops::ci::DEFAULT_WORKFLOW_PATH)]
+    pub path: PathBuf,
+    /// Overwrite an existing workflow file
+    #[arg(long)]
+    pub force: bool,
 }

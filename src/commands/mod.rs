@@ -2,6 +2,7 @@
 //! Each returns the process exit code for a successful run.
 
 pub mod bootstrap;
+pub mod ci;
 pub mod down;
 pub mod gc;
 pub mod init;
@@ -32,6 +33,7 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Start(args) => lifecycle::start(session, args).await,
         Command::Extend(args) => lifecycle::extend(session, args).await,
         Command::Gc(args) => gc::run(session, args).await,
+        Command::Ci(cmd) => ci::run(session, cmd),
     }
 }
 
