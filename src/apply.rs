@@ -2,15 +2,17 @@
 //! concurrently up to a bound, reporting each step. Every action is safe to repeat, so a crashed
 //! `up` or `down` converges when run again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
+use crate::aws::elbv2::CreateRuleError;
 use crate::aws::{Aws, AwsError, AwsResult};
+use crate::model::{LoadBalancerAttachment, RouteMatch, ServiceDefinition};
 use crate::model::{Tags, TAG_SPEC_HASH};
-use crate::plan::{Action, Plan, TaskDefRef};
+use crate::plan::{next_free_priority, Action, LbAttach, Plan, TargetGroupRef, TaskDefRef};
 
 /// At most this many calls in flight: ECS allows 5 service writes per second sustained, and the
 /// SDK's adaptive retry absorbs bursts beyond that.
@@ -124,10 +126,12 @@ async fn run(
             task_definition,
             definition,
             tags,
+            load_balancer,
             ..
         } => {
             let td = resolve(task_definition, registered, name)?;
-            aws.create_service(cluster, name, &td, definition, tags)
+            let definition = with_load_balancer(definition, load_balancer.as_ref(), registered)?;
+            aws.create_service(cluster, name, &td, &definition, tags)
                 .await
         }
         Action::UpdateService {
@@ -137,10 +141,12 @@ async fn run(
             task_definition,
             definition,
             spec_hash,
+            load_balancer,
             ..
         } => {
             let td = resolve(task_definition, registered, name)?;
-            aws.update_service(cluster, name, &td, definition).await?;
+            let definition = with_load_balancer(definition, load_balancer.as_ref(), registered)?;
+            aws.update_service(cluster, name, &td, &definition).await?;
             match spec_hash {
                 Some(hash) => {
                     let mut t = Tags::new();
@@ -170,7 +176,120 @@ async fn run(
         }
         Action::DeleteParameters { names } => aws.delete_parameters(names).await,
         Action::DeleteLogGroup { name } => aws.delete_log_group(name).await,
+        Action::CreateTargetGroup { spec, .. } => {
+            let arn = aws.create_target_group(spec).await?;
+            lock(registered).insert(target_group_key(&spec.name), arn);
+            Ok(())
+        }
+        Action::CreateListenerRule {
+            listener_arn,
+            priority,
+            route,
+            target_group,
+            tags,
+            ..
+        } => {
+            let tg = resolve_target_group(target_group, registered)?;
+            create_rule_with_free_priority(aws, listener_arn, *priority, route, &tg, tags).await
+        }
+        Action::ModifyListenerRule {
+            arn,
+            route,
+            target_group_arn,
+            ..
+        } => aws.modify_listener_rule(arn, route, target_group_arn).await,
+        Action::DeleteListenerRule { arn, .. } => aws.delete_listener_rule(arn).await,
+        Action::DeleteTargetGroup { arn, .. } => aws.delete_target_group(arn).await,
     }
+}
+
+/// How many times a rule moves to the next free priority when another `up` took the planned one.
+const PRIORITY_ATTEMPTS: usize = 10;
+
+/// Two `up`s planning at the same moment pick the same lowest free priority; the loser sees
+/// PriorityInUse, re-reads the listener and takes the next free one.
+async fn create_rule_with_free_priority(
+    aws: &Aws,
+    listener_arn: &str,
+    planned: i32,
+    route: &RouteMatch,
+    target_group_arn: &str,
+    tags: &Tags,
+) -> AwsResult<()> {
+    let mut priority = planned;
+    let mut tried = BTreeSet::new();
+    for _ in 0..PRIORITY_ATTEMPTS {
+        tried.insert(priority);
+        match aws
+            .create_listener_rule(listener_arn, priority, route, target_group_arn, tags)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(CreateRuleError::Aws(e)) => return Err(e),
+            Err(CreateRuleError::PriorityInUse) => {
+                let mut used: BTreeSet<i32> = aws
+                    .list_listener_rules(listener_arn)
+                    .await?
+                    .iter()
+                    .filter_map(|r| r.priority)
+                    .collect();
+                used.extend(tried.iter().copied());
+                priority = next_free_priority(&used);
+            }
+        }
+    }
+    Err(AwsError::unexpected(
+        "elasticloadbalancing:CreateRule",
+        listener_arn,
+        format!("no free rule priority after {PRIORITY_ATTEMPTS} attempts"),
+    ))
+}
+
+fn lock(
+    m: &Mutex<BTreeMap<String, String>>,
+) -> std::sync::MutexGuard<'_, BTreeMap<String, String>> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Target group ARNs share the outputs map with task definition revisions, under this key.
+fn target_group_key(name: &str) -> String {
+    format!("target-group:{name}")
+}
+
+fn resolve_target_group(
+    r: &TargetGroupRef,
+    outputs: &Mutex<BTreeMap<String, String>>,
+) -> AwsResult<String> {
+    match r {
+        TargetGroupRef::Existing(arn) => Ok(arn.clone()),
+        TargetGroupRef::Created(name) => lock(outputs)
+            .get(&target_group_key(name))
+            .cloned()
+            .ok_or_else(|| {
+                AwsError::unexpected(
+                    "elasticloadbalancing:CreateTargetGroup",
+                    name,
+                    "the target group was not created",
+                )
+            }),
+    }
+}
+
+/// The service definition with the preview target group attached (its ARN known only now).
+fn with_load_balancer(
+    def: &ServiceDefinition,
+    lb: Option<&LbAttach>,
+    outputs: &Mutex<BTreeMap<String, String>>,
+) -> AwsResult<ServiceDefinition> {
+    let mut def = def.clone();
+    if let Some(lb) = lb {
+        def.load_balancers.push(LoadBalancerAttachment {
+            target_group_arn: resolve_target_group(&lb.target_group, outputs)?,
+            container_name: lb.container_name.clone(),
+            container_port: lb.container_port,
+        });
+    }
+    Ok(def)
 }
 
 fn resolve(

@@ -86,6 +86,9 @@ pub enum Command {
     /// Write CI configuration for per-PR envs
     #[command(subcommand)]
     Ci(CiCommand),
+    /// Run `gc --yes` inside AWS on a schedule (an EventBridge rule starting CodeBuild)
+    #[command(subcommand)]
+    Janitor(JanitorCommand),
 }
 
 #[derive(Debug, Args)]
@@ -262,4 +265,20 @@ pub struct CiGithubArgs {
     /// Overwrite an existing workflow file
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JanitorCommand {
+    /// Create or update the janitor from `[janitor]` in envctl.toml (needs janitor.source and
+    /// janitor.install_command)
+    Install(JanitorArgs),
+    /// Delete the janitor's rule, CodeBuild project and roles
+    Uninstall(JanitorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JanitorArgs {
+    /// Override a config value for this run, e.g. janitor.schedule="rate(30 minutes)" (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<Override>,
 }

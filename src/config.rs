@@ -39,6 +39,73 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     #[serde(default)]
     pub expiry: ExpiryConfig,
+    #[serde(default)]
+    pub preview: PreviewConfig,
+    #[serde(default)]
+    pub janitor: JanitorConfig,
+}
+
+/// The cloud janitor (`envctl janitor install`): an EventBridge rule that starts a CodeBuild
+/// build running `envctl gc --yes` on a schedule, so cleanup never depends on a laptop or CI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JanitorConfig {
+    /// EventBridge rule expression: `rate(1 hour)`, `cron(0 * * * ? *)`.
+    #[serde(default = "default_janitor_schedule")]
+    pub schedule: String,
+    /// HTTPS git URL of the app's repository (GitHub or CodeCommit); the build checks it out
+    /// for envctl.toml and the list of live branches. Required by `janitor install`.
+    #[serde(default)]
+    pub source: String,
+    /// The branch the build checks out.
+    #[serde(default = "default_janitor_branch")]
+    pub branch: String,
+    /// Shell command that puts `envctl` on PATH in the build. Required by `janitor install`.
+    #[serde(default)]
+    pub install_command: String,
+    /// CodeBuild image.
+    #[serde(default = "default_janitor_image")]
+    pub image: String,
+    #[serde(default = "default_janitor_compute_type")]
+    pub compute_type: String,
+    /// Buildspec template, relative to the config file.
+    #[serde(default = "default_janitor_buildspec")]
+    pub buildspec: PathBuf,
+    /// Also collect envs whose branch is gone (`gc --live-branches-from git`). Off by default:
+    /// every env not named after a remote branch (`pr-12`, `lt-1`) would be deleted too.
+    #[serde(default)]
+    pub live_branches: bool,
+}
+
+impl Default for JanitorConfig {
+    fn default() -> Self {
+        Self {
+            schedule: default_janitor_schedule(),
+            source: String::new(),
+            branch: default_janitor_branch(),
+            install_command: String::new(),
+            image: default_janitor_image(),
+            compute_type: default_janitor_compute_type(),
+            buildspec: default_janitor_buildspec(),
+            live_branches: false,
+        }
+    }
+}
+
+fn default_janitor_schedule() -> String {
+    "rate(1 hour)".into()
+}
+fn default_janitor_branch() -> String {
+    "main".into()
+}
+fn default_janitor_image() -> String {
+    "aws/codebuild/standard:7.0".into()
+}
+fn default_janitor_compute_type() -> String {
+    "BUILD_GENERAL1_SMALL".into()
+}
+pub fn default_janitor_buildspec() -> PathBuf {
+    PathBuf::from("templates/janitor-buildspec.yml.j2")
 }
 
 /// Nightly stop / morning start (EventBridge Scheduler), per env and service.
@@ -250,6 +317,78 @@ pub struct ServiceConfig {
     pub service_template: Option<PathBuf>,
     #[serde(default)]
     pub vars: BTreeMap<String, toml::Value>,
+    /// Give the service a preview URL on the shared ALB (needs `port` and `[preview]`).
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default = "default_health_check_path")]
+    pub health_check_path: String,
+    /// HTTP codes the ALB counts as healthy.
+    #[serde(default = "default_health_check_matcher")]
+    pub health_check_matcher: String,
+}
+
+fn default_health_check_path() -> String {
+    "/".into()
+}
+fn default_health_check_matcher() -> String {
+    "200-399".into()
+}
+
+/// Preview URLs: per env and public service, a listener rule and a target group on one shared ALB.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewConfig {
+    #[serde(default)]
+    pub enabled: bool,
+    /// An existing HTTP(S) listener; empty: the one `bootstrap` creates (ALB `envctl-<app>`).
+    #[serde(default)]
+    pub listener_arn: String,
+    /// Base domain: env `feature-x` is served at `feature-x.<domain>` (host mode).
+    #[serde(default)]
+    pub domain: String,
+    #[serde(default)]
+    pub mode: PreviewMode,
+    /// URL scheme shown to users (`https` when the listener terminates TLS).
+    #[serde(default = "default_scheme")]
+    pub scheme: String,
+    /// The listener's rule quota (AWS default 100; raise it here after a quota increase).
+    #[serde(default = "default_alb_limit")]
+    pub max_rules: u32,
+    /// Target groups per load balancer (AWS hard limit 100).
+    #[serde(default = "default_alb_limit")]
+    pub max_target_groups: u32,
+}
+
+impl Default for PreviewConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            listener_arn: String::new(),
+            domain: String::new(),
+            mode: PreviewMode::Host,
+            scheme: default_scheme(),
+            max_rules: default_alb_limit(),
+            max_target_groups: default_alb_limit(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PreviewMode {
+    /// `host-header` rules: `<env>.<domain>` (needs a wildcard DNS record).
+    #[default]
+    Host,
+    /// `path-pattern` rules: `<domain>/<env>/` (no wildcard DNS needed; the app must serve below
+    /// that prefix).
+    Path,
+}
+
+fn default_scheme() -> String {
+    "http".into()
+}
+fn default_alb_limit() -> u32 {
+    100
 }
 
 fn yes() -> bool {
@@ -536,6 +675,7 @@ fn validate(file: &Path, c: &Config) -> Result<(), ConfigError> {
         );
     }
     validate_lifecycle(file, c)?;
+    validate_preview(file, c)?;
     for (name, s) in &c.services {
         let key = |k: &str| format!("services.{name}.{k}");
         if let Some(m) = naming::service_key_error(name) {
@@ -632,6 +772,128 @@ fn validate_lifecycle(file: &Path, c: &Config) -> Result<(), ConfigError> {
             m,
             "use a duration such as `7d`, `72h`, or `never`",
         );
+    }
+    validate_janitor(file, &c.janitor)
+}
+
+/// Shape checks only; `janitor install` also requires `source` and `install_command`.
+fn validate_janitor(file: &Path, j: &JanitorConfig) -> Result<(), ConfigError> {
+    let err = |key: &str, msg: String, hint: &str| {
+        Err(ConfigError::new(file, Some(key), msg, Some(hint)))
+    };
+    let s = j.schedule.trim();
+    if !((s.starts_with("rate(") || s.starts_with("cron(")) && s.ends_with(')')) {
+        return err(
+            "janitor.schedule",
+            format!("`{}` is not an EventBridge schedule expression", j.schedule),
+            "use `rate(1 hour)`, `rate(30 minutes)` or `cron(0 * * * ? *)`",
+        );
+    }
+    for (key, value, hint) in [
+        (
+            "janitor.branch",
+            &j.branch,
+            "the branch the build checks out, e.g. `main`",
+        ),
+        (
+            "janitor.image",
+            &j.image,
+            "e.g. `aws/codebuild/standard:7.0`",
+        ),
+        (
+            "janitor.compute_type",
+            &j.compute_type,
+            "e.g. `BUILD_GENERAL1_SMALL`",
+        ),
+    ] {
+        if value.trim().is_empty() {
+            return err(key, "is empty".into(), hint);
+        }
+    }
+    // It goes into the buildspec's shell commands unquoted.
+    if let Some(c) = j
+        .branch
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_./".contains(*c)))
+    {
+        return err(
+            "janitor.branch",
+            format!("`{}` contains {c:?}", j.branch),
+            "use a branch name of letters, digits, '-', '_', '.' and '/'",
+        );
+    }
+    Ok(())
+}
+
+fn validate_preview(file: &Path, c: &Config) -> Result<(), ConfigError> {
+    let err = |key: &str, msg: String, hint: &str| {
+        Err(ConfigError::new(file, Some(key), msg, Some(hint)))
+    };
+    let p = &c.preview;
+    let public: Vec<&String> = c
+        .services
+        .iter()
+        .filter(|(_, s)| s.public)
+        .map(|(k, _)| k)
+        .collect();
+    if !p.enabled {
+        if let Some(k) = public.first() {
+            return err(
+                &format!("services.{k}.public"),
+                "is set, but [preview] is not enabled".into(),
+                "set preview.enabled = true and preview.domain, or remove `public`",
+            );
+        }
+        return Ok(());
+    }
+    let domain_ok = !p.domain.is_empty()
+        && p.domain.len() <= 200
+        && p.domain.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+        });
+    if !domain_ok {
+        return err(
+            "preview.domain",
+            format!("`{}` is not a lowercase DNS name", p.domain),
+            "e.g. preview.example.com (point *.preview.example.com at the ALB)",
+        );
+    }
+    let listener_ok = p.listener_arn.is_empty()
+        || (p.listener_arn.starts_with("arn:") && p.listener_arn.contains(":listener/"));
+    if !listener_ok {
+        return err(
+            "preview.listener_arn",
+            format!("`{}` is not a listener ARN", p.listener_arn),
+            "copy it from `aws elbv2 describe-listeners`, or leave it empty for bootstrap's ALB",
+        );
+    }
+    if p.scheme != "http" && p.scheme != "https" {
+        return err(
+            "preview.scheme",
+            format!("`{}` is neither http nor https", p.scheme),
+            "use https when the listener has a certificate",
+        );
+    }
+    for (k, s) in &c.services {
+        if s.public && s.port.is_none() {
+            return err(
+                &format!("services.{k}.port"),
+                "a public service needs the port its container listens on".into(),
+                "e.g. port = 8080",
+            );
+        }
+        if s.public && !s.health_check_path.starts_with('/') {
+            return err(
+                &format!("services.{k}.health_check_path"),
+                format!("`{}` must start with /", s.health_check_path),
+                "e.g. /healthz",
+            );
+        }
     }
     Ok(())
 }
@@ -864,6 +1126,27 @@ mod tests {
         assert!(e.contains("nokey"), "{e}");
         let e = "a..b=1".parse::<Override>().expect_err("empty part");
         assert!(e.contains("a..b"), "{e}");
+    }
+
+    #[test]
+    fn janitor_defaults_and_schedule_validation() {
+        let c = parse_text(MINIMAL).expect("minimal config is valid");
+        assert_eq!(c.janitor, JanitorConfig::default());
+        assert_eq!(c.janitor.schedule, "rate(1 hour)");
+        assert!(c.janitor.source.is_empty() && c.janitor.install_command.is_empty());
+        assert!(!c.janitor.live_branches);
+        let c = parse_with(MINIMAL, &["janitor.schedule=cron(0 * * * ? *)"]).expect("cron");
+        assert_eq!(c.janitor.schedule, "cron(0 * * * ? *)");
+        let e = parse_with(MINIMAL, &["janitor.schedule=hourly"]).expect_err("not an expression");
+        assert_eq!(e.key.as_deref(), Some("janitor.schedule"));
+        let e = error(&format!("{MINIMAL}\n[janitor]\nbranch = \"\"\n"));
+        assert_eq!(e.key.as_deref(), Some("janitor.branch"));
+        let e = error(&format!(
+            "{MINIMAL}\n[janitor]\nbranch = \"main; rm -rf /\"\n"
+        ));
+        assert_eq!(e.key.as_deref(), Some("janitor.branch"));
+        let e = error(&format!("{MINIMAL}\n[janitor]\nsoruce = \"x\"\n"));
+        assert!(e.message.contains("soruce"), "{e}");
     }
 
     #[test]

@@ -303,6 +303,46 @@ pub fn execution_role(app: &str) -> String {
     format!("envctl-{app}-execution")
 }
 
+/// The janitor's CodeBuild project, its EventBridge rule, and the IAM role the build runs as
+/// (three namespaces, one name).
+pub fn janitor(app: &str) -> String {
+    format!("envctl-{app}-janitor")
+}
+
+/// The role EventBridge assumes to start the janitor's build.
+pub fn janitor_events_role(app: &str) -> String {
+    format!("envctl-{app}-janitor-events")
+}
+
+/// ALB target group names allow 32 characters, letters, digits and '-': the env's service name
+/// when it fits, otherwise a cut of it plus a hash of the whole, so two envs never share one.
+pub fn target_group(app: &str, slug: &Slug, service: &str) -> String {
+    const MAX: usize = 32;
+    let full = format!("{app}-{}-{service}", slug.as_str());
+    if full.len() <= MAX {
+        return full;
+    }
+    let digest = Sha256::digest(full.as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let keep = MAX - hash.len() - 1;
+    let head = full[..keep].trim_end_matches('-');
+    format!("{head}-{hash}")
+}
+
+/// The host name of an env's preview URL: one DNS label per env (at most 63 characters).
+pub fn preview_host(slug: &Slug, service: &str, domain: &str, only_public_service: bool) -> String {
+    if only_public_service {
+        format!("{}.{domain}", slug.as_str())
+    } else {
+        format!("{service}-{}.{domain}", slug.as_str())
+    }
+}
+
+/// The shared preview ALB `bootstrap` creates (load balancer names allow 32 characters).
+pub fn load_balancer(app: &str) -> String {
+    format!("envctl-{app}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,6 +543,8 @@ mod tests {
         assert_eq!(scheduler_group("shop", &sl), "envctl-shop-feature-x");
         assert_eq!(cluster("shop"), "envctl-shop");
         assert_eq!(execution_role("shop"), "envctl-shop-execution");
+        assert_eq!(janitor("shop"), "envctl-shop-janitor");
+        assert_eq!(janitor_events_role("shop"), "envctl-shop-janitor-events");
     }
 
     /// The longest app, slug and service key allowed must give names inside every AWS limit.
@@ -526,6 +568,9 @@ mod tests {
             ("Scheduler group", scheduler_group(&app, &sl), 64),
             ("ECS cluster", cluster(&app), 255),
             ("IAM role", execution_role(&app), 64),
+            ("IAM role (janitor events)", janitor_events_role(&app), 64),
+            ("EventBridge rule (janitor)", janitor(&app), 64),
+            ("CodeBuild project (janitor)", janitor(&app), 150),
             ("ECR image tag (the slug)", sl.to_string(), 128),
             ("DNS label (the slug)", sl.to_string(), 63),
             // Leaves 8 characters of a target group name for a prefix such as `envctl-`.

@@ -7,8 +7,8 @@ use crate::aws::{Aws, AwsResult};
 use crate::config::LoadedConfig;
 use crate::error::{Error, Result};
 use crate::model::{
-    ownership, ActualEnv, DesiredEnv, Ownership, ScheduleGroupState, ScheduleSpec, ServiceState,
-    TaskDefinitionState,
+    ownership, ActualEnv, DesiredEnv, ListenerRuleState, ListenerState, Ownership,
+    ScheduleGroupState, ScheduleSpec, ServiceState, TargetGroupState, TaskDefinitionState,
 };
 use crate::naming::{self, Slug};
 use crate::render::{Facts, Params};
@@ -34,12 +34,22 @@ pub async fn facts(aws: &Aws, cfg: &LoadedConfig) -> Result<Facts> {
             Ok(None)
         }
     };
-    let (account, (subnets, security_groups), (role, scheduler_role_arn)) = try_join3(
+    let (
+        account,
+        (subnets, security_groups, vpc_id),
+        (role, scheduler_role_arn, preview_listener_arn),
+    ) = try_join3(
         aws.account_id(),
         network(aws, cfg),
-        try_join(role, scheduler_role),
+        try_join3(role, scheduler_role, preview_listener(aws, cfg)),
     )
     .await?;
+    if c.preview.enabled && preview_listener_arn.is_none() {
+        return Err(Error::Precondition {
+            message: format!("preview URLs are enabled but the ALB `{}` has no listener", naming::load_balancer(&c.app)),
+            hint: "run `envctl bootstrap` (it creates the shared ALB and listener), or set preview.listener_arn".into(),
+        });
+    }
     let execution_role_arn = role.ok_or_else(|| Error::Precondition {
         message: format!("the task execution role `{role_name}` does not exist"),
         hint: "run `envctl bootstrap` once for this app and region, or set roles.execution_role_arn in envctl.toml".into(),
@@ -58,12 +68,17 @@ pub async fn facts(aws: &Aws, cfg: &LoadedConfig) -> Result<Facts> {
         execution_role_arn,
         task_role_arn: c.roles.task_role_arn.clone(),
         scheduler_role_arn,
+        preview_listener_arn,
+        vpc_id,
     })
 }
 
 /// Configured subnets and security groups, or the default VPC's (so the quickstart needs no
 /// editing). Security groups are required: ECS (and moto) reject awsvpc services without one.
-async fn network(aws: &Aws, cfg: &LoadedConfig) -> AwsResult<(Vec<String>, Vec<String>)> {
+pub(crate) async fn network(
+    aws: &Aws,
+    cfg: &LoadedConfig,
+) -> AwsResult<(Vec<String>, Vec<String>, Option<String>)> {
     let n = &cfg.config.network;
     if n.subnets.is_empty() {
         let d = aws.default_network().await?;
@@ -72,17 +87,40 @@ async fn network(aws: &Aws, cfg: &LoadedConfig) -> AwsResult<(Vec<String>, Vec<S
         } else {
             n.security_groups.clone()
         };
-        return Ok((d.subnets, sgs));
-    }
-    if !n.security_groups.is_empty() {
-        return Ok((n.subnets.clone(), n.security_groups.clone()));
+        return Ok((d.subnets, sgs, Some(d.vpc_id)));
     }
     let vpc = aws.vpc_of_subnet(&n.subnets[0]).await?;
-    let sg = match vpc {
-        Some(vpc) => aws.default_security_group(&vpc).await?,
+    if !n.security_groups.is_empty() {
+        return Ok((n.subnets.clone(), n.security_groups.clone(), vpc));
+    }
+    let sg = match &vpc {
+        Some(vpc) => aws.default_security_group(vpc).await?,
         None => None,
     };
-    Ok((n.subnets.clone(), sg.into_iter().collect()))
+    Ok((n.subnets.clone(), sg.into_iter().collect(), vpc))
+}
+
+/// The preview listener: the configured one, or the HTTP listener of bootstrap's ALB.
+pub async fn preview_listener(aws: &Aws, cfg: &LoadedConfig) -> AwsResult<Option<String>> {
+    let p = &cfg.config.preview;
+    if !p.enabled {
+        return Ok(None);
+    }
+    if !p.listener_arn.is_empty() {
+        return Ok(Some(p.listener_arn.clone()));
+    }
+    let lb = aws
+        .describe_load_balancer_by_name(&naming::load_balancer(&cfg.config.app))
+        .await?;
+    let Some((lb_arn, _, _)) = lb else {
+        return Ok(None);
+    };
+    Ok(aws
+        .listeners_of(&lb_arn)
+        .await?
+        .into_iter()
+        .next()
+        .map(|l| l.arn))
 }
 
 /// The env's parameters overlaid on the app's shared ones; SecureString values are never read.
@@ -160,6 +198,13 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
     let (latest, running, removed_revisions) =
         try_join3(latest, running, removed_revisions).await?;
     let (schedule_group, schedules) = schedule_group(aws, &group_name).await?;
+    let tg_names: Vec<String> = desired
+        .services
+        .iter()
+        .filter_map(|s| s.preview.as_ref().map(|p| p.target_group.name.clone()))
+        .collect();
+    let listener_arn = desired.preview.as_ref().map(|p| p.listener_arn.as_str());
+    let preview = preview_state(aws, listener_arn, &tg_names).await?;
 
     let mut task_definitions: Vec<TaskDefinitionState> = Vec::new();
     for td in latest
@@ -181,6 +226,45 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
         parameters: vec![],
         schedule_group,
         schedules,
+        listener: preview.listener,
+        listener_rules: preview.rules,
+        target_groups: preview.target_groups,
+        load_balancer_target_groups: preview.load_balancer_target_groups,
+    })
+}
+
+#[derive(Default)]
+struct PreviewState {
+    listener: Option<ListenerState>,
+    rules: Vec<ListenerRuleState>,
+    target_groups: Vec<TargetGroupState>,
+    load_balancer_target_groups: usize,
+}
+
+/// The shared listener with every env's rules, the named target groups, and how many target
+/// groups its load balancer holds (for the capacity pre-flight).
+async fn preview_state(
+    aws: &Aws,
+    listener_arn: Option<&str>,
+    tg_names: &[String],
+) -> AwsResult<PreviewState> {
+    let Some(arn) = listener_arn.filter(|a| !a.is_empty()) else {
+        return Ok(PreviewState::default());
+    };
+    let Some(listener) = aws.describe_listener(arn).await? else {
+        return Ok(PreviewState::default());
+    };
+    let (rules, target_groups, on_lb) = try_join3(
+        aws.list_listener_rules(arn),
+        aws.describe_target_groups(tg_names),
+        aws.target_groups_of_load_balancer(&listener.load_balancer_arn),
+    )
+    .await?;
+    Ok(PreviewState {
+        listener: Some(listener),
+        rules,
+        target_groups,
+        load_balancer_target_groups: on_lb.len(),
     })
 }
 
@@ -191,6 +275,7 @@ pub async fn env_for_down(
     app: &str,
     slug: &Slug,
     cluster_name: &str,
+    listener_arn: Option<&str>,
 ) -> Result<ActualEnv> {
     let account = aws.account_id().await?;
     let prefix = naming::service_prefix(app, slug);
@@ -241,6 +326,23 @@ pub async fn env_for_down(
     let (parameters, log_group) = try_join(params, aws.describe_log_group(&log_group_name)).await?;
     let (schedule_group, schedules) =
         schedule_group(aws, &naming::scheduler_group(app, slug)).await?;
+    let mut preview = preview_state(aws, listener_arn, &[]).await?;
+    if let Some(listener) = &preview.listener {
+        // The env's target groups: the ones its own rules forward to.
+        let ours: Vec<&String> = preview
+            .rules
+            .iter()
+            .filter(|r| ownership(&r.tags, app, slug.as_str()) == Ownership::Ours)
+            .flat_map(|r| r.target_group_arns.iter())
+            .collect();
+        let on_lb = aws
+            .target_groups_of_load_balancer(&listener.load_balancer_arn)
+            .await?;
+        preview.target_groups = on_lb
+            .into_iter()
+            .filter(|t| ours.contains(&&t.arn))
+            .collect();
+    }
     Ok(ActualEnv {
         cluster,
         log_group,
@@ -250,6 +352,10 @@ pub async fn env_for_down(
         parameters,
         schedule_group,
         schedules,
+        listener: preview.listener,
+        listener_rules: preview.rules,
+        target_groups: preview.target_groups,
+        load_balancer_target_groups: preview.load_balancer_target_groups,
     })
 }
 

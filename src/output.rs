@@ -209,6 +209,9 @@ pub fn plan_text(plan: &Plan, show_diffs: bool) -> String {
     for c in &plan.conflicts {
         out.push_str(&format!("  ! conflict: {c}\n"));
     }
+    for c in &plan.capacity {
+        out.push_str(&format!("  ! capacity: {c}\n"));
+    }
     for c in &plan.skipped {
         out.push_str(&format!("  ! left alone: {c}\n"));
     }

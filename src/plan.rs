@@ -9,10 +9,28 @@ use serde::Serialize;
 
 use crate::model::{
     ownership, ActualEnv, CapacityProviderStrategyItem, DesiredEnv, DesiredService, ExpirySpec,
-    Ownership, ScheduleSpec, ServiceDefinition, ServiceState, Tags, TaskDefinition,
-    TaskDefinitionState, TAG_EXPIRES_AT, TAG_PROTECTED, TAG_SPEC_HASH, TAG_TTL,
+    ListenerRuleState, LoadBalancerAttachment, Ownership, PreviewRoute, RouteMatch, ScheduleSpec,
+    ServiceDefinition, ServiceState, Tags, TargetGroupSpec, TaskDefinition, TaskDefinitionState,
+    TAG_ENV, TAG_EXPIRES_AT, TAG_PROTECTED, TAG_SERVICE, TAG_SPEC_HASH, TAG_TTL,
 };
 use crate::normalize;
+
+/// A preview target group, existing or created by this plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
+pub enum TargetGroupRef {
+    Existing(String),
+    /// The ARN the plan's `CreateTargetGroup` with this name produces.
+    Created(String),
+}
+
+/// How a service registers with its preview target group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LbAttach {
+    pub target_group: TargetGroupRef,
+    pub container_name: String,
+    pub container_port: i32,
+}
 
 /// Which task definition revision a service action points at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,6 +79,9 @@ pub enum Action {
         task_definition: TaskDefRef,
         definition: ServiceDefinition,
         tags: Tags,
+        /// The preview target group the service registers with.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        load_balancer: Option<LbAttach>,
     },
     UpdateService {
         service: String,
@@ -69,6 +90,8 @@ pub enum Action {
         arn: String,
         task_definition: TaskDefRef,
         definition: ServiceDefinition,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        load_balancer: Option<LbAttach>,
         /// The new `envctl:spec-hash` tag, when it differs from the service's.
         #[serde(skip_serializing_if = "Option::is_none")]
         spec_hash: Option<String>,
@@ -101,6 +124,33 @@ pub enum Action {
     DeleteScheduleGroup {
         name: String,
     },
+    CreateTargetGroup {
+        service: String,
+        spec: TargetGroupSpec,
+    },
+    CreateListenerRule {
+        service: String,
+        listener_arn: String,
+        /// The lowest priority free when planned; apply moves on when another `up` took it.
+        priority: i32,
+        route: RouteMatch,
+        target_group: TargetGroupRef,
+        tags: Tags,
+    },
+    ModifyListenerRule {
+        service: String,
+        arn: String,
+        route: RouteMatch,
+        target_group_arn: String,
+    },
+    DeleteListenerRule {
+        arn: String,
+        route: String,
+    },
+    DeleteTargetGroup {
+        arn: String,
+        name: String,
+    },
     DeleteService {
         name: String,
         cluster: String,
@@ -130,20 +180,27 @@ impl Action {
             | Action::SetLogRetention { .. }
             | Action::CreateRepository { .. }
             | Action::RegisterTaskDefinition { .. }
-            | Action::CreateScheduleGroup { .. } => 0,
+            | Action::CreateScheduleGroup { .. }
+            | Action::CreateTargetGroup { .. } => 0,
+            // ECS only attaches a service to a target group that a listener rule uses.
             Action::PutLifecyclePolicy { .. }
-            | Action::CreateService { .. }
+            | Action::CreateListenerRule { .. }
+            | Action::ModifyListenerRule { .. } => 1,
+            Action::CreateService { .. }
             | Action::UpdateService { .. }
             | Action::TagService { .. }
             | Action::CreateSchedule { .. }
-            | Action::UpdateSchedule { .. } => 1,
+            | Action::UpdateSchedule { .. } => 2,
             Action::DeleteService { .. }
             | Action::DeleteSchedule { .. }
-            | Action::DeleteScheduleGroup { .. } => 2,
+            | Action::DeleteScheduleGroup { .. }
+            | Action::DeleteListenerRule { .. } => 3,
+            // A target group can go once no rule forwards to it and no service uses it.
             Action::DeregisterTaskDefinition { .. }
             | Action::DeleteRepository { .. }
-            | Action::DeleteParameters { .. } => 3,
-            Action::DeleteLogGroup { .. } => 4,
+            | Action::DeleteParameters { .. }
+            | Action::DeleteTargetGroup { .. } => 4,
+            Action::DeleteLogGroup { .. } => 5,
         }
     }
 
@@ -154,15 +211,20 @@ impl Action {
             | Action::RegisterTaskDefinition { .. }
             | Action::CreateService { .. }
             | Action::CreateScheduleGroup { .. }
-            | Action::CreateSchedule { .. } => Verb::Create,
+            | Action::CreateSchedule { .. }
+            | Action::CreateTargetGroup { .. }
+            | Action::CreateListenerRule { .. } => Verb::Create,
             Action::SetLogRetention { .. }
             | Action::PutLifecyclePolicy { .. }
             | Action::UpdateService { .. }
             | Action::TagService { .. }
-            | Action::UpdateSchedule { .. } => Verb::Update,
+            | Action::UpdateSchedule { .. }
+            | Action::ModifyListenerRule { .. } => Verb::Update,
             Action::DeleteService { .. }
             | Action::DeleteSchedule { .. }
             | Action::DeleteScheduleGroup { .. }
+            | Action::DeleteListenerRule { .. }
+            | Action::DeleteTargetGroup { .. }
             | Action::DeregisterTaskDefinition { .. }
             | Action::DeleteRepository { .. }
             | Action::DeleteParameters { .. }
@@ -173,6 +235,22 @@ impl Action {
     /// One line for humans; never contains a secret (plans hold only parameter ARNs).
     pub fn describe(&self) -> String {
         match self {
+            Action::CreateTargetGroup { spec, .. } => {
+                format!("create target group {} (port {})", spec.name, spec.port)
+            }
+            Action::CreateListenerRule {
+                route, priority, ..
+            } => {
+                format!(
+                    "create listener rule {} (priority {priority})",
+                    route_text(route)
+                )
+            }
+            Action::ModifyListenerRule { route, .. } => {
+                format!("update listener rule {}", route_text(route))
+            }
+            Action::DeleteListenerRule { route, .. } => format!("delete listener rule {route}"),
+            Action::DeleteTargetGroup { name, .. } => format!("delete target group {name}"),
             Action::TagService {
                 name, set, remove, ..
             } => {
@@ -295,6 +373,9 @@ pub struct Plan {
     pub conflicts: Vec<Conflict>,
     /// Resources `down` found under the env's names but leaves alone (not ours).
     pub skipped: Vec<Conflict>,
+    /// Why the env would not fit on the shared ALB; `up` refuses before any write.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -329,13 +410,16 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
     let tags = desired.identity.tags();
     let mut actions = Vec::new();
     let mut conflicts = Vec::new();
-    let mut conflict = |kind: &str, name: &str, owner: Ownership| {
-        conflicts.push(Conflict {
-            kind: kind.into(),
-            name: name.into(),
-            owner,
-        })
+    let conflict = |kind: &str, name: &str, owner: Ownership| Conflict {
+        kind: kind.into(),
+        name: name.into(),
+        owner,
     };
+    let mut used_priorities: BTreeSet<i32> = actual
+        .listener_rules
+        .iter()
+        .filter_map(|r| r.priority)
+        .collect();
 
     match &actual.log_group {
         None => actions.push(Action::CreateLogGroup {
@@ -353,7 +437,7 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
                     });
                 }
             }
-            other => conflict("log group", &lg.name, other),
+            other => conflicts.push(conflict("log group", &lg.name, other)),
         },
     }
 
@@ -380,7 +464,7 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
                         });
                     }
                 }
-                other => conflict("ECR repository", &r.name, other),
+                other => conflicts.push(conflict("ECR repository", &r.name, other)),
             },
         }
     }
@@ -391,18 +475,35 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
         if let Some(s) = existing {
             let owner = ownership(&s.tags, app, env);
             if owner != Ownership::Ours {
-                conflict("ECS service", &s.name, owner);
+                conflicts.push(conflict("ECS service", &s.name, owner));
                 continue;
             }
         }
         if let Some(td) = latest_revision(actual, &svc.name) {
             let owner = ownership(&td.tags, app, env);
             if owner != Ownership::Ours {
-                conflict("task definition family", &svc.name, owner);
+                conflicts.push(conflict("task definition family", &svc.name, owner));
                 continue;
             }
         }
         let td_ref = plan_task_definition(svc, existing, actual, &tags, &mut actions);
+        let lb = match &svc.preview {
+            Some(route) => match plan_preview_route(
+                desired,
+                svc,
+                route,
+                actual,
+                &mut used_priorities,
+                &mut actions,
+            ) {
+                Ok(lb) => Some(lb),
+                Err(c) => {
+                    conflicts.push(c);
+                    continue;
+                }
+            },
+            None => None,
+        };
         let hash = normalize::spec_hash(&svc.service);
         match existing {
             None => {
@@ -416,13 +517,20 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
                     task_definition: td_ref,
                     definition: svc.service.clone(),
                     tags: service_tags,
+                    load_balancer: lb,
                 });
             }
             Some(s) => {
                 if let Some(action) = plan_expiry_tags(&desired.expiry, s) {
                     actions.push(action);
                 }
-                let changes = service_changes(svc, s, &td_ref, &hash);
+                let mut changes = service_changes(svc, s, &td_ref, &hash);
+                if !attachment_matches(lb.as_ref(), &s.load_balancers) {
+                    changes.push(match &lb {
+                        Some(_) => "register with the preview target group".to_string(),
+                        None => "detach from the preview target group".to_string(),
+                    });
+                }
                 if !changes.is_empty() {
                     actions.push(Action::UpdateService {
                         service: svc.key.clone(),
@@ -431,6 +539,7 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
                         arn: s.arn.clone(),
                         task_definition: td_ref,
                         definition: svc.service.clone(),
+                        load_balancer: lb,
                         spec_hash: (s.tags.get(TAG_SPEC_HASH) != Some(&hash)).then_some(hash),
                         changes,
                     });
@@ -438,6 +547,9 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
             }
         }
     }
+
+    plan_preview_removals(desired, actual, &mut actions);
+    let capacity = preview_capacity(desired, actual, &actions);
 
     let blocked: BTreeSet<&str> = desired
         .services
@@ -478,6 +590,7 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
         actions,
         conflicts,
         skipped: vec![],
+        capacity,
     }
 }
 
@@ -628,6 +741,207 @@ fn plan_expiry_tags(expiry: &ExpirySpec, s: &ServiceState) -> Option<Action> {
     })
 }
 
+/// The target group and listener rule of one public service: reuse what exists (a re-run keeps
+/// its priority), create what is missing, fix a rule that routes elsewhere.
+fn plan_preview_route(
+    desired: &DesiredEnv,
+    svc: &DesiredService,
+    route: &PreviewRoute,
+    actual: &ActualEnv,
+    used_priorities: &mut BTreeSet<i32>,
+    actions: &mut Vec<Action>,
+) -> Result<LbAttach, Conflict> {
+    let app = desired.identity.app.as_str();
+    let env = desired.identity.env.as_str();
+    let listener_arn = desired
+        .preview
+        .as_ref()
+        .map(|p| p.listener_arn.clone())
+        .unwrap_or_default();
+    let tg_name = &route.target_group.name;
+    let target_group = match actual.target_groups.iter().find(|t| t.name == *tg_name) {
+        Some(t) => match ownership(&t.tags, app, env) {
+            Ownership::Ours => TargetGroupRef::Existing(t.arn.clone()),
+            owner => {
+                return Err(Conflict {
+                    kind: "target group".into(),
+                    name: tg_name.clone(),
+                    owner,
+                })
+            }
+        },
+        None => {
+            actions.push(Action::CreateTargetGroup {
+                service: svc.key.clone(),
+                spec: route.target_group.clone(),
+            });
+            TargetGroupRef::Created(tg_name.clone())
+        }
+    };
+    // A foreign rule already answering this host or path would shadow ours or be shadowed.
+    let (hosts, paths) = match &route.route {
+        RouteMatch::Host(h) => (vec![h.clone()], vec![]),
+        RouteMatch::PathPrefix(p) => (vec![], vec![p.clone()]),
+    };
+    let ours = |r: &&ListenerRuleState| {
+        ownership(&r.tags, app, env) == Ownership::Ours && r.tags.get(TAG_SERVICE) == Some(&svc.key)
+    };
+    if let Some(other) = actual.listener_rules.iter().filter(|r| !ours(r)).find(|r| {
+        (!hosts.is_empty() && r.hosts == hosts) || (!paths.is_empty() && r.paths == paths)
+    }) {
+        return Err(Conflict {
+            kind: "listener rule".into(),
+            name: format!(
+                "{} (priority {})",
+                route_text(&route.route),
+                other.priority.unwrap_or_default()
+            ),
+            owner: ownership(&other.tags, app, env),
+        });
+    }
+    match actual.listener_rules.iter().find(ours) {
+        Some(rule) => {
+            let forwards_right = match &target_group {
+                TargetGroupRef::Existing(arn) => rule.target_group_arns == [arn.clone()],
+                TargetGroupRef::Created(_) => false,
+            };
+            if rule.hosts != hosts || rule.paths != paths || !forwards_right {
+                if let TargetGroupRef::Existing(arn) = &target_group {
+                    actions.push(Action::ModifyListenerRule {
+                        service: svc.key.clone(),
+                        arn: rule.arn.clone(),
+                        route: route.route.clone(),
+                        target_group_arn: arn.clone(),
+                    });
+                }
+            }
+        }
+        None => {
+            let priority = next_free_priority(used_priorities);
+            used_priorities.insert(priority);
+            let mut tags = route.target_group.tags.clone();
+            tags.insert(TAG_SERVICE.into(), svc.key.clone());
+            actions.push(Action::CreateListenerRule {
+                service: svc.key.clone(),
+                listener_arn,
+                priority,
+                route: route.route.clone(),
+                target_group: target_group.clone(),
+                tags,
+            });
+        }
+    }
+    Ok(LbAttach {
+        target_group,
+        container_name: route.container_name.clone(),
+        container_port: route.container_port,
+    })
+}
+
+/// The lowest priority (1..=50000) no rule holds.
+pub fn next_free_priority(used: &BTreeSet<i32>) -> i32 {
+    (1..=50_000).find(|p| !used.contains(p)).unwrap_or(50_000)
+}
+
+fn attachment_matches(want: Option<&LbAttach>, have: &[LoadBalancerAttachment]) -> bool {
+    match want {
+        None => have.is_empty(),
+        Some(lb) => match &lb.target_group {
+            TargetGroupRef::Created(_) => false,
+            TargetGroupRef::Existing(arn) => {
+                have.len() == 1
+                    && have[0].target_group_arn == *arn
+                    && have[0].container_name == lb.container_name
+                    && have[0].container_port == lb.container_port
+            }
+        },
+    }
+}
+
+/// Rules and target groups of services that are no longer public (or gone from the config).
+fn plan_preview_removals(desired: &DesiredEnv, actual: &ActualEnv, actions: &mut Vec<Action>) {
+    let app = desired.identity.app.as_str();
+    let env = desired.identity.env.as_str();
+    let public: BTreeSet<&str> = desired
+        .services
+        .iter()
+        .filter(|s| s.preview.is_some())
+        .map(|s| s.key.as_str())
+        .collect();
+    for rule in &actual.listener_rules {
+        let Some(key) = rule.tags.get(TAG_SERVICE) else {
+            continue;
+        };
+        if ownership(&rule.tags, app, env) != Ownership::Ours || public.contains(key.as_str()) {
+            continue;
+        }
+        actions.push(Action::DeleteListenerRule {
+            arn: rule.arn.clone(),
+            route: rule_text(rule),
+        });
+    }
+    for tg in &actual.target_groups {
+        let Some(key) = tg.tags.get(TAG_SERVICE) else {
+            continue;
+        };
+        if ownership(&tg.tags, app, env) == Ownership::Ours && !public.contains(key.as_str()) {
+            actions.push(Action::DeleteTargetGroup {
+                arn: tg.arn.clone(),
+                name: tg.name.clone(),
+            });
+        }
+    }
+}
+
+fn rule_text(rule: &ListenerRuleState) -> String {
+    match (rule.hosts.first(), rule.paths.first()) {
+        (Some(h), _) => format!("host {h}"),
+        (None, Some(p)) => format!("path {p}"),
+        _ => rule.arn.clone(),
+    }
+}
+
+/// The ALB allows 100 target groups (hard) and a listener 100 rules (default quota): checked
+/// before anything is created, so an env that does not fit changes nothing.
+fn preview_capacity(desired: &DesiredEnv, actual: &ActualEnv, actions: &[Action]) -> Vec<String> {
+    let Some(p) = &desired.preview else {
+        return vec![];
+    };
+    let new_rules = actions
+        .iter()
+        .filter(|a| matches!(a, Action::CreateListenerRule { .. }))
+        .count();
+    let new_tgs = actions
+        .iter()
+        .filter(|a| matches!(a, Action::CreateTargetGroup { .. }))
+        .count();
+    let rules = actual
+        .listener_rules
+        .iter()
+        .filter(|r| r.priority.is_some())
+        .count();
+    let envs: BTreeSet<&String> = actual
+        .listener_rules
+        .iter()
+        .filter_map(|r| r.tags.get(TAG_ENV))
+        .collect();
+    let mut out = Vec::new();
+    if new_rules > 0 && rules + new_rules > p.max_rules as usize {
+        out.push(format!(
+            "the preview listener holds {rules} of {} rules ({} envs hold slots); this env needs {new_rules} more",
+            p.max_rules,
+            envs.len()
+        ));
+    }
+    if new_tgs > 0 && actual.load_balancer_target_groups + new_tgs > p.max_target_groups as usize {
+        out.push(format!(
+            "the preview load balancer holds {} of {} target groups; this env needs {new_tgs} more",
+            actual.load_balancer_target_groups, p.max_target_groups
+        ));
+    }
+    out
+}
+
 /// Keeps the revision in use when it already matches; reuses an identical newer revision (left by
 /// an `up` that crashed before updating the service); otherwise registers a new one.
 fn plan_task_definition(
@@ -755,6 +1069,23 @@ pub fn plan_down(app: &str, env: &str, actual: &ActualEnv) -> Plan {
             other => skip("schedule group", &g.name, other),
         }
     }
+    for rule in &actual.listener_rules {
+        if ownership(&rule.tags, app, env) == Ownership::Ours {
+            actions.push(Action::DeleteListenerRule {
+                arn: rule.arn.clone(),
+                route: rule_text(rule),
+            });
+        }
+    }
+    for tg in &actual.target_groups {
+        match ownership(&tg.tags, app, env) {
+            Ownership::Ours => actions.push(Action::DeleteTargetGroup {
+                arn: tg.arn.clone(),
+                name: tg.name.clone(),
+            }),
+            other => skip("target group", &tg.name, other),
+        }
+    }
     let mut families = BTreeMap::<&str, usize>::new();
     for td in owned_revisions(actual, app, env) {
         *families.entry(td.family.as_str()).or_default() += 1;
@@ -797,6 +1128,7 @@ pub fn plan_down(app: &str, env: &str, actual: &ActualEnv) -> Plan {
         actions,
         conflicts: vec![],
         skipped,
+        capacity: vec![],
     }
 }
 
@@ -862,4 +1194,12 @@ fn json_diff<T: Serialize>(old: &T, new: &T) -> String {
         .context_radius(2)
         .header("in use", "desired")
         .to_string()
+}
+
+/// `host feature-x.preview.example.com` or `path /feature-x/*`.
+pub fn route_text(route: &RouteMatch) -> String {
+    match route {
+        RouteMatch::Host(h) => format!("host {h}"),
+        RouteMatch::PathPrefix(p) => format!("path {p}"),
+    }
 }

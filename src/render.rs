@@ -8,11 +8,11 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::config::{LoadedConfig, ServiceConfig};
+use crate::config::{LoadedConfig, PreviewMode, ServiceConfig};
 use crate::model::{
     DesiredEnv, DesiredService, EnvIdentity, ExpirySpec, LogGroupSpec, ParameterState,
-    RepositorySpec, ScheduleGroupSpec, ScheduleSpec, ServiceDefinition, TaskDefinition,
-    UPDATE_SERVICE_TARGET,
+    PreviewListenerSpec, PreviewRoute, RepositorySpec, RouteMatch, ScheduleGroupSpec, ScheduleSpec,
+    ServiceDefinition, TargetGroupSpec, TaskDefinition, TAG_SERVICE, UPDATE_SERVICE_TARGET,
 };
 use crate::naming::{self, EnvName};
 use crate::schedule;
@@ -28,6 +28,10 @@ pub struct Facts {
     pub task_role_arn: Option<String>,
     /// The role EventBridge Scheduler assumes to call ECS UpdateService (from `bootstrap`).
     pub scheduler_role_arn: Option<String>,
+    /// The shared preview listener, when `[preview]` is enabled.
+    pub preview_listener_arn: Option<String>,
+    /// The VPC of the services' subnets (target groups live in it), when previews are enabled.
+    pub vpc_id: Option<String>,
 }
 
 /// Per-run choices that shape the env beyond its config (`up --ttl/--protect/--always-on`).
@@ -258,15 +262,25 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
             name: repository,
             lifecycle_policy: policy.to_string(),
         });
+        let preview = preview_route(req, key, svc, &task_definition)?;
         services.push(DesiredService {
             key: key.clone(),
             name,
             task_definition,
             service,
+            preview,
         });
     }
 
     let schedules = schedules(req, &cluster)?;
+    let preview = services
+        .iter()
+        .any(|s| s.preview.is_some())
+        .then(|| PreviewListenerSpec {
+            listener_arn: req.facts.preview_listener_arn.clone().unwrap_or_default(),
+            max_rules: cfg.preview.max_rules,
+            max_target_groups: cfg.preview.max_target_groups,
+        });
     Ok(DesiredEnv {
         identity: req.identity.clone(),
         cluster,
@@ -278,7 +292,88 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
         repositories,
         schedules,
         expiry: expiry(req)?,
+        preview,
     })
+}
+
+/// A public service's target group, rule match and URL. The container is the one that maps the
+/// service's port (else the first).
+fn preview_route(
+    req: &RenderRequest,
+    key: &str,
+    svc: &ServiceConfig,
+    td: &TaskDefinition,
+) -> Result<Option<PreviewRoute>, RenderError> {
+    let cfg = &req.config.config;
+    let (true, Some(port)) = (cfg.preview.enabled && svc.public, svc.port) else {
+        return Ok(None);
+    };
+    let missing = |what: &str| RenderError {
+        file: req.config.path.display().to_string(),
+        line: None,
+        service: Some(key.to_string()),
+        message: format!("preview URLs need {what}"),
+        hint: Some(
+            "run `envctl bootstrap` (it creates the shared ALB), or set preview.listener_arn"
+                .into(),
+        ),
+    };
+    let vpc_id = req
+        .facts
+        .vpc_id
+        .clone()
+        .ok_or_else(|| missing("the VPC of the service's subnets"))?;
+    if req.facts.preview_listener_arn.is_none() {
+        return Err(missing("a listener"));
+    }
+    let port = i32::from(port);
+    let container = td
+        .container_definitions
+        .iter()
+        .find(|c| c.port_mappings.iter().any(|p| p.container_port == port))
+        .or_else(|| td.container_definitions.first())
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| key.to_string());
+    let slug = &req.env.slug;
+    let domain = &cfg.preview.domain;
+    let scheme = &cfg.preview.scheme;
+    let single = cfg.services.values().filter(|s| s.public).count() == 1;
+    let (route, url) = match cfg.preview.mode {
+        PreviewMode::Host => {
+            let host = naming::preview_host(slug, key, domain, single);
+            (
+                RouteMatch::Host(host.clone()),
+                format!("{scheme}://{host}/"),
+            )
+        }
+        PreviewMode::Path => {
+            let prefix = if single {
+                format!("/{slug}")
+            } else {
+                format!("/{slug}/{key}")
+            };
+            (
+                RouteMatch::PathPrefix(format!("{prefix}/*")),
+                format!("{scheme}://{domain}{prefix}/"),
+            )
+        }
+    };
+    let mut tags = req.identity.tags();
+    tags.insert(TAG_SERVICE.into(), key.to_string());
+    Ok(Some(PreviewRoute {
+        target_group: TargetGroupSpec {
+            name: naming::target_group(&cfg.app, slug, key),
+            port,
+            vpc_id,
+            health_check_path: svc.health_check_path.clone(),
+            health_check_matcher: svc.health_check_matcher.clone(),
+            tags,
+        },
+        route,
+        container_name: container,
+        container_port: port,
+        url,
+    }))
 }
 
 /// Per service a stop schedule (desired count 0) and a start schedule (the configured count),
@@ -590,6 +685,8 @@ mod tests {
             execution_role_arn: "arn:aws:iam::123456789012:role/envctl-shop-execution".into(),
             task_role_arn: None,
             scheduler_role_arn: Some("arn:aws:iam::123456789012:role/envctl-shop-scheduler".into()),
+            preview_listener_arn: None,
+            vpc_id: None,
         }
     }
 

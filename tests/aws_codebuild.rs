@@ -1,6 +1,7 @@
-//! `aws::codebuild` against a private moto server: what envctl sends for a source-less project,
-//! what it reads back, and deleting twice. moto 5.2.5 rejects a NO_SOURCE project without a
-//! `location` and has no UpdateProject; both are pinned below.
+//! `aws::codebuild` against a private moto server: what envctl sends for a source-less project
+//! and for one that checks out a repository, what it reads back, and deleting twice. moto 5.2.5
+//! rejects a NO_SOURCE project without a `location` and has no UpdateProject; both are pinned
+//! below.
 mod support;
 
 use std::collections::BTreeMap;
@@ -37,6 +38,9 @@ fn spec() -> ProjectSpec {
         service_role_arn: ROLE.into(),
         image: "aws/codebuild/amazonlinux2-x86_64-standard:5.0".into(),
         compute_type: "BUILD_GENERAL1_SMALL".into(),
+        source_type: "NO_SOURCE".into(),
+        source_location: String::new(),
+        source_version: None,
         buildspec: BUILDSPEC.into(),
         environment: BTreeMap::from([
             ("APP".to_string(), "shop".to_string()),
@@ -181,7 +185,11 @@ async fn project_is_described_and_deleted_twice() {
             name: NAME.into(),
             arn: format!("arn:aws:codebuild:us-east-1:123456789012:project/{NAME}"),
             buildspec: BUILDSPEC.into(),
+            source_type: "NO_SOURCE".into(),
+            source_location: "moto-needs-a-location".into(),
+            source_version: None,
             image: spec.image.clone(),
+            compute_type: "BUILD_GENERAL1_SMALL".into(),
             service_role_arn: ROLE.into(),
             environment: spec.environment.clone(),
             tags: spec.tags.clone(),
@@ -205,4 +213,43 @@ async fn moto_has_no_update_project() {
     assert_eq!(err.code, None, "{err}");
     // A ResponseError (HTML body), not a service error: only the raw reply shows the status.
     assert!(err.message.contains("StatusCode(500)"), "{err}");
+}
+
+/// A project with a git source (the janitor's) is accepted by moto and reads back as sent.
+#[tokio::test]
+async fn project_with_a_git_source_round_trips() {
+    let moto = Moto::start();
+    let aws = connect(&moto).await;
+    let spec = ProjectSpec {
+        source_type: "GITHUB".into(),
+        source_location: "https://github.com/acme/shop.git".into(),
+        source_version: Some("main".into()),
+        privileged: false,
+        ..spec()
+    };
+
+    let arn = aws.create_project(&spec).await.expect("create");
+
+    let sent = moto
+        .writes()
+        .into_iter()
+        .find(|r| r.operation == "CreateProject")
+        .expect("CreateProject was sent")
+        .json();
+    assert_eq!(
+        sent["source"],
+        serde_json::json!({
+            "type": "GITHUB",
+            "location": "https://github.com/acme/shop.git",
+            "buildspec": BUILDSPEC,
+        })
+    );
+    assert_eq!(sent["sourceVersion"], "main");
+    let described = aws.describe_project(NAME).await.unwrap().expect("exists");
+    assert_eq!(described.arn, arn);
+    assert_eq!(described.source_type, "GITHUB");
+    assert_eq!(described.source_location, spec.source_location);
+    assert_eq!(described.source_version.as_deref(), Some("main"));
+    assert_eq!(described.compute_type, spec.compute_type);
+    assert_eq!(described.buildspec, BUILDSPEC);
 }

@@ -190,6 +190,7 @@ fn spot_service(desired_count: i32, network: AwsVpcConfiguration) -> ServiceDefi
         enable_ecs_managed_tags: Some(true),
         propagate_tags: Some("SERVICE".into()),
         health_check_grace_period_seconds: Some(60),
+        load_balancers: vec![],
     }
 }
 

@@ -90,6 +90,8 @@ fn facts() -> Facts {
         execution_role_arn: format!("arn:aws:iam::{ACCOUNT}:role/envctl-shop-execution"),
         task_role_arn: None,
         scheduler_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/envctl-shop-scheduler")),
+        preview_listener_arn: None,
+        vpc_id: None,
     }
 }
 
@@ -222,6 +224,7 @@ fn running(svc: &DesiredService, td: &str) -> ServiceState {
         capacity_provider_strategy: strategy,
         launch_type: None,
         network,
+        load_balancers: vec![],
         deployments: vec![DeploymentState {
             id: "ecs-svc/1234567890123456789".into(),
             status: "PRIMARY".into(),
@@ -334,6 +337,7 @@ fn converged_at(d: &DesiredEnv, rev: i32) -> ActualEnv {
                 sc
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -699,6 +703,33 @@ fn check_against(plan: &Plan, actual: &ActualEnv) {
             Action::DeleteSchedule { name, .. } => assert!(group_ours && has_schedule(name), "{l}"),
             Action::DeleteScheduleGroup { .. } => assert!(group_ours, "{l}: not ours"),
             Action::RegisterTaskDefinition { .. } => {}
+            Action::CreateTargetGroup { spec, .. } => assert!(
+                actual.target_groups.iter().all(|t| t.name != spec.name),
+                "{l}: exists"
+            ),
+            Action::DeleteTargetGroup { arn, .. } => {
+                let t = actual
+                    .target_groups
+                    .iter()
+                    .find(|t| t.arn == *arn)
+                    .unwrap_or_else(|| panic!("{l}: no such target group"));
+                assert!(ours(&t.tags), "{l}: not ours");
+            }
+            Action::CreateListenerRule { priority, .. } => assert!(
+                actual
+                    .listener_rules
+                    .iter()
+                    .all(|r| r.priority != Some(*priority)),
+                "{l}: priority taken"
+            ),
+            Action::ModifyListenerRule { arn, .. } | Action::DeleteListenerRule { arn, .. } => {
+                let r = actual
+                    .listener_rules
+                    .iter()
+                    .find(|r| r.arn == *arn)
+                    .unwrap_or_else(|| panic!("{l}: no such rule"));
+                assert!(ours(&r.tags), "{l}: not ours");
+            }
         }
     }
 }
@@ -1844,6 +1875,7 @@ fn invariant_checker_rejects_broken_schedule_plans() {
         actions,
         conflicts,
         skipped: vec![],
+        capacity: vec![],
     };
     let create_group = Action::CreateScheduleGroup {
         name: GROUP.into(),
@@ -2143,6 +2175,7 @@ fn phases_put_dependencies_first() {
         task_definition: TaskDefRef::Registered(WEB.into()),
         definition: web.service.clone(),
         tags: owned_tags(),
+        load_balancer: None,
     };
     let update_service = Action::UpdateService {
         service: "web".into(),
@@ -2151,6 +2184,7 @@ fn phases_put_dependencies_first() {
         arn: "arn".into(),
         task_definition: TaskDefRef::Registered(WEB.into()),
         definition: web.service.clone(),
+        load_balancer: None,
         spec_hash: None,
         changes: vec![],
     };

@@ -1,5 +1,6 @@
-//! CodeBuild: the source-less project that builds an env's images with an inline buildspec. The
-//! only module that calls `aws_sdk_codebuild`.
+//! CodeBuild: projects with an inline buildspec (the janitor's, which checks out the app's
+//! repository; source-less ones for image builds). The only module that calls
+//! `aws_sdk_codebuild`.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,13 @@ pub struct ProjectSpec {
     pub image: String,
     /// e.g. `BUILD_GENERAL1_SMALL`.
     pub compute_type: String,
-    /// The buildspec YAML itself (the project has no source to read one from).
+    /// `GITHUB`, `CODECOMMIT`, `NO_SOURCE`, ...
+    pub source_type: String,
+    /// The repository URL; empty for `NO_SOURCE`.
+    pub source_location: String,
+    /// What the build checks out (a branch, tag or commit); `None`: the default branch.
+    pub source_version: Option<String>,
+    /// The buildspec YAML itself (inline, never read from the source).
     pub buildspec: String,
     /// Plain-text environment variables.
     pub environment: BTreeMap<String, String>,
@@ -35,7 +42,11 @@ pub struct ProjectState {
     pub name: String,
     pub arn: String,
     pub buildspec: String,
+    pub source_type: String,
+    pub source_location: String,
+    pub source_version: Option<String>,
     pub image: String,
+    pub compute_type: String,
     pub service_role_arn: String,
     /// Every environment variable by name; for non-plain-text ones the value is the reference
     /// (parameter or secret name), never the secret.
@@ -82,6 +93,7 @@ impl Aws {
             .source(parts.source)
             .artifacts(parts.artifacts)
             .environment(parts.environment)
+            .set_source_version(spec.source_version.clone())
             .service_role(&spec.service_role_arn)
             .timeout_in_minutes(spec.timeout_minutes)
             .set_tags(parts.tags)
@@ -104,6 +116,7 @@ impl Aws {
             .source(parts.source)
             .artifacts(parts.artifacts)
             .environment(parts.environment)
+            .set_source_version(spec.source_version.clone())
             .service_role(&spec.service_role_arn)
             .timeout_in_minutes(spec.timeout_minutes)
             .set_tags(Some(parts.tags.unwrap_or_default()))
@@ -125,11 +138,12 @@ impl Aws {
     }
 }
 
-/// No source (the buildspec is inline), no artifacts (builds push images themselves), a Linux
-/// container with plain-text variables.
+/// The spec's source with the inline buildspec, no artifacts (builds push images or delete
+/// things themselves), a Linux container with plain-text variables.
 fn project_parts(spec: &ProjectSpec) -> Result<ProjectParts, BuildError> {
     let source = cb::ProjectSource::builder()
-        .r#type(cb::SourceType::NoSource)
+        .r#type(cb::SourceType::from(spec.source_type.as_str()))
+        .set_location((!spec.source_location.is_empty()).then(|| spec.source_location.clone()))
         .buildspec(&spec.buildspec)
         .build()?;
     let artifacts = cb::ProjectArtifacts::builder()
@@ -168,15 +182,26 @@ fn project_parts(spec: &ProjectSpec) -> Result<ProjectParts, BuildError> {
 
 fn project_from_sdk(p: &cb::Project) -> ProjectState {
     let env = p.environment();
+    let source = p.source();
     ProjectState {
         name: p.name().unwrap_or_default().to_string(),
         arn: p.arn().unwrap_or_default().to_string(),
-        buildspec: p
-            .source()
+        buildspec: source
             .and_then(|s| s.buildspec())
             .unwrap_or_default()
             .to_string(),
+        source_type: source
+            .map(|s| s.r#type().as_str().to_string())
+            .unwrap_or_default(),
+        source_location: source
+            .and_then(|s| s.location())
+            .unwrap_or_default()
+            .to_string(),
+        source_version: p.source_version().map(str::to_string),
         image: env.map(|e| e.image().to_string()).unwrap_or_default(),
+        compute_type: env
+            .map(|e| e.compute_type().as_str().to_string())
+            .unwrap_or_default(),
         service_role_arn: p.service_role().unwrap_or_default().to_string(),
         environment: env
             .map(|e| {

@@ -13,7 +13,8 @@ use futures::future::try_join_all;
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{
     self, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterState, DeploymentState,
-    ServiceDefinition, ServiceEvent, ServiceState, StoppedTask, Tags, TaskDefinitionState,
+    LoadBalancerAttachment, ServiceDefinition, ServiceEvent, ServiceState, StoppedTask, Tags,
+    TaskDefinitionState,
 };
 
 /// DescribeServices accepts at most 10 services per call.
@@ -292,6 +293,7 @@ impl Aws {
             .set_enable_ecs_managed_tags(def.enable_ecs_managed_tags)
             .set_propagate_tags(parts.propagate_tags)
             .set_health_check_grace_period_seconds(def.health_check_grace_period_seconds)
+            .set_load_balancers(load_balancers_to_sdk(&def.load_balancers))
             .set_tags(tags_to_sdk(tags))
             .send()
             .await
@@ -324,6 +326,10 @@ impl Aws {
             .set_enable_ecs_managed_tags(def.enable_ecs_managed_tags)
             .set_propagate_tags(parts.propagate_tags)
             .set_health_check_grace_period_seconds(def.health_check_grace_period_seconds)
+            // Always sent: an empty list detaches a service that stopped being public.
+            .set_load_balancers(Some(
+                load_balancers_to_sdk(&def.load_balancers).unwrap_or_default(),
+            ))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, name, e))?;
@@ -541,6 +547,15 @@ fn service_from_sdk(s: &ecs::Service) -> ServiceState {
             .network_configuration()
             .and_then(|n| n.awsvpc_configuration())
             .map(awsvpc_from_sdk),
+        load_balancers: s
+            .load_balancers()
+            .iter()
+            .map(|lb| LoadBalancerAttachment {
+                target_group_arn: lb.target_group_arn().unwrap_or_default().to_string(),
+                container_name: lb.container_name().unwrap_or_default().to_string(),
+                container_port: lb.container_port().unwrap_or_default(),
+            })
+            .collect(),
         deployments: s.deployments().iter().map(deployment_from_sdk).collect(),
         events,
         created_at: s.created_at().and_then(rfc3339),
@@ -916,6 +931,20 @@ fn names_revision(arn_or_family: &str) -> bool {
     last_segment(arn_or_family)
         .rsplit_once(':')
         .is_some_and(|(_, rev)| rev.parse::<u32>().is_ok())
+}
+
+fn load_balancers_to_sdk(list: &[LoadBalancerAttachment]) -> Option<Vec<ecs::LoadBalancer>> {
+    (!list.is_empty()).then(|| {
+        list.iter()
+            .map(|lb| {
+                ecs::LoadBalancer::builder()
+                    .target_group_arn(&lb.target_group_arn)
+                    .container_name(&lb.container_name)
+                    .container_port(lb.container_port)
+                    .build()
+            })
+            .collect()
+    })
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod codebuild;
 pub mod ec2;
 pub mod ecr;
 pub mod ecs;
+pub mod elbv2;
 pub mod error;
 pub mod events;
 pub mod iam;
@@ -58,6 +59,7 @@ pub struct Aws {
     pub(crate) scheduler: aws_sdk_scheduler::Client,
     pub(crate) events: aws_sdk_eventbridge::Client,
     pub(crate) codebuild: aws_sdk_codebuild::Client,
+    pub(crate) elbv2: aws_sdk_elasticloadbalancingv2::Client,
 }
 
 /// Default total attempts per call: the SDK's standard mode, retrying throttling with backoff.
@@ -126,6 +128,11 @@ impl Aws {
             ),
             codebuild: aws_sdk_codebuild::Client::from_conf(
                 aws_sdk_codebuild::config::Builder::from(&sdk)
+                    .interceptor(interceptor())
+                    .build(),
+            ),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk)
                     .interceptor(interceptor())
                     .build(),
             ),

@@ -34,5 +34,11 @@ pub async fn run(session: &Session) -> Result<i32> {
             ],
         ));
     }
+    if let (false, Some(alb)) = (p.is_json(), &report.preview) {
+        p.status(format!(
+            "Preview URLs: point a wildcard DNS record (*.your-preview-domain) at {} (docs/preview.md).",
+            alb.dns_name
+        ));
+    }
     Ok(exit::OK)
 }

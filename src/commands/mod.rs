@@ -6,6 +6,7 @@ pub mod ci;
 pub mod down;
 pub mod gc;
 pub mod init;
+pub mod janitor;
 pub mod lifecycle;
 pub mod ls;
 pub mod params;
@@ -34,6 +35,7 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Extend(args) => lifecycle::extend(session, args).await,
         Command::Gc(args) => gc::run(session, args).await,
         Command::Ci(cmd) => ci::run(session, cmd),
+        Command::Janitor(cmd) => janitor::run(session, cmd).await,
     }
 }
 

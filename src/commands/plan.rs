@@ -18,6 +18,9 @@ pub async fn run(session: &Session, args: PlanArgs) -> Result<i32> {
     if !plan.conflicts.is_empty() {
         return Err(Error::Conflicts(plan.conflicts));
     }
+    if !plan.capacity.is_empty() {
+        return Err(up::capacity_error(&plan));
+    }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         exit::CHANGES
     } else {

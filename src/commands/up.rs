@@ -26,6 +26,9 @@ pub async fn run(session: &Session, args: UpArgs) -> Result<i32> {
         p.json(&report);
     } else {
         p.text(services_table(p, &report.services));
+        for (service, url) in &report.urls {
+            p.text(format!("{service}: {url}"));
+        }
         let s = report.plan.summary();
         p.status(format!(
             "env `{}` (branch `{}`) is up: {} created, {} updated, {} deleted.",

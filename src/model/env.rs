@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 use super::{
-    AwsVpcConfiguration, CapacityProviderStrategyItem, EnvIdentity, ScheduleGroupState,
-    ScheduleSpec, ServiceDefinition, Tags, TaskDefinition,
+    AwsVpcConfiguration, CapacityProviderStrategyItem, EnvIdentity, ListenerRuleState,
+    ListenerState, LoadBalancerAttachment, RouteMatch, ScheduleGroupState, ScheduleSpec,
+    ServiceDefinition, Tags, TargetGroupSpec, TargetGroupState, TaskDefinition,
 };
 
 /// Everything an env should have, fully rendered. Built by `render`, never by AWS calls.
@@ -20,6 +21,15 @@ pub struct DesiredEnv {
     /// Stop/start schedules; `None` when schedules are off or the env is always-on.
     pub schedules: Option<ScheduleGroupSpec>,
     pub expiry: ExpirySpec,
+    /// Capacity pre-flight limits and the listener, when any service is public.
+    pub preview: Option<PreviewListenerSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreviewListenerSpec {
+    pub listener_arn: String,
+    pub max_rules: u32,
+    pub max_target_groups: u32,
 }
 
 /// The env's schedule group and every schedule in it.
@@ -58,6 +68,18 @@ pub struct DesiredService {
     pub name: String,
     pub task_definition: TaskDefinition,
     pub service: ServiceDefinition,
+    /// The preview URL route, for a `public` service.
+    pub preview: Option<PreviewRoute>,
+}
+
+/// A public service's target group, listener rule match and URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreviewRoute {
+    pub target_group: TargetGroupSpec,
+    pub route: RouteMatch,
+    pub container_name: String,
+    pub container_port: i32,
+    pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -86,6 +108,12 @@ pub struct ActualEnv {
     pub schedule_group: Option<ScheduleGroupState>,
     /// The schedules in the env's group.
     pub schedules: Vec<ScheduleSpec>,
+    /// The shared preview listener, its rules (every env's) and the env's target groups.
+    pub listener: Option<ListenerState>,
+    pub listener_rules: Vec<ListenerRuleState>,
+    pub target_groups: Vec<TargetGroupState>,
+    /// Target groups on the listener's load balancer, all envs (for the capacity pre-flight).
+    pub load_balancer_target_groups: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -119,6 +147,7 @@ pub struct ServiceState {
     pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     pub launch_type: Option<String>,
     pub network: Option<AwsVpcConfiguration>,
+    pub load_balancers: Vec<LoadBalancerAttachment>,
     pub deployments: Vec<DeploymentState>,
     /// Newest first, at most a handful.
     pub events: Vec<ServiceEvent>,

@@ -2,6 +2,7 @@
 //! No AWS SDK types live here: `aws/` converts between these and the SDK.
 
 pub mod env;
+pub mod preview;
 pub mod schedule;
 pub mod secret;
 pub mod service;
@@ -9,6 +10,7 @@ pub mod tags;
 pub mod task_definition;
 
 pub use env::*;
+pub use preview::*;
 pub use schedule::*;
 pub use secret::SecretString;
 pub use service::*;

@@ -21,6 +21,8 @@ pub const TAG_TTL: &str = "envctl:ttl";
 pub const TAG_PROTECTED: &str = "envctl:protected";
 /// The desired count a service had before `envctl stop`, restored by `envctl start`.
 pub const TAG_STOPPED_COUNT: &str = "envctl:stopped-count";
+/// The `[services.<key>]` a per-service resource (listener rule, target group) belongs to.
+pub const TAG_SERVICE: &str = "envctl:service";
 pub const MANAGED_BY_VALUE: &str = "envctl";
 
 /// A resource's tags, sorted so that two sets compare and print the same way.

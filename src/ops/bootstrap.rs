@@ -20,6 +20,17 @@ pub struct BootstrapReport {
     /// The role stop/start schedules run as (absent with `schedule.enabled = false`).
     pub scheduler_role: Option<String>,
     pub scheduler_role_created: bool,
+    /// The preview listener (`[preview]` enabled without a listener ARN of the user's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<PreviewAlb>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewAlb {
+    pub load_balancer: String,
+    pub dns_name: String,
+    pub listener_arn: String,
+    pub created: bool,
 }
 
 pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
@@ -131,7 +142,17 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
             .await?;
         scheduler_role_arn = Some(r.arn);
     }
-    if !cluster_created && !execution_role_created && !scheduler_role_created {
+    let preview = preview_alb(aws, &cfg, &tags).await?;
+    if let Some(p) = &preview {
+        if p.created {
+            printer.status(format!(
+                "  + create ALB {} with an HTTP listener (default: 404)",
+                p.load_balancer
+            ));
+        }
+    }
+    let alb_created = preview.as_ref().is_some_and(|p| p.created);
+    if !cluster_created && !execution_role_created && !scheduler_role_created && !alb_created {
         printer.status(format!(
             "Nothing to do: app `{app}` is already bootstrapped in {}.",
             aws.region
@@ -145,6 +166,7 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
         execution_role,
         execution_role_created,
         scheduler_role: scheduler_role_arn,
+        preview,
         scheduler_role_created,
     })
 }
@@ -160,4 +182,49 @@ fn scheduler_policy(account: &str, cluster: &str, app: &str) -> serde_json::Valu
             "Resource": format!("arn:aws:ecs:*:{account}:service/{cluster}/{app}-*"),
         }],
     })
+}
+
+/// The shared preview ALB: only when previews are on and the user names no listener of their
+/// own. An ALB with the name that envctl does not own is a conflict, never adopted.
+async fn preview_alb(
+    aws: &crate::aws::Aws,
+    cfg: &crate::config::LoadedConfig,
+    tags: &crate::model::Tags,
+) -> Result<Option<PreviewAlb>> {
+    let p = &cfg.config.preview;
+    if !p.enabled || !p.listener_arn.is_empty() {
+        return Ok(None);
+    }
+    let app = cfg.config.app.as_str();
+    let name = naming::load_balancer(app);
+    let (lb_arn, dns_name, created) = match aws.describe_load_balancer_by_name(&name).await? {
+        Some((arn, dns, lb_tags)) => {
+            let owner = app_ownership(&lb_tags, app);
+            if owner != Ownership::Ours {
+                return Err(Error::Conflicts(vec![Conflict {
+                    kind: "load balancer".into(),
+                    name,
+                    owner,
+                }]));
+            }
+            (arn, dns, false)
+        }
+        None => {
+            let (subnets, security_groups, _) = crate::observe::network(aws, cfg).await?;
+            let (arn, dns) = aws
+                .create_load_balancer(&name, &subnets, &security_groups, tags)
+                .await?;
+            (arn, dns, true)
+        }
+    };
+    let listener_arn = match aws.listeners_of(&lb_arn).await?.into_iter().next() {
+        Some(l) => l.arn,
+        None => aws.create_http_listener(&lb_arn, 80, tags).await?,
+    };
+    Ok(Some(PreviewAlb {
+        load_balancer: name,
+        dns_name,
+        listener_arn,
+        created,
+    }))
 }

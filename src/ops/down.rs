@@ -23,8 +23,15 @@ pub struct DownReport {
 pub async fn plan(session: &Session, env: &EnvName, force: bool) -> Result<Plan> {
     let cfg = session.load_config(&[])?;
     let aws = session.aws(Some(&cfg)).await?;
-    let actual =
-        observe::env_for_down(aws, &cfg.config.app, &env.slug, &cfg.cluster_name()).await?;
+    let listener = observe::preview_listener(aws, &cfg).await?;
+    let actual = observe::env_for_down(
+        aws,
+        &cfg.config.app,
+        &env.slug,
+        &cfg.cluster_name(),
+        listener.as_deref(),
+    )
+    .await?;
     let slug = env.slug.as_str();
     let by_config = cfg
         .config

@@ -33,6 +33,10 @@ pub fn files(app: &str) -> Vec<(&'static str, String)> {
             "templates/ecr-lifecycle.json.j2",
             LIFECYCLE_TEMPLATE.to_string(),
         ),
+        (
+            "templates/janitor-buildspec.yml.j2",
+            crate::ops::janitor::BUILDSPEC_TEMPLATE.to_string(),
+        ),
     ]
 }
 

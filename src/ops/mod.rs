@@ -7,6 +7,7 @@ pub mod down;
 pub mod gc;
 pub mod init;
 pub mod inspect;
+pub mod janitor;
 pub mod lifecycle;
 pub mod params;
 pub mod up;

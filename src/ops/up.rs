@@ -97,6 +97,8 @@ pub async fn plan(session: &Session, p: &Prepared) -> Result<(DesiredEnv, Plan)>
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UpReport {
+    /// Preview URLs by service key.
+    pub urls: BTreeMap<String, String>,
     pub app: String,
     pub env: String,
     pub branch: String,
@@ -115,6 +117,9 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
     let (desired, plan) = plan(session, p).await?;
     if !plan.conflicts.is_empty() {
         return Err(Error::Conflicts(plan.conflicts.clone()));
+    }
+    if !plan.capacity.is_empty() {
+        return Err(capacity_error(&plan));
     }
     let aws = session.aws(Some(&p.config)).await?;
     let printer = &session.printer;
@@ -148,7 +153,13 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
     } else {
         wait::snapshot(aws, &desired.cluster, &names).await?
     };
+    let urls = desired
+        .services
+        .iter()
+        .filter_map(|s| s.preview.as_ref().map(|p| (s.key.clone(), p.url.clone())))
+        .collect();
     Ok(UpReport {
+        urls,
         app: p.config.config.app.clone(),
         env: p.env.slug.as_str().to_string(),
         branch: p.env.raw.clone(),
@@ -182,4 +193,12 @@ fn deployed_revisions(plan: &Plan, applied: &Applied) -> BTreeMap<String, String
             _ => None,
         })
         .collect()
+}
+
+/// The env would not fit on the shared ALB: nothing was created.
+pub fn capacity_error(plan: &Plan) -> Error {
+    Error::Precondition {
+        message: format!("env `{}` does not fit on the preview ALB: {}", plan.env, plan.capacity.join("; ")),
+        hint: "run `envctl gc` (or `envctl down` an env you no longer need) to free slots; after a rule quota increase, raise preview.max_rules".into(),
+    }
 }

@@ -224,6 +224,7 @@ mod tests {
             capacity_provider_strategy: vec![],
             launch_type: None,
             network: None,
+            load_balancers: vec![],
             deployments: deployments
                 .into_iter()
                 .enumerate()
