@@ -22,6 +22,10 @@ run() {
 }
 echo "emulator: $AWS_ENDPOINT_URL   scratch dir: $work"
 run init --app shop
+# Give the web service a preview URL on a shared ALB (docs/preview.md).
+printf '\n[preview]\nenabled = true\ndomain = "preview.localhost"\n' >> envctl.toml
+sed -i 's/^port = 80\b.*/&\npublic = true/' envctl.toml
+echo "(envctl.toml: [preview] enabled for preview.localhost; services.web.public = true)"
 run bootstrap
 run params set feature-x LOG_LEVEL=debug
 echo

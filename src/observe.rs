@@ -102,10 +102,16 @@ pub(crate) async fn network(
 
 /// The preview listener: the configured one, or the HTTP listener of bootstrap's ALB.
 pub async fn preview_listener(aws: &Aws, cfg: &LoadedConfig) -> AwsResult<Option<String>> {
-    let p = &cfg.config.preview;
-    if !p.enabled {
+    if !cfg.config.preview.enabled {
         return Ok(None);
     }
+    any_preview_listener(aws, cfg).await
+}
+
+/// Like `preview_listener`, but also when previews are now switched off in the config: `down`
+/// must still find the rules an earlier `up` created.
+pub async fn any_preview_listener(aws: &Aws, cfg: &LoadedConfig) -> AwsResult<Option<String>> {
+    let p = &cfg.config.preview;
     if !p.listener_arn.is_empty() {
         return Ok(Some(p.listener_arn.clone()));
     }
@@ -194,17 +200,26 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
         .collect();
     let removed_revisions = try_join_all(removed.iter().map(|f| family_revisions(aws, f)));
     // The group name comes from the slug, so it is known even when schedules are now off.
-    let group_name = naming::scheduler_group(app, &naming::slug(env)?);
+    let slug = naming::slug(env)?;
+    let group_name = naming::scheduler_group(app, &slug);
     let (latest, running, removed_revisions) =
         try_join3(latest, running, removed_revisions).await?;
     let (schedule_group, schedules) = schedule_group(aws, &group_name).await?;
+    // Every configured service's target group, public or not: one that stopped being public
+    // still has a group to delete.
     let tg_names: Vec<String> = desired
         .services
         .iter()
-        .filter_map(|s| s.preview.as_ref().map(|p| p.target_group.name.clone()))
+        .map(|s| naming::target_group(app, &slug, &s.key))
         .collect();
     let listener_arn = desired.preview.as_ref().map(|p| p.listener_arn.as_str());
-    let preview = preview_state(aws, listener_arn, &tg_names).await?;
+    let mut preview = preview_state(aws, listener_arn, &tg_names).await?;
+    // And the groups this env's rules forward to (a public service dropped from the config).
+    for tg in forwarded_by_env(&preview, app, env) {
+        if !preview.target_groups.iter().any(|t| t.arn == tg.arn) {
+            preview.target_groups.push(tg);
+        }
+    }
 
     let mut task_definitions: Vec<TaskDefinitionState> = Vec::new();
     for td in latest
@@ -229,7 +244,7 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
         listener: preview.listener,
         listener_rules: preview.rules,
         target_groups: preview.target_groups,
-        load_balancer_target_groups: preview.load_balancer_target_groups,
+        load_balancer_target_groups: preview.on_load_balancer.len(),
     })
 }
 
@@ -238,7 +253,24 @@ struct PreviewState {
     listener: Option<ListenerState>,
     rules: Vec<ListenerRuleState>,
     target_groups: Vec<TargetGroupState>,
-    load_balancer_target_groups: usize,
+    /// Every target group on the listener's load balancer, all envs.
+    on_load_balancer: Vec<TargetGroupState>,
+}
+
+/// The target groups on the load balancer that this env's own rules forward to.
+fn forwarded_by_env(preview: &PreviewState, app: &str, env: &str) -> Vec<TargetGroupState> {
+    let ours: Vec<&String> = preview
+        .rules
+        .iter()
+        .filter(|r| ownership(&r.tags, app, env) == Ownership::Ours)
+        .flat_map(|r| r.target_group_arns.iter())
+        .collect();
+    preview
+        .on_load_balancer
+        .iter()
+        .filter(|t| ours.contains(&&t.arn))
+        .cloned()
+        .collect()
 }
 
 /// The shared listener with every env's rules, the named target groups, and how many target
@@ -264,7 +296,7 @@ async fn preview_state(
         listener: Some(listener),
         rules,
         target_groups,
-        load_balancer_target_groups: on_lb.len(),
+        on_load_balancer: on_lb,
     })
 }
 
@@ -327,22 +359,8 @@ pub async fn env_for_down(
     let (schedule_group, schedules) =
         schedule_group(aws, &naming::scheduler_group(app, slug)).await?;
     let mut preview = preview_state(aws, listener_arn, &[]).await?;
-    if let Some(listener) = &preview.listener {
-        // The env's target groups: the ones its own rules forward to.
-        let ours: Vec<&String> = preview
-            .rules
-            .iter()
-            .filter(|r| ownership(&r.tags, app, slug.as_str()) == Ownership::Ours)
-            .flat_map(|r| r.target_group_arns.iter())
-            .collect();
-        let on_lb = aws
-            .target_groups_of_load_balancer(&listener.load_balancer_arn)
-            .await?;
-        preview.target_groups = on_lb
-            .into_iter()
-            .filter(|t| ours.contains(&&t.arn))
-            .collect();
-    }
+    // The env's target groups: the ones its own rules forward to.
+    preview.target_groups = forwarded_by_env(&preview, app, slug.as_str());
     Ok(ActualEnv {
         cluster,
         log_group,
@@ -355,7 +373,7 @@ pub async fn env_for_down(
         listener: preview.listener,
         listener_rules: preview.rules,
         target_groups: preview.target_groups,
-        load_balancer_target_groups: preview.load_balancer_target_groups,
+        load_balancer_target_groups: preview.on_load_balancer.len(),
     })
 }
 

@@ -5,11 +5,17 @@ use crate::error::{exit, Result};
 use crate::ops::{inspect, Session};
 
 pub async fn run(session: &Session) -> Result<i32> {
-    let envs = inspect::ls(session).await?;
+    let (envs, capacity) = inspect::ls_with_capacity(session).await?;
     let p = &session.printer;
     if p.is_json() {
         p.json(&envs);
         return Ok(exit::OK);
+    }
+    if let Some(c) = &capacity {
+        p.status(format!(
+            "preview ALB: {}/{} listener rules, {}/{} target groups in use",
+            c.rules, c.max_rules, c.target_groups, c.max_target_groups
+        ));
     }
     if envs.is_empty() {
         p.status("No envs.");
@@ -33,6 +39,11 @@ pub async fn run(session: &Session) -> Result<i32> {
                     .map(age)
                     .map(|a| format!("{a} ago"))
                     .unwrap_or_else(|| "-".into()),
+                if e.urls.is_empty() {
+                    "-".to_string()
+                } else {
+                    e.urls.join(" ")
+                },
             ]
         })
         .collect();
@@ -48,6 +59,7 @@ pub async fn run(session: &Session) -> Result<i32> {
             "NEXT STOP",
             "NEXT START",
             "LAST DEPLOY",
+            "URL",
         ],
         rows,
     ));

@@ -72,6 +72,24 @@ pub async fn run(session: &Session, args: StatusArgs) -> Result<i32> {
             s.next.as_deref().unwrap_or("-")
         ));
     }
+    for v in &status.previews {
+        out.push_str(&format!("\npreview {}: {}", v.service, v.url));
+        if v.targets.is_empty() {
+            out.push_str(" (no targets registered yet)");
+        }
+        for t in &v.targets {
+            out.push_str(&format!(
+                "\n  target {}:{} {}{}",
+                t.target,
+                t.port.map(|p| p.to_string()).unwrap_or_default(),
+                t.state,
+                t.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
     p.text(out);
     Ok(exit::OK)
 }

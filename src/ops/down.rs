@@ -23,7 +23,7 @@ pub struct DownReport {
 pub async fn plan(session: &Session, env: &EnvName, force: bool) -> Result<Plan> {
     let cfg = session.load_config(&[])?;
     let aws = session.aws(Some(&cfg)).await?;
-    let listener = observe::preview_listener(aws, &cfg).await?;
+    let listener = observe::any_preview_listener(aws, &cfg).await?;
     let actual = observe::env_for_down(
         aws,
         &cfg.config.app,

@@ -151,6 +151,7 @@ mod tests {
             protected,
             next_stop: None,
             next_start: None,
+            urls: vec![],
         }
     }
 

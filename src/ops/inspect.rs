@@ -7,8 +7,9 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::{
-    ServiceEvent, StoppedTask, TAG_APP, TAG_BRANCH, TAG_CREATED_AT, TAG_ENV, TAG_EXPIRES_AT,
-    TAG_MANAGED_BY, TAG_OWNER, TAG_PROTECTED,
+    ownership, ListenerRuleState, Ownership, ServiceEvent, StoppedTask, TargetHealthState, TAG_APP,
+    TAG_BRANCH, TAG_CREATED_AT, TAG_ENV, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_OWNER, TAG_PROTECTED,
+    TAG_SERVICE,
 };
 use crate::naming::{self, EnvName};
 use crate::observe;
@@ -33,6 +34,81 @@ pub struct EnvSummary {
     /// From the config's schedule (an env made `--always-on` at `up` is not known here).
     pub next_stop: Option<String>,
     pub next_start: Option<String>,
+    /// Preview URLs, from the env's listener rules.
+    pub urls: Vec<String>,
+}
+
+/// How full the shared preview ALB is (for `ls`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewCapacity {
+    pub rules: usize,
+    pub max_rules: u32,
+    pub target_groups: usize,
+    pub max_target_groups: u32,
+}
+
+/// A public service's URL and its targets' health (for `status`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewView {
+    pub service: String,
+    pub url: String,
+    pub targets: Vec<TargetHealthState>,
+}
+
+/// The URL a listener rule serves.
+fn rule_url(rule: &ListenerRuleState, scheme: &str, domain: &str) -> Option<String> {
+    if let Some(host) = rule.hosts.first() {
+        return Some(format!("{scheme}://{host}/"));
+    }
+    let path = rule.paths.first()?;
+    Some(format!("{scheme}://{domain}{}", path.trim_end_matches('*')))
+}
+
+/// The shared listener's rules and the ALB's target group count, when previews are on.
+async fn preview_rules(
+    aws: &crate::aws::Aws,
+    cfg: &crate::config::LoadedConfig,
+) -> Result<Option<(Vec<ListenerRuleState>, usize)>> {
+    let Some(listener_arn) = observe::preview_listener(aws, cfg).await? else {
+        return Ok(None);
+    };
+    let Some(listener) = aws.describe_listener(&listener_arn).await? else {
+        return Ok(None);
+    };
+    let rules = aws.list_listener_rules(&listener_arn).await?;
+    let tgs = aws
+        .target_groups_of_load_balancer(&listener.load_balancer_arn)
+        .await?;
+    Ok(Some((rules, tgs.len())))
+}
+
+/// `ls` with the preview ALB's capacity when previews are on.
+pub async fn ls_with_capacity(
+    session: &Session,
+) -> Result<(Vec<EnvSummary>, Option<PreviewCapacity>)> {
+    let mut envs = ls(session).await?;
+    let cfg = session.load_config(&[])?;
+    let aws = session.aws(Some(&cfg)).await?;
+    let Some((rules, tgs)) = preview_rules(aws, &cfg).await? else {
+        return Ok((envs, None));
+    };
+    let p = &cfg.config.preview;
+    for e in &mut envs {
+        e.urls = rules
+            .iter()
+            .filter(|r| {
+                r.tags.get(TAG_APP) == Some(&cfg.config.app) && r.tags.get(TAG_ENV) == Some(&e.env)
+            })
+            .filter_map(|r| rule_url(r, &p.scheme, &p.domain))
+            .collect();
+    }
+    let capacity = PreviewCapacity {
+        rules: rules.iter().filter(|r| r.priority.is_some()).count(),
+        max_rules: p.max_rules,
+        target_groups: tgs,
+        max_target_groups: p.max_target_groups,
+    };
+    Ok((envs, Some(capacity)))
 }
 
 pub async fn ls(session: &Session) -> Result<Vec<EnvSummary>> {
@@ -66,6 +142,7 @@ pub async fn ls(session: &Session) -> Result<Vec<EnvSummary>> {
             protected: false,
             next_stop: None,
             next_start: None,
+            urls: vec![],
         });
         e.services += 1;
         if let Some(at) = t.get(TAG_EXPIRES_AT) {
@@ -133,6 +210,7 @@ pub struct EnvStatus {
     pub protected: bool,
     /// The env's stop/start schedules as AWS holds them, with their next firing.
     pub schedules: Vec<ScheduleView>,
+    pub previews: Vec<PreviewView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -186,7 +264,27 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
     let protected = tags
         .iter()
         .any(|t| t.get(TAG_PROTECTED).map(String::as_str) == Some("true"));
+    let cfg = session.load_config(&[])?;
+    let mut previews = Vec::new();
+    if let Some((rules, _)) = preview_rules(aws, &cfg).await? {
+        let p = &cfg.config.preview;
+        for r in rules
+            .iter()
+            .filter(|r| ownership(&r.tags, &app, env.slug.as_str()) == Ownership::Ours)
+        {
+            let mut targets = Vec::new();
+            for tg in &r.target_group_arns {
+                targets.extend(aws.describe_target_health(tg).await?);
+            }
+            previews.push(PreviewView {
+                service: r.tags.get(TAG_SERVICE).cloned().unwrap_or_default(),
+                url: rule_url(r, &p.scheme, &p.domain).unwrap_or_default(),
+                targets,
+            });
+        }
+    }
     Ok(EnvStatus {
+        previews,
         app,
         env: env.slug.as_str().to_string(),
         cluster,
