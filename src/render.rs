@@ -52,6 +52,28 @@ pub struct Params {
     pub plain: BTreeMap<String, String>,
     /// `SecureString` parameters: name → parameter ARN (become container `secrets`).
     pub secure: BTreeMap<String, String>,
+    /// Name → version of every parameter: a changed secret changes no ARN, so its version is
+    /// what makes the task definition change (see `params_version`).
+    pub versions: BTreeMap<String, i64>,
+}
+
+impl Params {
+    /// A short fingerprint of the parameters' names and versions (never their values), put on the
+    /// containers as the `envctl.params-version` label by the default template: a changed
+    /// SecureString then yields a new task definition revision, so new tasks read the new value.
+    pub fn version(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let text: String = self
+            .versions
+            .iter()
+            .map(|(k, v)| format!("{k}={v};"))
+            .collect();
+        Sha256::digest(text.as_bytes())
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 impl Params {
@@ -71,6 +93,7 @@ impl Params {
                 };
                 out.plain.remove(&name);
                 out.secure.remove(&name);
+                out.versions.insert(name.clone(), p.version);
                 if p.secure {
                     out.secure.insert(name, p.arn.clone());
                 } else if let Some(v) = &p.value {
@@ -273,11 +296,15 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
     }
 
     let schedules = schedules(req, &cluster)?;
-    let preview = services
-        .iter()
-        .any(|s| s.preview.is_some())
-        .then(|| PreviewListenerSpec {
-            listener_arn: req.facts.preview_listener_arn.clone().unwrap_or_default(),
+    // Whenever previews are on, not only while a service is public: an env whose last public
+    // service went private must still observe the listener to remove its rule and target group.
+    let preview = req
+        .facts
+        .preview_listener_arn
+        .as_ref()
+        .filter(|_| cfg.preview.enabled)
+        .map(|arn| PreviewListenerSpec {
+            listener_arn: arn.clone(),
             max_rules: cfg.preview.max_rules,
             max_target_groups: cfg.preview.max_target_groups,
         });
@@ -536,6 +563,7 @@ fn base_context(
         "task_role_arn": facts.task_role_arn,
         "params": req.params.plain,
         "environment": environment,
+        "params_version": req.params.version(),
         "secrets": secrets,
         "vars": vars,
         "max_images": cfg.ecr.max_images,

@@ -461,3 +461,40 @@ async fn bad_cron_timezone_and_ttl_are_input_errors_with_zero_writes() {
     }
     assert!(app.moto.requests().is_empty(), "{:?}", app.moto.requests());
 }
+
+#[tokio::test]
+async fn a_changed_secret_rolls_a_new_revision_without_its_value() {
+    let app = App::bootstrapped();
+    let set_secret = |value: &str| {
+        let out = app
+            .moto
+            .envctl(app.path())
+            .args(["params", "set", "feature-x", "API_TOKEN", "--secure"])
+            .write_stdin(value.to_string())
+            .output()
+            .expect("params set");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    set_secret("first-secret-value");
+    app.ok(&["up", "feature-x"]);
+    app.expect(&["plan", "feature-x", "--detailed-exitcode"], 0);
+
+    // Same ARN, new version: the task definition must change so new tasks read the new value.
+    set_secret("second-secret-value");
+    app.expect(&["plan", "feature-x", "--detailed-exitcode"], 2);
+    app.moto.clear_recording();
+    app.ok(&["up", "feature-x"]);
+    let writes = app.moto.writes();
+    let ops: Vec<&str> = writes.iter().map(|w| w.operation.as_str()).collect();
+    assert_eq!(ops, ["RegisterTaskDefinition", "UpdateService"]);
+    let body = &writes[0].body;
+    assert!(
+        body.contains("envctl.params-version") && body.contains("API_TOKEN"),
+        "{body}"
+    );
+    assert!(!body.contains("second-secret-value") && !body.contains("first-secret-value"));
+}

@@ -690,6 +690,10 @@ fn container_from_sdk(c: &ecs::ContainerDefinition) -> model::ContainerDefinitio
         stop_timeout: c.stop_timeout(),
         user: c.user().map(str::to_string),
         readonly_root_filesystem: c.readonly_root_filesystem(),
+        docker_labels: c
+            .docker_labels()
+            .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
         depends_on: c
             .depends_on()
             .iter()
@@ -888,6 +892,9 @@ fn container_to_sdk(
         .set_user(c.user.clone())
         .set_readonly_root_filesystem(c.readonly_root_filesystem)
         .set_depends_on(non_empty(depends_on))
+        .set_docker_labels(
+            (!c.docker_labels.is_empty()).then(|| c.docker_labels.clone().into_iter().collect()),
+        )
         .build())
 }
 
