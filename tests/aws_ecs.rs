@@ -110,6 +110,7 @@ fn web_task_definition(family: &str, image_tag: &str) -> TaskDefinition {
                     container_name: "migrate".into(),
                     condition: "SUCCESS".into(),
                 }],
+                docker_labels: [("envctl.params-version".to_string(), "abc123".to_string())].into(),
             },
             ContainerDefinition {
                 name: "migrate".into(),
