@@ -498,3 +498,44 @@ async fn a_changed_secret_rolls_a_new_revision_without_its_value() {
     );
     assert!(!body.contains("second-secret-value") && !body.contains("first-secret-value"));
 }
+
+#[tokio::test]
+async fn protection_refuses_down_but_never_fails_on_a_gone_env() {
+    let app = App::bootstrapped();
+    let config = app.path().join("envctl.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    assert!(text.contains("protected = []"), "example config changed");
+    std::fs::write(
+        &config,
+        text.replace("protected = []", "protected = [\"staging\"]"),
+    )
+    .expect("write config");
+
+    // Nothing exists: `down` of a protected name is still a success (CI `closed` jobs rely on it).
+    let gone = app.ok(&["down", "staging", "--yes"]);
+    assert!(gone.stdout.contains("Nothing to delete"), "{}", gone.stdout);
+
+    app.ok(&["up", "staging", "--no-wait"]);
+    app.moto.clear_recording();
+    let refused = app.expect(&["down", "staging", "--yes"], 4);
+    assert!(
+        refused.stderr.contains("expiry.protected"),
+        "{}",
+        refused.stderr
+    );
+    assert!(app.moto.writes().is_empty(), "{:?}", app.moto.writes());
+
+    // A stale stop record on a running service does not drag it back down on `start`.
+    app.ok(&["stop", "staging"]);
+    app.ok(&["up", "staging", "--no-wait"]);
+    assert_eq!(app.desired("shop-staging-web").await, 1);
+    app.ok(&[
+        "up",
+        "staging",
+        "--no-wait",
+        "--set",
+        "services.web.count=2",
+    ]);
+    app.ok(&["start", "staging"]);
+    assert_eq!(app.desired("shop-staging-web").await, 2);
+}

@@ -79,7 +79,10 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
             }
         }
     }
-    if let Some(r) = &scheduler_role {
+    if let Some(r) = scheduler_role
+        .as_ref()
+        .filter(|_| cfg.config.schedule.enabled)
+    {
         let owner = app_ownership(&r.tags, app);
         if owner != Ownership::Ours {
             conflicts.push(Conflict {

@@ -44,7 +44,9 @@ pub async fn plan(session: &Session, env: &EnvName, force: bool) -> Result<Plan>
         .iter()
         .filter(|s| ownership(&s.tags, &cfg.config.app, slug) == Ownership::Ours)
         .any(|s| s.tags.get(TAG_PROTECTED).map(String::as_str) == Some("true"));
-    if (by_config || by_tag) && !force {
+    let plan = plan::plan_down(&cfg.config.app, slug, &actual);
+    // An env that is already gone is not protected from anything: `down` stays a success.
+    if (by_config || by_tag) && !force && !plan.is_empty() {
         return Err(Error::Precondition {
             message: format!(
                 "env `{slug}` is protected ({})",
@@ -57,7 +59,7 @@ pub async fn plan(session: &Session, env: &EnvName, force: bool) -> Result<Plan>
             hint: "pass --force to delete it anyway".into(),
         });
     }
-    Ok(plan::plan_down(&cfg.config.app, env.slug.as_str(), &actual))
+    Ok(plan)
 }
 
 pub async fn apply(session: &Session, plan: Plan) -> Result<DownReport> {

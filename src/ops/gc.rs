@@ -122,7 +122,16 @@ pub async fn collect(session: &Session, verdicts: &[Verdict]) -> Result<Vec<down
     for v in verdicts.iter().filter(|v| v.delete) {
         let env = naming::env_name(&v.env)?;
         // Not forced: an env protected since `find` looked is refused, not deleted.
-        let plan = down::plan(session, &env, false).await?;
+        let plan = match down::plan(session, &env, false).await {
+            Ok(plan) => plan,
+            Err(Error::Precondition { message, .. }) => {
+                session
+                    .printer
+                    .warn(format!("skipping env `{}`: {message}", v.env));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         session.printer.status(format!(
             "Deleting env `{}` ({}):",
             v.env,

@@ -59,10 +59,13 @@ pub async fn start(session: &Session, env: &EnvName) -> Result<Vec<CountChange>>
             .strip_prefix(&prefix)
             .and_then(|key| cfg.config.services.get(key))
             .map(|svc| svc.count as i32);
+        // A record only counts while the service is stopped: after `stop` and then an `up`, the
+        // service runs again and the old record is stale.
         let recorded = s
             .tags
             .get(TAG_STOPPED_COUNT)
-            .and_then(|v| v.parse::<i32>().ok());
+            .and_then(|v| v.parse::<i32>().ok())
+            .filter(|_| s.desired_count == 0);
         // A running service without a record is left as it is (it may run an `up --set` count).
         let fallback = (s.desired_count == 0).then_some(configured).flatten();
         let want = recorded.or(fallback).unwrap_or(s.desired_count);
