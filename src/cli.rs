@@ -67,8 +67,10 @@ pub enum Command {
     Render(EnvArgs),
     /// Show what `up` would change
     Plan(PlanArgs),
-    /// Create or update an env, then wait until its services are stable
+    /// Create or update an env (building images that changed first), then wait until stable
     Up(UpArgs),
+    /// Build the env's images with CodeBuild (skipped when ECR has the image already)
+    Build(BuildArgs),
     /// Delete everything an env owns
     Down(DownArgs),
     /// List the app's envs
@@ -144,6 +146,33 @@ pub struct UpArgs {
     /// How long to wait for stable services, e.g. 90s, 10m
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
     pub wait_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub build: BuildFlags,
+}
+
+/// How images are built (`up` and `build`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct BuildFlags {
+    /// Build from the pushed commit (`git`) or the working tree zipped and uploaded (`local`)
+    #[arg(long, value_name = "SOURCE", value_parser = ["git", "local"])]
+    pub source: Option<String>,
+    /// Build even when ECR already has the image for this commit
+    #[arg(long)]
+    pub force_build: bool,
+    /// Deploy without building (give each built service an image with --image SERVICE=URI)
+    #[arg(long, conflicts_with_all = ["source", "force_build"])]
+    pub no_build: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Only these services (repeatable)
+    #[arg(long = "service", value_name = "SERVICE")]
+    pub services: Vec<String>,
+    #[command(flatten)]
+    pub build: BuildFlags,
 }
 
 #[derive(Debug, Args)]

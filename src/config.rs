@@ -43,6 +43,121 @@ pub struct Config {
     pub preview: PreviewConfig,
     #[serde(default)]
     pub janitor: JanitorConfig,
+    /// CodeBuild settings for services with a `[services.<key>.build]` table.
+    #[serde(default)]
+    pub build: CodeBuildConfig,
+}
+
+/// App-wide `[build]`: the CodeBuild project that builds images for services with a `build` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBuildConfig {
+    #[serde(default = "default_build_compute_type")]
+    pub compute_type: String,
+    /// CodeBuild image; it must have Docker with buildx (the standard images do).
+    #[serde(default = "default_build_image")]
+    pub image: String,
+    #[serde(default = "default_build_timeout")]
+    pub timeout_minutes: u32,
+    /// Buildspec template, relative to the config file.
+    #[serde(default = "default_buildspec")]
+    pub buildspec: PathBuf,
+}
+
+impl Default for CodeBuildConfig {
+    fn default() -> Self {
+        Self {
+            compute_type: default_build_compute_type(),
+            image: default_build_image(),
+            timeout_minutes: default_build_timeout(),
+            buildspec: default_buildspec(),
+        }
+    }
+}
+
+fn default_build_compute_type() -> String {
+    "BUILD_GENERAL1_MEDIUM".into()
+}
+fn default_build_image() -> String {
+    "aws/codebuild/standard:7.0".into()
+}
+fn default_build_timeout() -> u32 {
+    30
+}
+pub fn default_buildspec() -> PathBuf {
+    PathBuf::from("templates/buildspec.yml.j2")
+}
+
+/// `[services.<key>.build]`: envctl builds the service's image with CodeBuild instead of using
+/// `image`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildConfig {
+    /// Docker build context, relative to the config file.
+    #[serde(default = "default_build_context")]
+    pub context: PathBuf,
+    /// Relative to `context`.
+    #[serde(default = "default_dockerfile")]
+    pub dockerfile: PathBuf,
+    /// `--build-arg NAME=VALUE` for each entry.
+    #[serde(default)]
+    pub args: BTreeMap<String, String>,
+    /// Which dependency directories CodeBuild caches between builds.
+    #[serde(default)]
+    pub preset: Option<BuildPreset>,
+    /// More cache paths (the only ones with `preset = "custom"`).
+    #[serde(default)]
+    pub cache_paths: Vec<String>,
+    #[serde(default)]
+    pub source: BuildSource,
+    /// HTTPS URL of the GitHub or CodeCommit repository (required with `source = "git"`).
+    #[serde(default)]
+    pub repository_url: Option<String>,
+}
+
+impl Default for BuildConfig {
+    fn default() -> Self {
+        Self {
+            context: default_build_context(),
+            dockerfile: default_dockerfile(),
+            args: BTreeMap::new(),
+            preset: None,
+            cache_paths: vec![],
+            source: BuildSource::Git,
+            repository_url: None,
+        }
+    }
+}
+
+fn default_build_context() -> PathBuf {
+    PathBuf::from(".")
+}
+fn default_dockerfile() -> PathBuf {
+    PathBuf::from("Dockerfile")
+}
+
+/// A build tool whose dependency cache directories envctl knows (see `build::preset_cache_paths`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildPreset {
+    Gradle,
+    Maven,
+    Npm,
+    Cargo,
+    Python,
+    /// Only `cache_paths`.
+    Custom,
+}
+
+/// What CodeBuild builds from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildSource {
+    /// The branch's pushed commit, checked out from `repository_url`.
+    #[default]
+    Git,
+    /// The working tree (git-tracked and untracked, not ignored), zipped and uploaded.
+    Local,
 }
 
 /// The cloud janitor (`envctl janitor install`): an EventBridge rule that starts a CodeBuild
@@ -125,7 +240,7 @@ pub struct ScheduleConfig {
     /// `MON-FRI`, `MON,WED,FRI`, `daily`, ...
     #[serde(default = "default_days")]
     pub days: String,
-    /// Scheduler spreads each firing over this window (0 = exactly on time); see docs/schedules.md.
+    /// Scheduler spreads each firing over this window (0 = exactly on time); see docs/lifecycle.md.
     #[serde(default = "default_flexible_window")]
     pub flexible_window_minutes: u32,
     /// Envs (names or slugs) that never get stop/start schedules.
@@ -291,8 +406,13 @@ pub struct RolesConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
-    /// Image URI; may use template variables (`{{ account }}`, `{{ slug }}`, ...).
+    /// Image URI; may use template variables (`{{ account }}`, `{{ slug }}`, ...). Empty when
+    /// the service has `build` (envctl builds the image; exactly one of the two is set).
+    #[serde(default)]
     pub image: String,
+    /// Build the image with CodeBuild instead of using `image`.
+    #[serde(default)]
+    pub build: Option<BuildConfig>,
     #[serde(default = "default_cpu")]
     pub cpu: u32,
     #[serde(default = "default_memory")]
@@ -685,12 +805,24 @@ fn validate(file: &Path, c: &Config) -> Result<(), ConfigError> {
                 "use a short lowercase name such as `web`",
             );
         }
-        if s.image.trim().is_empty() {
-            return err(
-                &key("image"),
-                "is empty".into(),
-                "set an image URI such as `public.ecr.aws/nginx/nginx:1.27`",
-            );
+        match (&s.build, s.image.trim().is_empty()) {
+            (None, true) => {
+                return err(
+                    &key("image"),
+                    "is empty, and the service has no `build` table".into(),
+                    "set an image URI such as `public.ecr.aws/nginx/nginx:1.27`, or add \
+                     [services.<key>.build] to have envctl build it",
+                )
+            }
+            (Some(_), false) => {
+                return err(
+                    &key("image"),
+                    "is set, but so is `build` (envctl would build and use its own image)".into(),
+                    "remove `image`, or remove the build table",
+                )
+            }
+            (Some(b), true) => validate_build(file, name, b)?,
+            (None, false) => {}
         }
         if let Some(m) = fargate_size_error(s.cpu, s.memory) {
             let field = if m.starts_with("cpu") {
@@ -751,6 +883,14 @@ fn validate_lifecycle(file: &Path, c: &Config) -> Result<(), ConfigError> {
             "use an IANA name such as `Europe/Berlin` or `UTC`",
         );
     }
+    // `days` on its own first, so that its errors name it (a full cron(...) time ignores it).
+    if let Err(m) = schedule::schedule_expression("00:00", &sc.days) {
+        return err(
+            "schedule.days",
+            m,
+            "use MON-FRI, SAT-SUN, MON,WED,FRI or daily",
+        );
+    }
     for (key, at) in [("schedule.stop", &sc.stop), ("schedule.start", &sc.start)] {
         if let Err(m) = schedule::schedule_expression(at, &sc.days) {
             return err(key, m, "use HH:MM (24h) with `days`, or a full cron(...) such as `cron(0 20 ? * MON-FRI *)`");
@@ -773,7 +913,146 @@ fn validate_lifecycle(file: &Path, c: &Config) -> Result<(), ConfigError> {
             "use a duration such as `7d`, `72h`, or `never`",
         );
     }
-    validate_janitor(file, &c.janitor)
+    validate_janitor(file, &c.janitor)?;
+    validate_codebuild(file, &c.build)
+}
+
+/// CodeBuild accepts build timeouts from 5 minutes to 36 hours.
+const BUILD_TIMEOUT_MINUTES: std::ops::RangeInclusive<u32> = 5..=2160;
+
+fn validate_codebuild(file: &Path, b: &CodeBuildConfig) -> Result<(), ConfigError> {
+    let err = |key: &str, msg: String, hint: &str| {
+        Err(ConfigError::new(file, Some(key), msg, Some(hint)))
+    };
+    if !b.compute_type.starts_with("BUILD_") {
+        return err(
+            "build.compute_type",
+            format!("`{}` is not a CodeBuild compute type", b.compute_type),
+            "e.g. `BUILD_GENERAL1_MEDIUM` or `BUILD_GENERAL1_LARGE`",
+        );
+    }
+    if b.image.trim().is_empty() {
+        return err(
+            "build.image",
+            "is empty".into(),
+            "e.g. `aws/codebuild/standard:7.0`",
+        );
+    }
+    if !BUILD_TIMEOUT_MINUTES.contains(&b.timeout_minutes) {
+        return err(
+            "build.timeout_minutes",
+            format!("{} is outside what CodeBuild allows", b.timeout_minutes),
+            "use 5 to 2160 minutes",
+        );
+    }
+    if b.buildspec.as_os_str().is_empty() {
+        return err(
+            "build.buildspec",
+            "is empty".into(),
+            "use a template path relative to the config file, e.g. templates/buildspec.yml.j2",
+        );
+    }
+    Ok(())
+}
+
+/// `[services.<name>.build]`. Everything here ends up in the buildspec's shell commands, so
+/// control characters (which would break its YAML) are rejected.
+fn validate_build(file: &Path, name: &str, b: &BuildConfig) -> Result<(), ConfigError> {
+    let err = |field: &str, msg: String, hint: &str| {
+        Err(ConfigError::new(
+            file,
+            Some(&format!("services.{name}.build.{field}")),
+            msg,
+            Some(hint),
+        ))
+    };
+    let has_control = |s: &str| s.chars().any(char::is_control);
+    for (field, path, hint) in [
+        (
+            "context",
+            &b.context,
+            "use a directory relative to the config file, e.g. `.` or `services/api`",
+        ),
+        (
+            "dockerfile",
+            &b.dockerfile,
+            "use a path relative to `context`, e.g. `Dockerfile`",
+        ),
+    ] {
+        let text = path.to_string_lossy();
+        if text.trim().is_empty() || has_control(&text) {
+            return err(field, format!("{text:?} is not a usable path"), hint);
+        }
+        if path.is_absolute() {
+            return err(field, format!("`{text}` is absolute"), hint);
+        }
+    }
+    if b.dockerfile
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
+        return err(
+            "dockerfile",
+            format!("`{}` leaves the build context", b.dockerfile.display()),
+            "put the Dockerfile inside `context`, or widen `context`",
+        );
+    }
+    for (arg, value) in &b.args {
+        let name_ok = arg
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && arg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !name_ok {
+            return err(
+                "args",
+                format!("`{arg}` is not a build argument name"),
+                "use letters, digits and '_' (the name of an ARG in the Dockerfile)",
+            );
+        }
+        if has_control(value) {
+            return err(
+                "args",
+                format!("the value of `{arg}` contains a control character"),
+                "build arguments must be single-line",
+            );
+        }
+    }
+    if b.preset == Some(BuildPreset::Custom) && b.cache_paths.is_empty() {
+        return err(
+            "cache_paths",
+            "is empty, but preset = \"custom\" caches only these paths".into(),
+            "list the dependency directories, e.g. cache_paths = [\"/root/.ivy2/**/*\"], or use a \
+             preset (gradle, maven, npm, cargo, python)",
+        );
+    }
+    for p in &b.cache_paths {
+        if p.trim().is_empty() || has_control(p) {
+            return err(
+                "cache_paths",
+                format!("{p:?} is not a usable path"),
+                "use a path pattern such as `/root/.ivy2/**/*`",
+            );
+        }
+    }
+    match (b.source, b.repository_url.as_deref().map(str::trim)) {
+        (BuildSource::Git, None | Some("")) => err(
+            "repository_url",
+            "is required with source = \"git\"".into(),
+            "set the HTTPS URL CodeBuild clones (https://github.com/OWNER/REPO or \
+             https://git-codecommit.REGION.amazonaws.com/v1/repos/REPO), or source = \"local\"",
+        ),
+        (_, Some(url)) if !url.is_empty() => match crate::ops::janitor::parse_source(url) {
+            Ok(_) => Ok(()),
+            Err(m) => err(
+                "repository_url",
+                m,
+                "use https://github.com/OWNER/REPO or \
+                 https://git-codecommit.REGION.amazonaws.com/v1/repos/REPO",
+            ),
+        },
+        _ => Ok(()),
+    }
 }
 
 /// Shape checks only; `janitor install` also requires `source` and `install_command`.
@@ -1147,6 +1426,109 @@ mod tests {
         assert_eq!(e.key.as_deref(), Some("janitor.branch"));
         let e = error(&format!("{MINIMAL}\n[janitor]\nsoruce = \"x\"\n"));
         assert!(e.message.contains("soruce"), "{e}");
+    }
+
+    const BUILT: &str = "app = \"shop\"\n\n[services.api.build]\nrepository_url = \"https://github.com/acme/shop\"\n";
+
+    /// The key of the validation error `extra` (appended to [services.api.build]) causes.
+    fn build_error_key(extra: &str) -> Option<String> {
+        let e = error(&format!("{BUILT}{extra}"));
+        assert!(e.hint.is_some(), "{e}");
+        e.key
+    }
+
+    #[test]
+    fn build_table_defaults() {
+        let c = parse_text(BUILT).expect("a build table replaces image");
+        let api = &c.services["api"];
+        assert!(api.image.is_empty());
+        let b = api.build.as_ref().expect("build table");
+        assert_eq!(b.context, Path::new("."));
+        assert_eq!(b.dockerfile, Path::new("Dockerfile"));
+        assert_eq!((b.source, b.preset), (BuildSource::Git, None));
+        assert!(b.args.is_empty() && b.cache_paths.is_empty());
+        assert_eq!(c.build, CodeBuildConfig::default());
+        assert_eq!(c.build.compute_type, "BUILD_GENERAL1_MEDIUM");
+        assert_eq!(c.build.image, "aws/codebuild/standard:7.0");
+        assert_eq!(c.build.timeout_minutes, 30);
+        assert_eq!(c.build.buildspec, Path::new("templates/buildspec.yml.j2"));
+        let c = parse_text(&format!(
+            "{BUILT}preset = \"gradle\"\ncontext = \"api\"\nargs = {{ JDK = \"21\" }}\n"
+        ))
+        .expect("preset and args");
+        let b = c.services["api"].build.clone().expect("build table");
+        assert_eq!(b.preset, Some(BuildPreset::Gradle));
+        assert_eq!(b.args["JDK"], "21");
+    }
+
+    #[test]
+    fn image_or_build_exactly_one() {
+        let e = error("app = \"shop\"\n[services.web]\ncount = 1\n");
+        assert_eq!(e.key.as_deref(), Some("services.web.image"));
+        assert!(
+            e.hint.as_deref().is_some_and(|h| h.contains("build")),
+            "{e:?}"
+        );
+        let both = BUILT.replace(
+            "[services.api.build]",
+            "[services.api]\nimage = \"nginx\"\n\n[services.api.build]",
+        );
+        let e = error(&both);
+        assert_eq!(e.key.as_deref(), Some("services.api.image"), "{e}");
+        assert!(e.message.contains("build"), "{e}");
+    }
+
+    #[test]
+    fn build_repository_url_is_required_for_git_and_checked() {
+        let text = "app = \"shop\"\n[services.api.build]\n";
+        let e = error(text);
+        assert_eq!(e.key.as_deref(), Some("services.api.build.repository_url"));
+        assert!(e.message.contains("required"), "{e}");
+        parse_text(&format!("{text}source = \"local\"\n")).expect("local needs no URL");
+        let e = error(&format!(
+            "{text}repository_url = \"git@github.com:acme/shop.git\"\n"
+        ));
+        assert_eq!(e.key.as_deref(), Some("services.api.build.repository_url"));
+        parse_text(&format!(
+            "{text}repository_url = \"https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/shop\"\n"
+        ))
+        .expect("CodeCommit URL");
+        let e = error(&format!("{text}source = \"s3\"\n"));
+        assert!(e.message.contains("s3"), "{e}");
+    }
+
+    #[test]
+    fn build_fields_are_validated_by_name() {
+        let key = |f: &str| Some(format!("services.api.build.{f}"));
+        assert_eq!(build_error_key("preset = \"custom\"\n"), key("cache_paths"));
+        parse_text(&format!(
+            "{BUILT}preset = \"custom\"\ncache_paths = [\"/root/.ivy2/**/*\"]\n"
+        ))
+        .expect("custom with paths");
+        assert_eq!(
+            build_error_key("cache_paths = [\"\"]\n"),
+            key("cache_paths")
+        );
+        assert_eq!(build_error_key("args = { \"1X\" = \"a\" }\n"), key("args"));
+        assert_eq!(build_error_key("args = { X = \"a\\nb\" }\n"), key("args"));
+        assert_eq!(
+            build_error_key("dockerfile = \"../Dockerfile\"\n"),
+            key("dockerfile")
+        );
+        assert_eq!(build_error_key("context = \"/abs\"\n"), key("context"));
+        assert_eq!(build_error_key("context = \"\"\n"), key("context"));
+        let e = error(&format!("{BUILT}preset = \"ant\"\n"));
+        assert!(e.message.contains("ant"), "{e}");
+    }
+
+    #[test]
+    fn app_build_table_is_validated() {
+        let e = error(&format!("{BUILT}\n[build]\ntimeout_minutes = 2\n"));
+        assert_eq!(e.key.as_deref(), Some("build.timeout_minutes"));
+        let e = error(&format!("{BUILT}\n[build]\ncompute_type = \"large\"\n"));
+        assert_eq!(e.key.as_deref(), Some("build.compute_type"));
+        let c = parse_with(BUILT, &["build.compute_type=BUILD_GENERAL1_LARGE"]).expect("--set");
+        assert_eq!(c.build.compute_type, "BUILD_GENERAL1_LARGE");
     }
 
     #[test]

@@ -47,6 +47,12 @@ pub enum Error {
     Precondition { message: String, hint: String },
     #[error("{message}")]
     NotStable { message: String },
+    /// A CodeBuild build failed: nothing was deployed.
+    #[error("{message}")]
+    BuildFailed {
+        message: String,
+        link: Option<String>,
+    },
     #[error("{message}")]
     NotConfirmed { message: String, hint: String },
     #[error("{context}: {source}")]
@@ -82,7 +88,7 @@ impl Error {
             Error::Conflicts(_) | Error::Precondition { .. } => exit::CONFLICT,
             Error::NotStable { .. } => exit::NOT_STABLE,
             Error::NotConfirmed { .. } => exit::NOT_CONFIRMED,
-            Error::Aws(_) | Error::Io { .. } => exit::FAILURE,
+            Error::Aws(_) | Error::Io { .. } | Error::BuildFailed { .. } => exit::FAILURE,
         }
     }
 
@@ -100,6 +106,10 @@ impl Error {
             Error::NotStable { .. } => Some("see `envctl status ENV` for events and stopped-task reasons; raise --wait-timeout or use --no-wait".into()),
             Error::Aws(e) => aws_hint(e),
             Error::Io { .. } => None,
+            Error::BuildFailed { link, .. } => Some(match link {
+                Some(l) => format!("nothing was deployed; the whole build log: {l}"),
+                None => "nothing was deployed; see the build in the CodeBuild console".into(),
+            }),
         }
     }
 }

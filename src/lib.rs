@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod aws;
+pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod config;

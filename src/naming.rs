@@ -343,6 +343,22 @@ pub fn load_balancer(app: &str) -> String {
     format!("envctl-{app}")
 }
 
+/// The CodeBuild project that builds one service's images (shared by the app's envs).
+pub fn build_project(app: &str, service: &str) -> String {
+    format!("envctl-{app}-{service}-build")
+}
+
+/// The role CodeBuild runs image builds as.
+pub fn build_role(app: &str) -> String {
+    format!("envctl-{app}-build")
+}
+
+/// The app's build bucket (dependency cache, uploaded working trees). Bucket names are global,
+/// so the account and region are part of it: at most 7 + 16 + 1 + 12 + 1 + 14 = 51 characters.
+pub fn build_bucket(app: &str, account: &str, region: &str) -> String {
+    format!("envctl-{app}-{account}-{region}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

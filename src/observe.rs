@@ -308,6 +308,7 @@ pub async fn env_for_down(
     slug: &Slug,
     cluster_name: &str,
     listener_arn: Option<&str>,
+    tg_names: &[String],
 ) -> Result<ActualEnv> {
     let account = aws.account_id().await?;
     let prefix = naming::service_prefix(app, slug);
@@ -358,9 +359,14 @@ pub async fn env_for_down(
     let (parameters, log_group) = try_join(params, aws.describe_log_group(&log_group_name)).await?;
     let (schedule_group, schedules) =
         schedule_group(aws, &naming::scheduler_group(app, slug)).await?;
-    let mut preview = preview_state(aws, listener_arn, &[]).await?;
-    // The env's target groups: the ones its own rules forward to.
-    preview.target_groups = forwarded_by_env(&preview, app, slug.as_str());
+    // The env's target groups: its services' (found by name, so a group whose rule a crashed
+    // `down` already deleted is still found) and the ones its own rules forward to.
+    let mut preview = preview_state(aws, listener_arn, tg_names).await?;
+    for tg in forwarded_by_env(&preview, app, slug.as_str()) {
+        if !preview.target_groups.iter().any(|t| t.arn == tg.arn) {
+            preview.target_groups.push(tg);
+        }
+    }
     Ok(ActualEnv {
         cluster,
         log_group,

@@ -778,17 +778,23 @@ fn plan_preview_route(
             TargetGroupRef::Created(tg_name.clone())
         }
     };
-    // A foreign rule already answering this host or path would shadow ours or be shadowed.
+    // A rule of someone else already answering this host or path would shadow ours or be
+    // shadowed. This env's own rules are not in the way: one answering the same host for another
+    // service (`public` moved from one service to another) is deleted by this plan.
     let (hosts, paths) = match &route.route {
         RouteMatch::Host(h) => (vec![h.clone()], vec![]),
         RouteMatch::PathPrefix(p) => (vec![], vec![p.clone()]),
     };
-    let ours = |r: &&ListenerRuleState| {
-        ownership(&r.tags, app, env) == Ownership::Ours && r.tags.get(TAG_SERVICE) == Some(&svc.key)
-    };
-    if let Some(other) = actual.listener_rules.iter().filter(|r| !ours(r)).find(|r| {
-        (!hosts.is_empty() && r.hosts == hosts) || (!paths.is_empty() && r.paths == paths)
-    }) {
+    let this_env = |r: &&ListenerRuleState| ownership(&r.tags, app, env) == Ownership::Ours;
+    let ours = |r: &&ListenerRuleState| this_env(r) && r.tags.get(TAG_SERVICE) == Some(&svc.key);
+    if let Some(other) = actual
+        .listener_rules
+        .iter()
+        .filter(|r| !this_env(r))
+        .find(|r| {
+            (!hosts.is_empty() && r.hosts == hosts) || (!paths.is_empty() && r.paths == paths)
+        })
+    {
         return Err(Conflict {
             kind: "listener rule".into(),
             name: format!(

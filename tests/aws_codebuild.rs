@@ -7,7 +7,7 @@ mod support;
 use std::collections::BTreeMap;
 
 use aws_sdk_codebuild::types as cb;
-use envctl::aws::codebuild::{ProjectSpec, ProjectState};
+use envctl::aws::codebuild::{ProjectCacheSpec, ProjectSpec, ProjectState};
 use envctl::aws::{Aws, AwsOptions};
 use envctl::model::Tags;
 use support::Moto;
@@ -51,6 +51,7 @@ fn spec() -> ProjectSpec {
         ]),
         privileged: true,
         timeout_minutes: 30,
+        cache: ProjectCacheSpec::None,
         tags: Tags::from([
             ("envctl:managed-by".to_string(), "envctl".to_string()),
             ("envctl:app".to_string(), "shop".to_string()),
@@ -192,6 +193,7 @@ async fn project_is_described_and_deleted_twice() {
             compute_type: "BUILD_GENERAL1_SMALL".into(),
             service_role_arn: ROLE.into(),
             environment: spec.environment.clone(),
+            cache: ProjectCacheSpec::None,
             tags: spec.tags.clone(),
         }
     );

@@ -1,6 +1,6 @@
 //! CodeBuild: projects with an inline buildspec (the janitor's, which checks out the app's
-//! repository; source-less ones for image builds). The only module that calls
-//! `aws_sdk_codebuild`.
+//! repository; image builds, from a repository or an uploaded S3 archive, with a cache), and
+//! the builds they run. The only module that calls `aws_sdk_codebuild`.
 
 use std::collections::BTreeMap;
 
@@ -20,9 +20,9 @@ pub struct ProjectSpec {
     pub image: String,
     /// e.g. `BUILD_GENERAL1_SMALL`.
     pub compute_type: String,
-    /// `GITHUB`, `CODECOMMIT`, `NO_SOURCE`, ...
+    /// `GITHUB`, `CODECOMMIT`, `S3`, `NO_SOURCE`, ...
     pub source_type: String,
-    /// The repository URL; empty for `NO_SOURCE`.
+    /// The repository URL, `bucket/key.zip` for `S3`; empty for `NO_SOURCE`.
     pub source_location: String,
     /// What the build checks out (a branch, tag or commit); `None`: the default branch.
     pub source_version: Option<String>,
@@ -33,7 +33,67 @@ pub struct ProjectSpec {
     /// Needed to run a Docker daemon inside the build.
     pub privileged: bool,
     pub timeout_minutes: i32,
+    pub cache: ProjectCacheSpec,
     pub tags: Tags,
+}
+
+/// The project's build cache. CodeBuild allows one cache type per project, hence an enum.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ProjectCacheSpec {
+    /// `NO_CACHE` (also what a project without a cache setting reads back as).
+    #[default]
+    None,
+    /// `S3`: `location` is `bucket/prefix`; shared by every build host.
+    S3 { location: String },
+    /// `LOCAL`: kept on the build host, so only hit by builds that land on a warm host.
+    /// `modes`: `LOCAL_DOCKER_LAYER_CACHE`, `LOCAL_SOURCE_CACHE`, `LOCAL_CUSTOM_CACHE`.
+    Local { modes: Vec<String> },
+}
+
+/// One build to start; `None`/empty fields keep the project's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildRequest {
+    pub project: String,
+    /// A branch, tag or commit for repository sources; an object version for S3 sources.
+    pub source_version: Option<String>,
+    /// `bucket/key.zip` of an uploaded local source.
+    pub source_location_override: Option<String>,
+    /// e.g. `S3` together with `source_location_override`.
+    pub source_type_override: Option<String>,
+    /// Plain-text environment variables added to (or replacing) the project's.
+    pub env: BTreeMap<String, String>,
+}
+
+/// A build as observed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildState {
+    pub id: String,
+    /// `IN_PROGRESS`, `SUCCEEDED`, `FAILED`, `FAULT`, `STOPPED` or `TIMED_OUT`.
+    pub status: String,
+    /// e.g. `PROVISIONING`, `BUILD`, `COMPLETED`.
+    pub current_phase: Option<String>,
+    pub phases: Vec<BuildPhase>,
+    pub log_group: Option<String>,
+    pub log_stream: Option<String>,
+    /// The console link to the build's logs.
+    pub deep_link: Option<String>,
+}
+
+impl BuildState {
+    /// Whether the build has stopped, successfully or not.
+    pub fn is_finished(&self) -> bool {
+        self.status != "IN_PROGRESS"
+    }
+}
+
+/// One phase of a build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildPhase {
+    /// e.g. `DOWNLOAD_SOURCE`, `BUILD`.
+    pub name: String,
+    /// `None` while the phase runs.
+    pub status: Option<String>,
+    pub duration_secs: Option<i64>,
 }
 
 /// A project as observed.
@@ -51,14 +111,19 @@ pub struct ProjectState {
     /// Every environment variable by name; for non-plain-text ones the value is the reference
     /// (parameter or secret name), never the secret.
     pub environment: BTreeMap<String, String>,
+    pub cache: ProjectCacheSpec,
     pub tags: Tags,
 }
+
+/// BatchGetBuilds accepts at most this many ids per call.
+const BUILDS_PER_GET: usize = 100;
 
 /// The request parts CreateProject and UpdateProject share.
 struct ProjectParts {
     source: cb::ProjectSource,
     artifacts: cb::ProjectArtifacts,
     environment: cb::ProjectEnvironment,
+    cache: cb::ProjectCache,
     tags: Option<Vec<cb::Tag>>,
 }
 
@@ -93,6 +158,7 @@ impl Aws {
             .source(parts.source)
             .artifacts(parts.artifacts)
             .environment(parts.environment)
+            .cache(parts.cache)
             .set_source_version(spec.source_version.clone())
             .service_role(&spec.service_role_arn)
             .timeout_in_minutes(spec.timeout_minutes)
@@ -116,6 +182,7 @@ impl Aws {
             .source(parts.source)
             .artifacts(parts.artifacts)
             .environment(parts.environment)
+            .cache(parts.cache)
             .set_source_version(spec.source_version.clone())
             .service_role(&spec.service_role_arn)
             .timeout_in_minutes(spec.timeout_minutes)
@@ -124,6 +191,58 @@ impl Aws {
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, &spec.name, e))?;
         project_arn(ACTION, &spec.name, out.project())
+    }
+
+    /// Starts a build and returns its id (`project:uuid`).
+    pub async fn start_build(&self, req: &BuildRequest) -> AwsResult<String> {
+        const ACTION: &str = "codebuild:StartBuild";
+        let variables =
+            plaintext_variables(&req.env).map_err(|e| build_error(ACTION, &req.project, e))?;
+        let out = self
+            .codebuild
+            .start_build()
+            .project_name(&req.project)
+            .set_source_version(req.source_version.clone())
+            .set_source_location_override(req.source_location_override.clone())
+            .set_source_type_override(
+                req.source_type_override
+                    .as_deref()
+                    .map(cb::SourceType::from),
+            )
+            .set_environment_variables_override((!variables.is_empty()).then_some(variables))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, &req.project, e))?;
+        out.build_value()
+            .and_then(|b| b.id())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::unexpected(ACTION, &req.project, "reply has no build id"))
+    }
+
+    /// The builds with these ids, in the order CodeBuild answers; unknown ids are left out.
+    pub async fn get_builds(&self, ids: &[String]) -> AwsResult<Vec<BuildState>> {
+        const ACTION: &str = "codebuild:BatchGetBuilds";
+        let mut builds = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BUILDS_PER_GET) {
+            let resource = chunk.join(",");
+            let out = self
+                .codebuild
+                .batch_get_builds()
+                .set_ids(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(ACTION, &resource, e))?;
+            for b in out.builds() {
+                builds.push(build_from_sdk(b).ok_or_else(|| {
+                    AwsError::unexpected(
+                        ACTION,
+                        &resource,
+                        "reply has a build without id or status",
+                    )
+                })?);
+            }
+        }
+        Ok(builds)
     }
 
     /// Deletes the project; a missing project is success (CodeBuild answers 200 for it).
@@ -149,17 +268,7 @@ fn project_parts(spec: &ProjectSpec) -> Result<ProjectParts, BuildError> {
     let artifacts = cb::ProjectArtifacts::builder()
         .r#type(cb::ArtifactsType::NoArtifacts)
         .build()?;
-    let variables = spec
-        .environment
-        .iter()
-        .map(|(k, v)| {
-            cb::EnvironmentVariable::builder()
-                .name(k)
-                .value(v)
-                .r#type(cb::EnvironmentVariableType::Plaintext)
-                .build()
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let variables = plaintext_variables(&spec.environment)?;
     let environment = cb::ProjectEnvironment::builder()
         .r#type(cb::EnvironmentType::LinuxContainer)
         .image(&spec.image)
@@ -172,11 +281,77 @@ fn project_parts(spec: &ProjectSpec) -> Result<ProjectParts, BuildError> {
         .iter()
         .map(|(k, v)| cb::Tag::builder().key(k).value(v).build())
         .collect();
+    let cache = match &spec.cache {
+        ProjectCacheSpec::None => cb::ProjectCache::builder().r#type(cb::CacheType::NoCache),
+        ProjectCacheSpec::S3 { location } => cb::ProjectCache::builder()
+            .r#type(cb::CacheType::S3)
+            .location(location),
+        ProjectCacheSpec::Local { modes } => cb::ProjectCache::builder()
+            .r#type(cb::CacheType::Local)
+            .set_modes(Some(
+                modes
+                    .iter()
+                    .map(|m| cb::CacheMode::from(m.as_str()))
+                    .collect(),
+            )),
+    }
+    .build()?;
     Ok(ProjectParts {
         source,
         artifacts,
         environment,
+        cache,
         tags: (!tags.is_empty()).then_some(tags),
+    })
+}
+
+fn plaintext_variables(
+    vars: &BTreeMap<String, String>,
+) -> Result<Vec<cb::EnvironmentVariable>, BuildError> {
+    vars.iter()
+        .map(|(k, v)| {
+            cb::EnvironmentVariable::builder()
+                .name(k)
+                .value(v)
+                .r#type(cb::EnvironmentVariableType::Plaintext)
+                .build()
+        })
+        .collect()
+}
+
+fn cache_from_sdk(cache: Option<&cb::ProjectCache>) -> ProjectCacheSpec {
+    match cache.map(|c| (c.r#type(), c)) {
+        Some((cb::CacheType::S3, c)) => ProjectCacheSpec::S3 {
+            location: c.location().unwrap_or_default().to_string(),
+        },
+        Some((cb::CacheType::Local, c)) => ProjectCacheSpec::Local {
+            modes: c.modes().iter().map(|m| m.as_str().to_string()).collect(),
+        },
+        _ => ProjectCacheSpec::None,
+    }
+}
+
+fn build_from_sdk(b: &cb::Build) -> Option<BuildState> {
+    let logs = b.logs();
+    Some(BuildState {
+        id: b.id()?.to_string(),
+        status: b.build_status()?.as_str().to_string(),
+        current_phase: b.current_phase().map(str::to_string),
+        phases: b
+            .phases()
+            .iter()
+            .map(|p| BuildPhase {
+                name: p
+                    .phase_type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+                status: p.phase_status().map(|s| s.as_str().to_string()),
+                duration_secs: p.duration_in_seconds(),
+            })
+            .collect(),
+        log_group: logs.and_then(|l| l.group_name()).map(str::to_string),
+        log_stream: logs.and_then(|l| l.stream_name()).map(str::to_string),
+        deep_link: logs.and_then(|l| l.deep_link()).map(str::to_string),
     })
 }
 
@@ -211,6 +386,7 @@ fn project_from_sdk(p: &cb::Project) -> ProjectState {
                     .collect()
             })
             .unwrap_or_default(),
+        cache: cache_from_sdk(p.cache()),
         tags: p
             .tags()
             .iter()

@@ -153,6 +153,40 @@ impl Aws {
         Ok(ids)
     }
 
+    /// The digest (`sha256:...`) of the image tagged `tag`, or `None` when the tag or the
+    /// repository does not exist.
+    pub async fn image_digest(&self, repo: &str, tag: &str) -> AwsResult<Option<String>> {
+        let out = match self
+            .ecr
+            .describe_images()
+            .repository_name(repo)
+            .image_ids(ImageIdentifier::builder().image_tag(tag).build())
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error().is_some_and(|e| {
+                    e.is_image_not_found_exception() || e.is_repository_not_found_exception()
+                }) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => {
+                return Err(AwsError::from_sdk(
+                    "ecr:DescribeImages",
+                    format!("{repo}:{tag}"),
+                    e,
+                ))
+            }
+        };
+        Ok(out
+            .image_details()
+            .iter()
+            .find_map(|d| d.image_digest())
+            .map(str::to_string))
+    }
+
     /// Deletes every image in the repository and returns how many were deleted; a missing
     /// repository counts as empty.
     pub async fn delete_all_images(&self, name: &str) -> AwsResult<usize> {

@@ -1,4 +1,5 @@
-//! CloudWatch Logs: the env's log group, where its containers' awslogs output goes.
+//! CloudWatch Logs: the env's log group, where its containers' awslogs output goes, and the
+//! tail of a build's log stream when a build fails.
 
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{LogGroupState, Tags};
@@ -103,5 +104,53 @@ impl Aws {
             }
             Err(e) => Err(AwsError::from_sdk("logs:DeleteLogGroup", name, e)),
         }
+    }
+
+    /// The last `lines` events of one stream, oldest first, each without its trailing newline.
+    /// A missing group or stream (the build never got far enough to log) has no lines.
+    pub async fn tail_log_events(
+        &self,
+        group: &str,
+        stream: &str,
+        lines: usize,
+    ) -> AwsResult<Vec<String>> {
+        if lines == 0 {
+            return Ok(Vec::new());
+        }
+        // GetLogEvents answers at most 10,000 events per call.
+        let limit = i32::try_from(lines.min(10_000)).unwrap_or(10_000);
+        let out = match self
+            .logs
+            .get_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .start_from_head(false)
+            .limit(limit)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Ok(Vec::new())
+            }
+            Err(e) => {
+                return Err(AwsError::from_sdk(
+                    "logs:GetLogEvents",
+                    format!("{group}/{stream}"),
+                    e,
+                ))
+            }
+        };
+        // Even from the tail, a page's events are in chronological order.
+        let events = out.events();
+        let skip = events.len().saturating_sub(lines);
+        Ok(events[skip..]
+            .iter()
+            .filter_map(|e| e.message())
+            .map(|m| m.trim_end_matches(['\n', '\r']).to_string())
+            .collect())
     }
 }

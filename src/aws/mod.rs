@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod iam;
 pub mod logs;
+pub mod s3;
 pub mod scheduler;
 pub mod ssm;
 pub mod stats;
@@ -60,6 +61,7 @@ pub struct Aws {
     pub(crate) events: aws_sdk_eventbridge::Client,
     pub(crate) codebuild: aws_sdk_codebuild::Client,
     pub(crate) elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub(crate) s3: aws_sdk_s3::Client,
 }
 
 /// Default total attempts per call: the SDK's standard mode, retrying throttling with backoff.
@@ -133,6 +135,13 @@ impl Aws {
             ),
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(
                 aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk)
+                    .interceptor(interceptor())
+                    .build(),
+            ),
+            // Path-style addressing: bucket names in the host need DNS the emulator does not have.
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(true)
                     .interceptor(interceptor())
                     .build(),
             ),

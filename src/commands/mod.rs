@@ -2,6 +2,7 @@
 //! Each returns the process exit code for a successful run.
 
 pub mod bootstrap;
+pub mod build;
 pub mod ci;
 pub mod down;
 pub mod gc;
@@ -27,6 +28,7 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Render(args) => render::run(session, args).await,
         Command::Plan(args) => plan::run(session, args).await,
         Command::Up(args) => up::run(session, args).await,
+        Command::Build(args) => build::run(session, args).await,
         Command::Down(args) => down::run(session, args).await,
         Command::Ls => ls::run(session).await,
         Command::Status(args) => status::run(session, args).await,

@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
-use crate::cli::UpArgs;
+use crate::cli::{BuildFlags, UpArgs};
+use crate::config::BuildSource;
 use crate::error::{exit, Result};
+use crate::ops::build::BuildOptions;
 use crate::ops::up::{self, UpOptions};
 use crate::ops::Session;
 use crate::output::services_table;
@@ -16,6 +18,7 @@ pub async fn run(session: &Session, args: UpArgs) -> Result<i32> {
         .map(Duration::from_millis)
         .unwrap_or(Duration::from_secs(5));
     let opts = UpOptions {
+        build: (!args.build.no_build).then(|| build_options(&args.build, vec![], poll)),
         wait: !args.no_wait,
         wait_timeout: args.wait_timeout,
         poll_interval: poll,
@@ -36,4 +39,21 @@ pub async fn run(session: &Session, args: UpArgs) -> Result<i32> {
         ));
     }
     Ok(exit::OK)
+}
+
+/// Build settings from the flags `up` and `build` share.
+pub fn build_options(flags: &BuildFlags, services: Vec<String>, poll: Duration) -> BuildOptions {
+    BuildOptions {
+        services,
+        source: flags.source.as_deref().map(|s| {
+            if s == "local" {
+                BuildSource::Local
+            } else {
+                BuildSource::Git
+            }
+        }),
+        force: flags.force_build,
+        poll,
+        timeout: Duration::from_secs(60 * 60),
+    }
 }

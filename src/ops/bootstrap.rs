@@ -23,6 +23,9 @@ pub struct BootstrapReport {
     /// The preview listener (`[preview]` enabled without a listener ARN of the user's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<PreviewAlb>,
+    /// The build bucket and role, when a service has a `build` table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub builds: Option<BuildInfra>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -146,6 +149,15 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
         scheduler_role_arn = Some(r.arn);
     }
     let preview = preview_alb(aws, &cfg, &tags).await?;
+    let builds = build_infra(aws, &cfg, &account, &tags).await?;
+    if let Some(b) = &builds {
+        if b.bucket_created {
+            printer.status(format!(
+                "  + create S3 bucket {} (build cache, uploaded sources)",
+                b.bucket
+            ));
+        }
+    }
     if let Some(p) = &preview {
         if p.created {
             printer.status(format!(
@@ -170,6 +182,7 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
         execution_role_created,
         scheduler_role: scheduler_role_arn,
         preview,
+        builds,
         scheduler_role_created,
     })
 }
@@ -230,4 +243,94 @@ async fn preview_alb(
         listener_arn,
         created,
     }))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildInfra {
+    pub bucket: String,
+    pub bucket_created: bool,
+    pub role: String,
+}
+
+/// The build bucket and CodeBuild role, only for apps with a service that has a `build` table.
+async fn build_infra(
+    aws: &crate::aws::Aws,
+    cfg: &crate::config::LoadedConfig,
+    account: &str,
+    tags: &crate::model::Tags,
+) -> Result<Option<BuildInfra>> {
+    let c = &cfg.config;
+    if !c.services.values().any(|s| s.build.is_some()) {
+        return Ok(None);
+    }
+    let bucket = naming::build_bucket(&c.app, account, &aws.region);
+    let bucket_created = match aws.bucket_tags(&bucket).await? {
+        Some(t) => {
+            let owner = app_ownership(&t, &c.app);
+            if owner != Ownership::Ours {
+                return Err(Error::Conflicts(vec![Conflict {
+                    kind: "S3 bucket".into(),
+                    name: bucket,
+                    owner,
+                }]));
+            }
+            false
+        }
+        None => {
+            aws.create_bucket(&bucket, tags).await?;
+            true
+        }
+    };
+    let role = aws
+        .ensure_service_role(
+            &naming::build_role(&c.app),
+            "codebuild.amazonaws.com",
+            "envctl-build",
+            &build_policy(account, &c.app, &bucket),
+            tags,
+        )
+        .await?;
+    Ok(Some(BuildInfra {
+        bucket,
+        bucket_created,
+        role: role.arn,
+    }))
+}
+
+/// What an image build does: push to the app's repositories (also the BuildKit cache tag), use
+/// the bucket, write its logs, and read a CodeCommit source.
+fn build_policy(account: &str, app: &str, bucket: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            { "Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*" },
+            {
+                "Sid": "PushAppImages",
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                    "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"
+                ],
+                "Resource": format!("arn:aws:ecr:*:{account}:repository/envctl/{app}/*"),
+            },
+            {
+                "Sid": "BuildBucket",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketLocation", "s3:ListBucket"],
+                "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+            },
+            {
+                "Sid": "BuildLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": format!("arn:aws:logs:*:{account}:log-group:/aws/codebuild/envctl-{app}-*"),
+            },
+            {
+                "Sid": "CodeCommitSource",
+                "Effect": "Allow",
+                "Action": ["codecommit:GitPull"],
+                "Resource": format!("arn:aws:codecommit:*:{account}:*"),
+            },
+        ],
+    })
 }

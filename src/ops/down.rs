@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::apply::{self, Applied};
 use crate::error::{Error, Result};
 use crate::model::{ownership, Ownership, TAG_PROTECTED};
-use crate::naming::EnvName;
+use crate::naming::{self, EnvName};
 use crate::observe;
 use crate::ops::Session;
 use crate::plan::{self, Plan};
@@ -24,12 +24,19 @@ pub async fn plan(session: &Session, env: &EnvName, force: bool) -> Result<Plan>
     let cfg = session.load_config(&[])?;
     let aws = session.aws(Some(&cfg)).await?;
     let listener = observe::any_preview_listener(aws, &cfg).await?;
+    let target_groups: Vec<String> = cfg
+        .config
+        .services
+        .keys()
+        .map(|key| naming::target_group(&cfg.config.app, &env.slug, key))
+        .collect();
     let actual = observe::env_for_down(
         aws,
         &cfg.config.app,
         &env.slug,
         &cfg.cluster_name(),
         listener.as_deref(),
+        &target_groups,
     )
     .await?;
     let slug = env.slug.as_str();

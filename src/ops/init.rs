@@ -37,6 +37,10 @@ pub fn files(app: &str) -> Vec<(&'static str, String)> {
             "templates/janitor-buildspec.yml.j2",
             crate::ops::janitor::BUILDSPEC_TEMPLATE.to_string(),
         ),
+        (
+            "templates/buildspec.yml.j2",
+            crate::build::BUILDSPEC_TEMPLATE.to_string(),
+        ),
     ]
 }
 

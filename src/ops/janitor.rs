@@ -555,6 +555,7 @@ pub async fn install(session: &Session, overrides: &[Override]) -> Result<Janito
         environment: Default::default(),
         privileged: false,
         timeout_minutes: BUILD_TIMEOUT_MINUTES,
+        cache: Default::default(),
         tags: tags.clone(),
     };
     let (project_arn, project_state) = match &observed.project {
@@ -1068,6 +1069,7 @@ mod tests {
             environment: Default::default(),
             privileged: false,
             timeout_minutes: 30,
+            cache: Default::default(),
             tags: Tags::new(),
         };
         let state = ProjectState {
@@ -1081,6 +1083,7 @@ mod tests {
             compute_type: spec.compute_type.clone(),
             service_role_arn: spec.service_role_arn.clone(),
             environment: Default::default(),
+            cache: Default::default(),
             tags: Tags::from([("owner".to_string(), "someone".to_string())]),
         };
         assert!(!project_differs(&state, &spec));

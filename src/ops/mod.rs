@@ -2,6 +2,7 @@
 //! `commands/` parse, call one operation and print its result.
 
 pub mod bootstrap;
+pub mod build;
 pub mod ci;
 pub mod down;
 pub mod gc;

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::DesiredEnv;
 use crate::naming::EnvName;
 use crate::observe;
-use crate::ops::{self, wait, Session};
+use crate::ops::{self, build, wait, Session};
 use crate::plan::{self, Action, Plan, TaskDefRef};
 use crate::render::{self, EnvOptions, RenderRequest};
 use crate::schedule;
@@ -97,6 +97,8 @@ pub async fn plan(session: &Session, p: &Prepared) -> Result<(DesiredEnv, Plan)>
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UpReport {
+    /// Images built (or found in ECR) before deploying.
+    pub builds: Vec<build::BuiltImage>,
     /// Preview URLs by service key.
     pub urls: BTreeMap<String, String>,
     pub app: String,
@@ -108,12 +110,65 @@ pub struct UpReport {
 }
 
 pub struct UpOptions {
+    /// Build images first (services with a `build` table); `None` with `--no-build`.
+    pub build: Option<build::BuildOptions>,
     pub wait: bool,
     pub wait_timeout: Duration,
     pub poll_interval: Duration,
 }
 
 pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpReport> {
+    // Build what changed first: a failed build returns here, before anything is deployed.
+    let mut builds = Vec::new();
+    let built_prepared;
+    let p = match &opts.build {
+        Some(b) => {
+            // An explicit --image wins: that service is not built.
+            let mut b = b.clone();
+            if b.services.is_empty() {
+                b.services = p
+                    .config
+                    .config
+                    .services
+                    .iter()
+                    .filter(|(k, s)| s.build.is_some() && !p.images.contains_key(*k))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+            }
+            if !b.services.is_empty() {
+                builds = build::build_images(session, p, &b).await?;
+            }
+            let mut images = p.images.clone();
+            for img in &builds {
+                images.insert(img.service.clone(), img.image_uri.clone());
+            }
+            built_prepared = Prepared {
+                config: p.config.clone(),
+                env: p.env.clone(),
+                images,
+                options: p.options.clone(),
+            };
+            &built_prepared
+        }
+        None => {
+            if let Some(k) = p
+                .config
+                .config
+                .services
+                .iter()
+                .find(|(k, s)| s.build.is_some() && !p.images.contains_key(*k))
+                .map(|(k, _)| k)
+            {
+                return Err(Error::invalid(
+                    format!(
+                        "--no-build: service `{k}` is built by envctl and has no image to deploy"
+                    ),
+                    Some(format!("pass --image {k}=URI, or drop --no-build")),
+                ));
+            }
+            p
+        }
+    };
     let (desired, plan) = plan(session, p).await?;
     if !plan.conflicts.is_empty() {
         return Err(Error::Conflicts(plan.conflicts.clone()));
@@ -159,6 +214,7 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
         .filter_map(|s| s.preview.as_ref().map(|p| (s.key.clone(), p.url.clone())))
         .collect();
     Ok(UpReport {
+        builds,
         urls,
         app: p.config.config.app.clone(),
         env: p.env.slug.as_str().to_string(),

@@ -224,8 +224,8 @@ impl Recorded {
     }
 
     pub fn is_write(&self) -> bool {
-        // REST-protocol reads (e.g. EventBridge Scheduler's GetSchedule) are plain GETs.
-        self.method != "GET"
+        // REST-protocol reads (Scheduler GetSchedule, S3 HeadBucket) are plain GETs and HEADs.
+        !matches!(self.method.as_str(), "GET" | "HEAD")
             && !["Describe", "List", "Get", "BatchGet"]
                 .iter()
                 .any(|p| self.operation.starts_with(p))

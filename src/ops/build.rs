@@ -1,0 +1,801 @@
+//! `build` and build-on-`up`: for every service with a `[services.<key>.build]` table, compute the
+//! image's content address, skip the build when ECR already has it, otherwise run the cached
+//! CodeBuild builds in parallel and report their phases. A failed build deploys nothing.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::apply;
+use crate::aws::codebuild::{
+    BuildRequest, BuildState, ProjectCacheSpec, ProjectSpec, ProjectState,
+};
+use crate::aws::{Aws, AwsResult};
+use crate::config::{BuildConfig, BuildSource, LoadedConfig};
+use crate::error::{Error, Result};
+use crate::model::Tags;
+use crate::model::{app_ownership, app_tags, Ownership};
+use crate::naming;
+use crate::ops::up::{self, Prepared};
+use crate::ops::{self, Session};
+use crate::plan::{Action, Conflict, Plan};
+
+/// One image to produce.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImagePlan {
+    pub service: String,
+    pub project: String,
+    pub repository: String,
+    pub tag: String,
+    pub image_uri: String,
+    pub source_version: Option<String>,
+    /// `bucket/key` of the uploaded working tree (`--source local`).
+    pub source_location: Option<String>,
+}
+
+/// What happened to one image.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BuiltImage {
+    pub service: String,
+    pub image_uri: String,
+    pub tag: String,
+    /// True when ECR already had the tag: no build ran.
+    pub cache_hit: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_secs: Option<f64>,
+    pub phases: Vec<PhaseTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhaseTime {
+    pub name: String,
+    pub status: Option<String>,
+    pub seconds: Option<i64>,
+}
+
+/// The calls builds need, so the orchestration can be tested with a fake (moto reports every
+/// build SUCCEEDED at once and can show neither progress nor failure).
+pub trait BuildBackend: Sync {
+    fn image_digest(
+        &self,
+        repository: &str,
+        tag: &str,
+    ) -> impl std::future::Future<Output = AwsResult<Option<String>>> + Send;
+    fn start(
+        &self,
+        req: &BuildRequest,
+    ) -> impl std::future::Future<Output = AwsResult<String>> + Send;
+    fn states(
+        &self,
+        ids: &[String],
+    ) -> impl std::future::Future<Output = AwsResult<Vec<BuildState>>> + Send;
+    fn log_tail(
+        &self,
+        group: &str,
+        stream: &str,
+        lines: usize,
+    ) -> impl std::future::Future<Output = AwsResult<Vec<String>>> + Send;
+}
+
+impl BuildBackend for Aws {
+    async fn image_digest(&self, repository: &str, tag: &str) -> AwsResult<Option<String>> {
+        Aws::image_digest(self, repository, tag).await
+    }
+    async fn start(&self, req: &BuildRequest) -> AwsResult<String> {
+        self.start_build(req).await
+    }
+    async fn states(&self, ids: &[String]) -> AwsResult<Vec<BuildState>> {
+        self.get_builds(ids).await
+    }
+    async fn log_tail(&self, group: &str, stream: &str, lines: usize) -> AwsResult<Vec<String>> {
+        self.tail_log_events(group, stream, lines).await
+    }
+}
+
+/// The project settings for one service (shared by every env of the app), as envctl wants them.
+pub fn project_spec(
+    cfg: &LoadedConfig,
+    service: &str,
+    build: &BuildConfig,
+    bucket: &str,
+    role_arn: &str,
+    tags: &Tags,
+) -> Result<ProjectSpec> {
+    let c = &cfg.config;
+    let template_path = cfg.resolve(&c.build.buildspec);
+    let template = std::fs::read_to_string(&template_path)
+        .unwrap_or_else(|_| crate::build::BUILDSPEC_TEMPLATE.to_string());
+    let buildspec = crate::build::render_buildspec(&template, service, build).map_err(|m| {
+        Error::invalid(
+            format!("{}: {m}", template_path.display()),
+            Some("see docs/builds.md for the buildspec variables".to_string()),
+        )
+    })?;
+    let (source_type, source_location) = match (&build.source, &build.repository_url) {
+        (BuildSource::Git, Some(url)) => (
+            if url.contains("codecommit") {
+                "CODECOMMIT"
+            } else {
+                "GITHUB"
+            }
+            .to_string(),
+            url.clone(),
+        ),
+        // Local sources arrive per build as an S3 override; the project needs some S3 source.
+        _ => (
+            "S3".to_string(),
+            format!("{bucket}/sources/{}/{service}/latest.zip", c.app),
+        ),
+    };
+    Ok(ProjectSpec {
+        name: naming::build_project(&c.app, service),
+        description: format!("envctl: images of service `{service}` of app `{}`", c.app),
+        service_role_arn: role_arn.to_string(),
+        image: c.build.image.clone(),
+        compute_type: c.build.compute_type.clone(),
+        source_type,
+        source_location,
+        source_version: None,
+        buildspec,
+        environment: BTreeMap::new(),
+        // Docker builds need the daemon.
+        privileged: true,
+        timeout_minutes: c.build.timeout_minutes as i32,
+        // One cache per project (a CodeBuild rule): S3 for the dependency directories; docker
+        // layers are cached in the ECR repository by BuildKit (--cache-from/--cache-to), which,
+        // unlike the LOCAL docker-layer cache, works on any build host. Repositories are per env,
+        // so an env's first build starts cold (docs/builds.md, known limitation).
+        cache: ProjectCacheSpec::S3 {
+            location: format!("{bucket}/cache/{}/{service}", c.app),
+        },
+        tags: tags.clone(),
+    })
+}
+
+/// What to do with a service's build project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ProjectChange {
+    None,
+    Create,
+    /// The fields that differ.
+    Update(Vec<String>),
+}
+
+/// Compares the wanted project with the one CodeBuild has (pure; tags are set on create only).
+pub fn project_change(want: &ProjectSpec, have: Option<&ProjectState>) -> ProjectChange {
+    let Some(have) = have else {
+        return ProjectChange::Create;
+    };
+    let mut diff = Vec::new();
+    let mut field = |name: &str, same: bool| {
+        if !same {
+            diff.push(name.to_string());
+        }
+    };
+    field("buildspec", want.buildspec.trim() == have.buildspec.trim());
+    field("image", want.image == have.image);
+    field("compute type", want.compute_type == have.compute_type);
+    field(
+        "service role",
+        want.service_role_arn == have.service_role_arn,
+    );
+    field(
+        "source",
+        want.source_type == have.source_type && want.source_location == have.source_location,
+    );
+    field("cache", want.cache == have.cache);
+    field("environment", want.environment == have.environment);
+    if diff.is_empty() {
+        ProjectChange::None
+    } else {
+        ProjectChange::Update(diff)
+    }
+}
+
+/// Options of one `build` (or the build step of `up`).
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Only these services (all with a `build` table when empty).
+    pub services: Vec<String>,
+    /// Overrides each service's `build.source`.
+    pub source: Option<BuildSource>,
+    pub force: bool,
+    pub poll: Duration,
+    pub timeout: Duration,
+}
+
+/// Builds what the env needs and returns the images (service key → URI) to deploy.
+pub async fn build_images(
+    session: &Session,
+    prepared: &Prepared,
+    opts: &BuildOptions,
+) -> Result<Vec<BuiltImage>> {
+    let cfg = &prepared.config;
+    let c = &cfg.config;
+    for name in &opts.services {
+        match c.services.get(name) {
+            Some(s) if s.build.is_some() => {}
+            Some(_) => {
+                return Err(Error::invalid(
+                    format!("service `{name}` has no [services.{name}.build] table"),
+                    None,
+                ))
+            }
+            None => {
+                return Err(Error::invalid(
+                    format!("no service `{name}` in {}", cfg.path.display()),
+                    None,
+                ))
+            }
+        }
+    }
+    let wanted: Vec<(&String, &BuildConfig)> = c
+        .services
+        .iter()
+        .filter(|(k, _)| opts.services.is_empty() || opts.services.contains(k))
+        .filter_map(|(k, s)| s.build.as_ref().map(|b| (k, b)))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(vec![]);
+    }
+    let aws = session.aws(Some(cfg)).await?;
+    let account = aws.account_id().await?;
+    let bucket = naming::build_bucket(&c.app, &account, &aws.region);
+    let role_name = naming::build_role(&c.app);
+    let (bucket_tags, role) =
+        futures::try_join!(aws.bucket_tags(&bucket), aws.get_role(&role_name))?;
+    let (Some(_), Some(role)) = (bucket_tags, role) else {
+        return Err(Error::Precondition {
+            message: format!(
+                "the build bucket `{bucket}` or the build role `{role_name}` does not exist"
+            ),
+            hint: "run `envctl bootstrap` (it creates both when a service has a `build` table)"
+                .into(),
+        });
+    };
+
+    ensure_repositories(session, prepared, &wanted).await?;
+
+    let tags = app_tags(&c.app, &ops::owner(), &ops::now_rfc3339());
+    let mut plans = Vec::new();
+    for (key, build) in &wanted {
+        let mut build = (*build).clone();
+        if let Some(source) = opts.source {
+            build.source = source;
+        }
+        let spec = project_spec(cfg, key, &build, &bucket, &role.arn, &tags)?;
+        let have = aws.describe_project(&spec.name).await?;
+        if let Some(h) = &have {
+            let owner = app_ownership(&h.tags, &c.app);
+            if owner != Ownership::Ours {
+                return Err(Error::Conflicts(vec![Conflict {
+                    kind: "CodeBuild project".into(),
+                    name: spec.name.clone(),
+                    owner,
+                }]));
+            }
+        }
+        match project_change(&spec, have.as_ref()) {
+            ProjectChange::None => {}
+            ProjectChange::Create => {
+                session
+                    .printer
+                    .status(format!("  + create CodeBuild project {}", spec.name));
+                aws.create_project(&spec).await?;
+            }
+            ProjectChange::Update(fields) => {
+                session.printer.status(format!(
+                    "  ~ update CodeBuild project {}: {}",
+                    spec.name,
+                    fields.join(", ")
+                ));
+                aws.update_project(&spec).await?;
+            }
+        }
+        plans.push(
+            image_plan(
+                session, opts.force, aws, cfg, prepared, key, &build, &bucket, &account,
+            )
+            .await?,
+        );
+    }
+    run_builds(aws, session, &plans, opts.force, opts.poll, opts.timeout).await
+}
+
+/// The env's repositories must exist before anything can be pushed: create the missing ones
+/// exactly as `up` would (same plan, only its repository actions).
+async fn ensure_repositories(
+    session: &Session,
+    prepared: &Prepared,
+    wanted: &[(&String, &BuildConfig)],
+) -> Result<()> {
+    let (_, plan) = up::plan(session, prepared).await?;
+    let names: Vec<String> = wanted
+        .iter()
+        .map(|(k, _)| naming::repository(&prepared.config.config.app, &prepared.env.slug, k))
+        .collect();
+    let actions: Vec<Action> = plan
+        .actions
+        .into_iter()
+        .filter(|a| match a {
+            Action::CreateRepository { name, .. }
+            | Action::PutLifecyclePolicy {
+                repository: name, ..
+            } => names.contains(name),
+            _ => false,
+        })
+        .collect();
+    if let Some(c) = plan.conflicts.iter().find(|c| names.contains(&c.name)) {
+        return Err(Error::Conflicts(vec![c.clone()]));
+    }
+    if actions.is_empty() {
+        return Ok(());
+    }
+    let aws = session.aws(Some(&prepared.config)).await?;
+    let repo_plan = Plan { actions, ..plan };
+    apply::apply(
+        aws,
+        &repo_plan,
+        apply::DEFAULT_CONCURRENCY,
+        &session.printer.progress(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The image's content address and where its source comes from.
+#[allow(clippy::too_many_arguments)]
+async fn image_plan(
+    session: &Session,
+    force: bool,
+    aws: &Aws,
+    cfg: &LoadedConfig,
+    prepared: &Prepared,
+    key: &str,
+    build: &BuildConfig,
+    bucket: &str,
+    account: &str,
+) -> Result<ImagePlan> {
+    let c = &cfg.config;
+    let repository = naming::repository(&c.app, &prepared.env.slug, key);
+    let commit = crate::build::head_commit(&cfg.dir);
+    let (tag, source_version, source_location) = match build.source {
+        BuildSource::Git => {
+            let sha = commit.map_err(|m| {
+                Error::invalid(
+                    format!("service `{key}` builds from git: {m}"),
+                    Some("commit and push, or use --source local".to_string()),
+                )
+            })?;
+            if build.repository_url.is_none() {
+                return Err(Error::invalid(
+                    format!("service `{key}` builds from git but has no build.repository_url"),
+                    Some(format!(
+                        "set services.{key}.build.repository_url, or use --source local"
+                    )),
+                ));
+            }
+            // CodeBuild fetches the commit from the remote: an unpushed one cannot build.
+            let pushed = crate::build::pushed_commit(&cfg.dir, &prepared.env.raw);
+            if pushed.as_deref() != Some(sha.as_str()) {
+                session.printer.warn(format!(
+                    "service `{key}`: HEAD {} is not the pushed head of origin/{}; CodeBuild can only fetch pushed commits (push first, or use --source local)",
+                    &sha[..sha.len().min(12)],
+                    prepared.env.raw
+                ));
+            }
+            (crate::build::git_tag(&sha), Some(sha), None)
+        }
+        BuildSource::Local => {
+            let root = repo_root(&cfg.dir);
+            // Absolute: `collect_files` resolves a relative context against the repository root.
+            let context = std::fs::canonicalize(cfg.dir.join(&build.context)).map_err(|e| {
+                Error::io(
+                    format!("service `{key}`: build.context {}", build.context.display()),
+                    e,
+                )
+            })?;
+            let files = crate::build::collect_files(&root, &context)
+                .map_err(|m| Error::invalid(format!("service `{key}`: {m}"), None))?;
+            let hash =
+                crate::build::inputs_hash(&context, &files).map_err(|m| Error::invalid(m, None))?;
+            let tag = crate::build::local_tag(commit.as_deref().ok(), &hash);
+            let zip =
+                crate::build::zip_files(&context, &files).map_err(|m| Error::invalid(m, None))?;
+            let object = format!("sources/{}/{key}/{tag}.zip", c.app);
+            // Uploaded whenever a build may run (a forced one too): sources expire after 7 days.
+            if force || aws.image_digest(&repository, &tag).await?.is_none() {
+                aws.put_object(bucket, &object, zip).await?;
+            }
+            (tag, None, Some(format!("{bucket}/{object}")))
+        }
+    };
+    Ok(ImagePlan {
+        service: key.to_string(),
+        project: naming::build_project(&c.app, key),
+        image_uri: format!(
+            "{account}.dkr.ecr.{}.amazonaws.com/{repository}:{tag}",
+            aws.region
+        ),
+        repository,
+        tag,
+        source_version,
+        source_location,
+    })
+}
+
+/// The git work tree the config lives in (or the config's directory outside git).
+fn repo_root(dir: &std::path::Path) -> std::path::PathBuf {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .current_dir(dir)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| std::path::PathBuf::from(s.trim()))
+        .unwrap_or_else(|| dir.to_path_buf())
+}
+
+/// Lines of a failed build's log shown to the user.
+const LOG_TAIL_LINES: usize = 30;
+const FINISHED: [&str; 5] = ["SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT"];
+
+/// Skips what exists, starts the rest in parallel, and waits. Returns every image, or the first
+/// failure with its log tail (then nothing may be deployed).
+pub async fn run_builds<B: BuildBackend>(
+    backend: &B,
+    session: &Session,
+    plans: &[ImagePlan],
+    force: bool,
+    poll: Duration,
+    timeout: Duration,
+) -> Result<Vec<BuiltImage>> {
+    let printer = &session.printer;
+    let mut out: BTreeMap<String, BuiltImage> = BTreeMap::new();
+    let mut running: Vec<(String, &ImagePlan)> = Vec::new();
+    for p in plans {
+        let digest = backend.image_digest(&p.repository, &p.tag).await?;
+        if let (Some(d), false) = (&digest, force) {
+            printer.status(format!(
+                "  = {}: {} exists in ECR, build skipped",
+                p.service, p.tag
+            ));
+            out.insert(
+                p.service.clone(),
+                BuiltImage {
+                    service: p.service.clone(),
+                    image_uri: p.image_uri.clone(),
+                    tag: p.tag.clone(),
+                    cache_hit: true,
+                    build_id: None,
+                    duration_secs: None,
+                    phases: vec![],
+                    digest: Some(d.clone()),
+                },
+            );
+            continue;
+        }
+        let mut env = BTreeMap::new();
+        env.insert("IMAGE_URI".to_string(), p.image_uri.clone());
+        env.insert("IMAGE_TAG".to_string(), p.tag.clone());
+        env.insert(
+            "REPOSITORY_URI".to_string(),
+            p.image_uri
+                .rsplit_once(':')
+                .map(|x| x.0)
+                .unwrap_or(&p.image_uri)
+                .to_string(),
+        );
+        env.insert("ENVCTL_SERVICE".to_string(), p.service.clone());
+        let id = backend
+            .start(&BuildRequest {
+                project: p.project.clone(),
+                source_version: p.source_version.clone(),
+                source_location_override: p.source_location.clone(),
+                source_type_override: p.source_location.as_ref().map(|_| "S3".to_string()),
+                env,
+            })
+            .await?;
+        printer.status(format!("  … {}: build {id} started", p.service));
+        running.push((id, p));
+    }
+
+    let started = Instant::now();
+    let mut last_phase: BTreeMap<String, String> = BTreeMap::new();
+    while !running.is_empty() {
+        let ids: Vec<String> = running.iter().map(|(id, _)| id.clone()).collect();
+        let states = backend.states(&ids).await?;
+        let mut still = Vec::new();
+        for (id, p) in running {
+            let Some(st) = states.iter().find(|s| s.id == id) else {
+                still.push((id, p));
+                continue;
+            };
+            if let Some(phase) = &st.current_phase {
+                if last_phase.get(&id) != Some(phase) {
+                    printer.status(format!("    {}: {phase}", p.service));
+                    last_phase.insert(id.clone(), phase.clone());
+                }
+            }
+            if !FINISHED.contains(&st.status.as_str()) {
+                still.push((id, p));
+                continue;
+            }
+            if st.status != "SUCCEEDED" {
+                return Err(build_failed(backend, p, st).await);
+            }
+            let phases: Vec<PhaseTime> = st
+                .phases
+                .iter()
+                .map(|ph| PhaseTime {
+                    name: ph.name.clone(),
+                    status: ph.status.clone(),
+                    seconds: ph.duration_secs,
+                })
+                .collect();
+            let total: i64 = phases.iter().filter_map(|p| p.seconds).sum();
+            printer.status(format!(
+                "  ✓ {}: built {} in {total}s ({})",
+                p.service,
+                p.tag,
+                phases
+                    .iter()
+                    .filter(|p| p.seconds.unwrap_or(0) > 0)
+                    .map(|p| format!("{} {}s", p.name, p.seconds.unwrap_or(0)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            let digest = backend.image_digest(&p.repository, &p.tag).await?;
+            out.insert(
+                p.service.clone(),
+                BuiltImage {
+                    service: p.service.clone(),
+                    image_uri: p.image_uri.clone(),
+                    tag: p.tag.clone(),
+                    cache_hit: false,
+                    build_id: Some(id.clone()),
+                    duration_secs: Some(total as f64),
+                    phases,
+                    digest,
+                },
+            );
+        }
+        running = still;
+        if running.is_empty() {
+            break;
+        }
+        if started.elapsed() >= timeout {
+            return Err(Error::NotStable {
+                message: format!(
+                    "builds still running after {}s: {}",
+                    timeout.as_secs(),
+                    running
+                        .iter()
+                        .map(|(id, _)| id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        tokio::time::sleep(poll).await;
+    }
+    Ok(plans
+        .iter()
+        .filter_map(|p| out.remove(&p.service))
+        .collect())
+}
+
+async fn build_failed<B: BuildBackend>(backend: &B, p: &ImagePlan, st: &BuildState) -> Error {
+    let tail = match (&st.log_group, &st.log_stream) {
+        (Some(g), Some(s)) => backend
+            .log_tail(g, s, LOG_TAIL_LINES)
+            .await
+            .unwrap_or_default(),
+        _ => vec![],
+    };
+    let mut message = format!(
+        "build {} of service `{}` ended {} in phase {}",
+        st.id,
+        p.service,
+        st.status,
+        st.current_phase.as_deref().unwrap_or("?")
+    );
+    if !tail.is_empty() {
+        message.push_str("\n--- last lines of the build log ---\n");
+        message.push_str(&tail.join("\n"));
+    }
+    Error::BuildFailed {
+        message,
+        link: st.deep_link.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::aws::codebuild::BuildPhase;
+    use crate::cli::GlobalArgs;
+    use clap::Parser;
+
+    /// A CodeBuild stand-in: which tags exist, and what each started build ends as.
+    struct Fake {
+        existing: Vec<String>,
+        outcome: &'static str,
+        started: Mutex<Vec<BuildRequest>>,
+    }
+
+    impl BuildBackend for Fake {
+        async fn image_digest(&self, _repository: &str, tag: &str) -> AwsResult<Option<String>> {
+            Ok(self
+                .existing
+                .iter()
+                .any(|t| t == tag)
+                .then(|| format!("sha256:{tag}")))
+        }
+        async fn start(&self, req: &BuildRequest) -> AwsResult<String> {
+            let mut s = self.started.lock().unwrap();
+            s.push(req.clone());
+            Ok(format!("build-{}", s.len()))
+        }
+        async fn states(&self, ids: &[String]) -> AwsResult<Vec<BuildState>> {
+            Ok(ids
+                .iter()
+                .map(|id| BuildState {
+                    id: id.clone(),
+                    status: self.outcome.to_string(),
+                    current_phase: Some(
+                        if self.outcome == "SUCCEEDED" {
+                            "COMPLETED"
+                        } else {
+                            "BUILD"
+                        }
+                        .into(),
+                    ),
+                    phases: vec![BuildPhase {
+                        name: "BUILD".into(),
+                        status: Some(self.outcome.into()),
+                        duration_secs: Some(42),
+                    }],
+                    log_group: Some("/aws/codebuild/p".into()),
+                    log_stream: Some("s".into()),
+                    deep_link: Some("https://console.example/build".into()),
+                })
+                .collect())
+        }
+        async fn log_tail(&self, _g: &str, _s: &str, _n: usize) -> AwsResult<Vec<String>> {
+            Ok(vec![
+                "step 3/7 : RUN make".into(),
+                "error: tests failed".into(),
+            ])
+        }
+    }
+
+    fn session() -> Session {
+        #[derive(Parser)]
+        struct Args {
+            #[command(flatten)]
+            g: GlobalArgs,
+        }
+        Session::new(Args::parse_from(["envctl", "-q"]).g)
+    }
+
+    fn plan(service: &str, tag: &str) -> ImagePlan {
+        ImagePlan {
+            service: service.into(),
+            project: format!("envctl-shop-{service}-build"),
+            repository: format!("envctl/shop/x/{service}"),
+            tag: tag.into(),
+            image_uri: format!("1.dkr.ecr.r.amazonaws.com/envctl/shop/x/{service}:{tag}"),
+            source_version: Some("abc".into()),
+            source_location: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn existing_image_skips_the_build() {
+        let fake = Fake {
+            existing: vec!["git-abc".into()],
+            outcome: "SUCCEEDED",
+            started: Mutex::new(vec![]),
+        };
+        let out = run_builds(
+            &fake,
+            &session(),
+            &[plan("web", "git-abc")],
+            false,
+            Duration::ZERO,
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        assert!(out[0].cache_hit);
+        assert!(
+            fake.started.lock().unwrap().is_empty(),
+            "an unchanged commit triggers zero builds"
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_images_build_in_parallel_with_the_right_overrides() {
+        let fake = Fake {
+            existing: vec![],
+            outcome: "SUCCEEDED",
+            started: Mutex::new(vec![]),
+        };
+        let plans = [plan("web", "git-abc"), plan("worker", "git-abc")];
+        let out = run_builds(
+            &fake,
+            &session(),
+            &plans,
+            false,
+            Duration::ZERO,
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|b| !b.cache_hit && b.build_id.is_some()));
+        let started = fake.started.lock().unwrap();
+        assert_eq!(started.len(), 2);
+        assert_eq!(started[0].source_version.as_deref(), Some("abc"));
+        assert_eq!(started[0].env["IMAGE_TAG"], "git-abc");
+        assert!(started[0].env["IMAGE_URI"].ends_with("/envctl/shop/x/web:git-abc"));
+    }
+
+    #[tokio::test]
+    async fn forced_build_runs_even_when_the_image_exists() {
+        let fake = Fake {
+            existing: vec!["git-abc".into()],
+            outcome: "SUCCEEDED",
+            started: Mutex::new(vec![]),
+        };
+        run_builds(
+            &fake,
+            &session(),
+            &[plan("web", "git-abc")],
+            true,
+            Duration::ZERO,
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        assert_eq!(fake.started.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn failed_build_is_an_error_with_the_log_tail_and_link() {
+        let fake = Fake {
+            existing: vec![],
+            outcome: "FAILED",
+            started: Mutex::new(vec![]),
+        };
+        let err = run_builds(
+            &fake,
+            &session(),
+            &[plan("web", "git-abc")],
+            false,
+            Duration::ZERO,
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("ended FAILED in phase BUILD") && text.contains("error: tests failed"),
+            "{text}"
+        );
+        assert_eq!(err.exit_code(), crate::error::exit::FAILURE);
+        assert!(err
+            .hint()
+            .unwrap_or_default()
+            .contains("https://console.example/build"));
+    }
+}

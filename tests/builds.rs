@@ -1,0 +1,248 @@
+//! Image builds against the emulator: bootstrap creates the bucket and role, `up` creates the
+//! project with its caches and starts a build for the commit (asserted on the recorded request:
+//! moto ignores overrides and reports SUCCEEDED at once), deploys the built image, and skips the
+//! build when ECR already holds the commit's image. Failure is covered in src/ops/build.rs with a
+//! fake backend, since the emulator cannot fail a build.
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::Moto;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.email=t@example.test", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+struct App {
+    moto: Moto,
+    dir: tempfile::TempDir,
+}
+
+impl App {
+    fn new() -> App {
+        let app = App {
+            moto: Moto::start(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        app.run(&["init", "--app", "shop"], 0);
+        let config = app.dir.path().join("envctl.toml");
+        let text = std::fs::read_to_string(&config).expect("config");
+        let text = text.replacen(
+            "[services.web]\n",
+            "[services.web.build]\npreset = \"npm\"\nrepository_url = \"https://github.com/acme/shop.git\"\n\n[services.web]\n",
+            1,
+        );
+        // A built service has no `image`: envctl deploys what it built.
+        let text: String = text
+            .lines()
+            .filter(|l| !l.starts_with("image = \"public.ecr.aws/nginx"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&config, text).expect("write config");
+        std::fs::write(
+            app.dir.path().join("Dockerfile"),
+            "FROM public.ecr.aws/nginx/nginx:1.27-alpine\n",
+        )
+        .unwrap();
+        git(app.dir.path(), &["init", "-q"]);
+        git(app.dir.path(), &["add", "."]);
+        git(app.dir.path(), &["commit", "-qm", "app"]);
+        app.run(&["bootstrap"], 0);
+        app
+    }
+
+    fn run(&self, args: &[&str], code: i32) -> (String, String) {
+        let out = self
+            .moto
+            .envctl(self.dir.path())
+            .env("ENVCTL_POLL_INTERVAL_MS", "200")
+            .env_remove("ENVCTL_CONFIG")
+            .timeout(Duration::from_secs(120))
+            .args(args)
+            .output()
+            .expect("run envctl");
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "envctl {args:?}\n{stdout}\n{stderr}"
+        );
+        (stdout, stderr)
+    }
+
+    fn ops(&self) -> Vec<String> {
+        self.moto
+            .writes()
+            .iter()
+            .map(|w| w.operation.clone())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn up_builds_the_commit_once_deploys_it_and_skips_an_existing_image() {
+    let app = App::new();
+    let sha = git(app.dir.path(), &["rev-parse", "HEAD"]);
+    let tag = format!("git-{}", &sha[..12]);
+    let conf = app.moto.sdk_config();
+
+    app.moto.clear_recording();
+    let (stdout, _) = app.run(&["up", "feature-x", "--output", "json"], 0);
+    let report: Value = serde_json::from_str(&stdout).expect("up json");
+    assert_eq!(report["builds"][0]["tag"], tag.as_str());
+    assert_eq!(report["builds"][0]["cache_hit"], false);
+
+    // The project: S3 dependency cache in the bootstrap bucket, privileged docker, the buildspec.
+    let cb = aws_sdk_codebuild::Client::new(&conf);
+    let projects = cb
+        .batch_get_projects()
+        .names("envctl-shop-web-build")
+        .send()
+        .await
+        .expect("projects");
+    let project = &projects.projects()[0];
+    let cache = project.cache().expect("cache");
+    assert_eq!(cache.r#type().as_str(), "S3");
+    assert!(
+        cache
+            .location()
+            .unwrap_or_default()
+            .starts_with("envctl-shop-123456789012-us-east-1/cache/"),
+        "{cache:?}"
+    );
+    assert_eq!(
+        project.environment().and_then(|e| e.privileged_mode()),
+        Some(true)
+    );
+    let buildspec = project
+        .source()
+        .and_then(|s| s.buildspec())
+        .unwrap_or_default();
+    assert!(
+        buildspec.contains("--cache-from") && buildspec.contains("/root/.npm"),
+        "{buildspec}"
+    );
+
+    // What envctl asked CodeBuild for (moto ignores the overrides).
+    let writes = app.moto.writes();
+    let start = writes
+        .iter()
+        .find(|w| w.operation == "StartBuild")
+        .expect("a StartBuild")
+        .json();
+    assert_eq!(start["projectName"], "envctl-shop-web-build");
+    assert_eq!(start["sourceVersion"], sha.as_str());
+    let env: Vec<(String, String)> = start["environmentVariablesOverride"]
+        .as_array()
+        .expect("overrides")
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let image_uri =
+        format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/envctl/shop/feature-x/web:{tag}");
+    assert!(
+        env.contains(&("IMAGE_URI".into(), image_uri.clone())),
+        "{env:?}"
+    );
+    assert!(env.contains(&("IMAGE_TAG".into(), tag.clone())), "{env:?}");
+    // The deploy uses exactly the built image.
+    let register = writes
+        .iter()
+        .find(|w| w.operation == "RegisterTaskDefinition")
+        .expect("a registration")
+        .json();
+    assert_eq!(
+        register["containerDefinitions"][0]["image"],
+        image_uri.as_str()
+    );
+
+    // The image for this commit is in ECR now (the emulator's build pushes nothing: push it).
+    let ecr = aws_sdk_ecr::Client::new(&conf);
+    let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}"#;
+    ecr.put_image()
+        .repository_name("envctl/shop/feature-x/web")
+        .image_tag(&tag)
+        .image_manifest(manifest)
+        .send()
+        .await
+        .expect("put image");
+    app.moto.clear_recording();
+    let (stdout, _) = app.run(&["up", "feature-x", "--output", "json"], 0);
+    let report: Value = serde_json::from_str(&stdout).expect("up json");
+    assert_eq!(report["builds"][0]["cache_hit"], true);
+    assert!(report["builds"][0]["digest"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("sha256:"));
+    assert!(
+        !app.ops().iter().any(|o| o == "StartBuild"),
+        "an unchanged commit starts no build: {:?}",
+        app.ops()
+    );
+    assert!(app.moto.writes().is_empty(), "{:?}", app.ops());
+}
+
+#[tokio::test]
+async fn local_source_uploads_the_working_tree_and_builds_from_s3() {
+    let app = App::new();
+    std::fs::write(app.dir.path().join("uncommitted.txt"), "work in progress").unwrap();
+    std::fs::write(app.dir.path().join(".gitignore"), "secret.env\n").unwrap();
+    std::fs::write(app.dir.path().join("secret.env"), "TOKEN=x").unwrap();
+    app.moto.clear_recording();
+    let (stdout, _) = app.run(
+        &[
+            "build",
+            "feature-x",
+            "--source",
+            "local",
+            "--output",
+            "json",
+        ],
+        0,
+    );
+    let built: Value = serde_json::from_str(&stdout).expect("build json");
+    let tag = built[0]["tag"].as_str().expect("tag").to_string();
+    assert!(tag.starts_with("local-"), "{tag}");
+    let writes = app.moto.writes();
+    let put = writes
+        .iter()
+        .find(|w| w.method == "PUT" && w.url.contains("/sources/shop/web/"))
+        .expect("the zip upload");
+    assert!(put.url.contains(&tag), "{}", put.url);
+    assert!(
+        put.body.contains("uncommitted.txt") && !put.body.contains("secret.env"),
+        "zip respects .gitignore"
+    );
+    let start = writes
+        .iter()
+        .find(|w| w.operation == "StartBuild")
+        .expect("StartBuild")
+        .json();
+    assert_eq!(start["sourceTypeOverride"], "S3");
+    assert!(start["sourceLocationOverride"]
+        .as_str()
+        .unwrap_or_default()
+        .ends_with(&format!("{tag}.zip")));
+}
