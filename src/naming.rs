@@ -359,6 +359,14 @@ pub fn build_bucket(app: &str, account: &str, region: &str) -> String {
     format!("envctl-{app}-{account}-{region}")
 }
 
+/// The app's BuildKit layer cache for one service, shared by every env so that a new branch's
+/// first build reuses layers. One path segment fewer than any env repository
+/// (`envctl/<app>/<slug>/<service>`), so the two never collide, and outside every env's prefix,
+/// so `down` never touches it.
+pub fn build_cache_repository(app: &str, service: &str) -> String {
+    format!("envctl/{app}-cache/{service}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -167,6 +167,20 @@ async fn up_builds_the_commit_once_deploys_it_and_skips_an_existing_image() {
         "{env:?}"
     );
     assert!(env.contains(&("IMAGE_TAG".into(), tag.clone())), "{env:?}");
+    // Layers are cached app-wide, so another branch's first build reuses them.
+    let cache_uri =
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/envctl/shop-cache/web".to_string();
+    assert!(env.contains(&("CACHE_URI".into(), cache_uri)), "{env:?}");
+    assert!(buildspec.contains("$CACHE_URI:buildcache"), "{buildspec}");
+    let ecr_cache = aws_sdk_ecr::Client::new(&conf)
+        .describe_repositories()
+        .repository_names("envctl/shop-cache/web")
+        .send()
+        .await;
+    assert!(
+        ecr_cache.is_ok(),
+        "bootstrap creates the shared cache repository: {ecr_cache:?}"
+    );
     // The deploy uses exactly the built image.
     let register = writes
         .iter()

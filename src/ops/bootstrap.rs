@@ -281,6 +281,23 @@ async fn build_infra(
             true
         }
     };
+    // The app-wide BuildKit layer caches, one per built service (never touched by `down`).
+    for (key, _) in c.services.iter().filter(|(_, s)| s.build.is_some()) {
+        let name = naming::build_cache_repository(&c.app, key);
+        match aws.describe_repository(&name).await? {
+            Some(r) => {
+                let owner = app_ownership(&r.tags, &c.app);
+                if owner != Ownership::Ours {
+                    return Err(Error::Conflicts(vec![Conflict {
+                        kind: "ECR repository".into(),
+                        name,
+                        owner,
+                    }]));
+                }
+            }
+            None => aws.create_repository(&name, tags).await?,
+        }
+    }
     let role = aws
         .ensure_service_role(
             &naming::build_role(&c.app),
@@ -311,7 +328,10 @@ fn build_policy(account: &str, app: &str, bucket: &str) -> serde_json::Value {
                     "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
                     "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"
                 ],
-                "Resource": format!("arn:aws:ecr:*:{account}:repository/envctl/{app}/*"),
+                "Resource": [
+                    format!("arn:aws:ecr:*:{account}:repository/envctl/{app}/*"),
+                    format!("arn:aws:ecr:*:{account}:repository/envctl/{app}-cache/*"),
+                ],
             },
             {
                 "Sid": "BuildBucket",

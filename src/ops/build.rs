@@ -29,6 +29,8 @@ pub struct ImagePlan {
     pub repository: String,
     pub tag: String,
     pub image_uri: String,
+    /// The app-wide layer cache repository for the service (`naming::build_cache_repository`).
+    pub cache_uri: String,
     pub source_version: Option<String>,
     /// `bucket/key` of the uploaded working tree (`--source local`).
     pub source_location: Option<String>,
@@ -148,8 +150,8 @@ pub fn project_spec(
         timeout_minutes: c.build.timeout_minutes as i32,
         // One cache per project (a CodeBuild rule): S3 for the dependency directories; docker
         // layers are cached in the ECR repository by BuildKit (--cache-from/--cache-to), which,
-        // unlike the LOCAL docker-layer cache, works on any build host. Repositories are per env,
-        // so an env's first build starts cold (docs/builds.md, known limitation).
+        // unlike the LOCAL docker-layer cache, works on any build host and, being app-wide
+        // (`naming::build_cache_repository`), also serves a new env's first build.
         cache: ProjectCacheSpec::S3 {
             location: format!("{bucket}/cache/{}/{service}", c.app),
         },
@@ -422,6 +424,11 @@ async fn image_plan(
             "{account}.dkr.ecr.{}.amazonaws.com/{repository}:{tag}",
             aws.region
         ),
+        cache_uri: format!(
+            "{account}.dkr.ecr.{}.amazonaws.com/{}",
+            aws.region,
+            naming::build_cache_repository(&c.app, key)
+        ),
         repository,
         tag,
         source_version,
@@ -493,6 +500,7 @@ pub async fn run_builds<B: BuildBackend>(
                 .to_string(),
         );
         env.insert("ENVCTL_SERVICE".to_string(), p.service.clone());
+        env.insert("CACHE_URI".to_string(), p.cache_uri.clone());
         let id = backend
             .start(&BuildRequest {
                 project: p.project.clone(),
@@ -694,6 +702,7 @@ mod tests {
             repository: format!("envctl/shop/x/{service}"),
             tag: tag.into(),
             image_uri: format!("1.dkr.ecr.r.amazonaws.com/envctl/shop/x/{service}:{tag}"),
+            cache_uri: format!("1.dkr.ecr.r.amazonaws.com/envctl/shop-cache/{service}"),
             source_version: Some("abc".into()),
             source_location: None,
         }
