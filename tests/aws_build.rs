@@ -7,24 +7,9 @@ mod support;
 use std::collections::BTreeMap;
 
 use envctl::aws::codebuild::{BuildRequest, ProjectCacheSpec, ProjectSpec};
-use envctl::aws::{Aws, AwsOptions};
+
 use envctl::model::Tags;
 use support::Moto;
-
-async fn connect(moto: &Moto) -> Aws {
-    // Same values in every test, so tests running in parallel threads cannot disagree.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    Aws::connect(&AwsOptions {
-        endpoint_url: Some(moto.url.clone()),
-        region: Some("us-east-1".into()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await
-    .expect("connect to moto")
-}
 
 /// An S3 client for reading back what envctl wrote (path style, like envctl's own).
 fn s3_client(moto: &Moto) -> aws_sdk_s3::Client {
@@ -70,7 +55,7 @@ fn project(cache: ProjectCacheSpec) -> ProjectSpec {
 #[tokio::test]
 async fn bucket_is_created_tagged_private_and_expiring() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     assert_eq!(aws.bucket_tags(BUCKET).await.unwrap(), None);
 
     aws.create_bucket(BUCKET, &tags()).await.expect("create");
@@ -126,7 +111,7 @@ async fn bucket_is_created_tagged_private_and_expiring() {
 #[tokio::test]
 async fn bucket_without_tags_has_empty_tags() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     aws.create_bucket(BUCKET, &Tags::new())
         .await
         .expect("create");
@@ -136,7 +121,7 @@ async fn bucket_without_tags_has_empty_tags() {
 #[tokio::test]
 async fn object_is_uploaded() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     aws.create_bucket(BUCKET, &tags()).await.expect("create");
     let bytes = b"PK\x03\x04 not really a zip".to_vec();
 
@@ -169,7 +154,7 @@ async fn object_is_uploaded() {
 #[tokio::test]
 async fn project_with_an_s3_cache_round_trips() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let cache = ProjectCacheSpec::S3 {
         location: format!("{BUCKET}/cache/shop"),
     };
@@ -212,7 +197,7 @@ async fn project_with_an_s3_cache_round_trips() {
 #[tokio::test]
 async fn project_with_a_local_cache_round_trips() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let cache = ProjectCacheSpec::Local {
         modes: vec![
             "LOCAL_DOCKER_LAYER_CACHE".into(),
@@ -248,7 +233,7 @@ async fn project_with_a_local_cache_round_trips() {
 #[tokio::test]
 async fn project_without_a_cache_sends_and_reads_no_cache() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
 
     aws.create_project(&project(ProjectCacheSpec::None))
         .await
@@ -272,7 +257,7 @@ async fn project_without_a_cache_sends_and_reads_no_cache() {
 #[tokio::test]
 async fn build_is_started_with_overrides_and_read_back() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     aws.create_project(&project(ProjectCacheSpec::None))
         .await
         .expect("create");
@@ -347,7 +332,7 @@ async fn build_is_started_with_overrides_and_read_back() {
 #[tokio::test]
 async fn builds_are_read_in_batches_of_100_and_unknown_ids_left_out() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     aws.create_project(&project(ProjectCacheSpec::None))
         .await
         .expect("create");
@@ -383,7 +368,7 @@ async fn builds_are_read_in_batches_of_100_and_unknown_ids_left_out() {
 #[tokio::test]
 async fn log_tail_is_the_last_lines_in_order() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     assert!(aws
         .tail_log_events("/aws/codebuild/nope", "nope", 20)
         .await
@@ -450,7 +435,7 @@ async fn log_tail_is_the_last_lines_in_order() {
 #[tokio::test]
 async fn image_digest_appears_after_a_push() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let repo = "envctl-shop-web";
     assert_eq!(aws.image_digest(repo, "abc123").await.unwrap(), None);
     aws.create_repository(repo, &tags()).await.expect("repo");

@@ -8,24 +8,9 @@ use std::collections::BTreeMap;
 
 use aws_sdk_codebuild::types as cb;
 use envctl::aws::codebuild::{ProjectCacheSpec, ProjectSpec, ProjectState};
-use envctl::aws::{Aws, AwsOptions};
+
 use envctl::model::Tags;
 use support::Moto;
-
-async fn connect(moto: &Moto) -> Aws {
-    // Same values in every test, so tests running in parallel threads cannot disagree.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    Aws::connect(&AwsOptions {
-        endpoint_url: Some(moto.url.clone()),
-        region: Some("us-east-1".into()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await
-    .expect("connect to moto")
-}
 
 const NAME: &str = "envctl-shop-build";
 const ROLE: &str = "arn:aws:iam::123456789012:role/envctl-shop-codebuild";
@@ -118,7 +103,7 @@ async fn seed_project(moto: &Moto, spec: &ProjectSpec) {
 #[tokio::test]
 async fn create_sends_a_source_less_project() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let spec = spec();
 
     let result = aws.create_project(&spec).await;
@@ -170,7 +155,7 @@ async fn create_sends_a_source_less_project() {
 #[tokio::test]
 async fn project_is_described_and_deleted_twice() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     assert_eq!(aws.describe_project(NAME).await.unwrap(), None);
 
     let spec = spec();
@@ -207,7 +192,7 @@ async fn project_is_described_and_deleted_twice() {
 #[tokio::test]
 async fn moto_has_no_update_project() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let spec = spec();
     seed_project(&moto, &spec).await;
 
@@ -221,7 +206,7 @@ async fn moto_has_no_update_project() {
 #[tokio::test]
 async fn project_with_a_git_source_round_trips() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let spec = ProjectSpec {
         source_type: "GITHUB".into(),
         source_location: "https://github.com/acme/shop.git".into(),

@@ -3,7 +3,6 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use envctl::aws::{Aws, AwsOptions};
 use envctl::model::{
     AwsVpcConfiguration, CapacityProviderStrategyItem, ContainerDefinition, ContainerDependency,
     DeploymentCircuitBreaker, DeploymentConfiguration, HealthCheck, KeyValue, LogConfiguration,
@@ -11,21 +10,6 @@ use envctl::model::{
     TaskDefinition,
 };
 use support::Moto;
-
-async fn connect(moto: &Moto) -> Aws {
-    // Same values in every test, so tests running in parallel threads cannot disagree.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    Aws::connect(&AwsOptions {
-        endpoint_url: Some(moto.url.clone()),
-        region: Some("us-east-1".into()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await
-    .expect("connect to moto")
-}
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
@@ -207,7 +191,7 @@ fn last_write(moto: &Moto, operation: &str) -> serde_json::Value {
 #[tokio::test]
 async fn cluster_is_created_for_fargate_spot_and_described_with_tags() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     assert_eq!(aws.describe_cluster("shop").await.unwrap(), None);
 
     let app_tags = tags(&[("envctl:managed-by", "envctl"), ("envctl:app", "shop")]);
@@ -246,7 +230,7 @@ async fn cluster_is_created_for_fargate_spot_and_described_with_tags() {
 #[tokio::test]
 async fn task_definition_round_trips_field_for_field() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let def = web_task_definition("shop-feat-x-web", "abc123");
 
     let arn = aws
@@ -279,7 +263,7 @@ async fn task_definition_round_trips_field_for_field() {
 #[tokio::test]
 async fn unknown_task_definitions_are_none_and_deregistering_twice_is_fine() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     assert_eq!(aws.describe_task_definition("nope").await.unwrap(), None);
     assert_eq!(aws.describe_task_definition("nope:3").await.unwrap(), None);
 
@@ -347,7 +331,7 @@ async fn unknown_task_definitions_are_none_and_deregistering_twice_is_fine() {
 #[tokio::test]
 async fn service_is_created_updated_and_deleted() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     aws.create_cluster("shop", &Tags::new()).await.unwrap();
     let td1 = aws
         .register_task_definition(&web_task_definition("shop-feat-x-web", "v1"), &env_tags())
@@ -473,7 +457,7 @@ async fn service_is_created_updated_and_deleted() {
 #[tokio::test]
 async fn describe_services_batches_by_ten_and_tolerates_a_missing_cluster() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     assert_eq!(
         aws.list_service_names("gone").await.unwrap(),
         Vec::<String>::new()
@@ -515,7 +499,7 @@ async fn describe_services_batches_by_ten_and_tolerates_a_missing_cluster() {
 #[tokio::test]
 async fn tags_are_added_to_a_service() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     aws.create_cluster("shop", &Tags::new()).await.unwrap();
     let td = aws
         .register_task_definition(&web_task_definition("shop-feat-x-web", "v1"), &Tags::new())
@@ -552,7 +536,7 @@ async fn tags_are_added_to_a_service() {
 #[tokio::test]
 async fn stopped_tasks_report_reason_and_capacity_provider() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     aws.create_cluster("shop", &Tags::new()).await.unwrap();
     assert_eq!(
         aws.list_stopped_tasks("shop", "web", 10).await.unwrap(),
@@ -622,7 +606,7 @@ async fn stopped_tasks_report_reason_and_capacity_provider() {
 #[tokio::test]
 async fn tags_are_removed_by_key() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let mut app_tags = tags(&[("envctl:managed-by", "envctl"), ("envctl:app", "shop")]);
     app_tags.insert("envctl:spec-hash".into(), "abc".into());
     let arn = aws.create_cluster("shop", &app_tags).await.unwrap().arn;

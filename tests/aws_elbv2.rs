@@ -6,26 +6,11 @@ mod support;
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use envctl::aws::elbv2::CreateRuleError;
-use envctl::aws::{Aws, AwsOptions};
+use envctl::aws::Aws;
 use envctl::model::{
     ListenerRuleState, ListenerState, RouteMatch, Tags, TargetGroupSpec, TargetGroupState,
 };
 use support::Moto;
-
-async fn connect(moto: &Moto) -> Aws {
-    // Same values in every test, so tests running in parallel threads cannot disagree.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    Aws::connect(&AwsOptions {
-        endpoint_url: Some(moto.url.clone()),
-        region: Some("us-east-1".into()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await
-    .expect("connect to moto")
-}
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
@@ -150,7 +135,7 @@ fn sent(moto: &Moto, operation: &str) -> Vec<String> {
 #[tokio::test]
 async fn shared_alb_and_listener_are_created_and_found_by_name() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let net = default_network(&moto).await;
     assert_eq!(
         aws.describe_load_balancer_by_name("envctl-shop")
@@ -224,7 +209,7 @@ async fn shared_alb_and_listener_are_created_and_found_by_name() {
 #[tokio::test]
 async fn rules_route_hosts_to_target_groups_and_deletes_are_idempotent() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let net = default_network(&moto).await;
     let (lb_arn, listener_arn) = alb_with_listener(&aws, &net).await;
 
@@ -401,7 +386,7 @@ async fn rules_route_hosts_to_target_groups_and_deletes_are_idempotent() {
 #[tokio::test]
 async fn modify_rule_switches_to_a_path_and_another_target_group() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let net = default_network(&moto).await;
     let (_, listener_arn) = alb_with_listener(&aws, &net).await;
     let tg_a = aws
@@ -451,7 +436,7 @@ async fn modify_rule_switches_to_a_path_and_another_target_group() {
 #[tokio::test]
 async fn legacy_condition_values_and_forward_config_are_read() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let net = default_network(&moto).await;
     let (_, listener_arn) = alb_with_listener(&aws, &net).await;
     let tg = aws
@@ -513,7 +498,7 @@ async fn legacy_condition_values_and_forward_config_are_read() {
 #[tokio::test]
 async fn many_rules_and_target_groups_are_read_in_pages_and_tag_batches() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let net = default_network(&moto).await;
     let (_, listener_arn) = alb_with_listener(&aws, &net).await;
 
@@ -556,7 +541,7 @@ async fn many_rules_and_target_groups_are_read_in_pages_and_tag_batches() {
 #[tokio::test]
 async fn target_health_of_an_empty_or_missing_group_is_empty() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let net = default_network(&moto).await;
     let tg = aws
         .create_target_group(&tg_spec("shop-feat-a-web", &net))

@@ -3,24 +3,9 @@
 mod support;
 
 use envctl::aws::events::RuleTarget;
-use envctl::aws::{Aws, AwsOptions};
+
 use envctl::model::Tags;
 use support::Moto;
-
-async fn connect(moto: &Moto) -> Aws {
-    // Same values in every test, so tests running in parallel threads cannot disagree.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    Aws::connect(&AwsOptions {
-        endpoint_url: Some(moto.url.clone()),
-        region: Some("us-east-1".into()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await
-    .expect("connect to moto")
-}
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
@@ -61,7 +46,7 @@ async fn rule_names(moto: &Moto) -> Vec<String> {
 #[tokio::test]
 async fn put_rule_twice_gives_one_rule_with_its_tags() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let owned = tags(&[("envctl:managed-by", "envctl"), ("envctl:app", "shop")]);
     assert_eq!(aws.describe_rule(RULE).await.unwrap(), None);
 
@@ -98,7 +83,7 @@ async fn put_rule_twice_gives_one_rule_with_its_tags() {
 #[tokio::test]
 async fn put_target_twice_gives_one_target_and_delete_removes_everything() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     assert!(aws.list_targets(RULE).await.unwrap().is_empty());
     aws.put_rule(RULE, "rate(1 hour)", "janitor", &Tags::new())
         .await
@@ -136,7 +121,7 @@ async fn put_target_twice_gives_one_target_and_delete_removes_everything() {
 #[tokio::test]
 async fn put_target_on_a_missing_rule_fails_with_its_code() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let err = aws
         .put_target("no-such-rule", &janitor_target())
         .await

@@ -3,25 +3,9 @@
 //! policy drifts.
 mod support;
 
-use envctl::aws::{Aws, AwsOptions};
 use envctl::model::Tags;
 use serde_json::json;
 use support::Moto;
-
-async fn connect(moto: &Moto) -> Aws {
-    // Same values in every test, so tests running in parallel threads cannot disagree.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    Aws::connect(&AwsOptions {
-        endpoint_url: Some(moto.url.clone()),
-        region: Some("us-east-1".into()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await
-    .expect("connect to moto")
-}
 
 fn write_ops(moto: &Moto) -> Vec<String> {
     moto.writes().into_iter().map(|r| r.operation).collect()
@@ -41,7 +25,7 @@ fn update_service_policy(cluster: &str) -> serde_json::Value {
 #[tokio::test]
 async fn service_role_is_created_once_and_converged_costs_no_writes() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let owned: Tags = [
         ("envctl:managed-by".to_string(), "envctl".to_string()),
         ("envctl:app".to_string(), "shop".to_string()),

@@ -2,24 +2,8 @@
 //! them round-trip through `ScheduleSpec` unchanged, and deleting is idempotent.
 mod support;
 
-use envctl::aws::{Aws, AwsOptions};
 use envctl::model::{ScheduleSpec, Tags, UPDATE_SERVICE_TARGET};
 use support::Moto;
-
-async fn connect(moto: &Moto) -> Aws {
-    // Same values in every test, so tests running in parallel threads cannot disagree.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    Aws::connect(&AwsOptions {
-        endpoint_url: Some(moto.url.clone()),
-        region: Some("us-east-1".into()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await
-    .expect("connect to moto")
-}
 
 fn env_tags() -> Tags {
     [
@@ -61,7 +45,7 @@ fn scheduler_writes(moto: &Moto) -> Vec<String> {
 #[tokio::test]
 async fn schedule_group_is_created_described_with_tags_and_deleted_twice() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     assert_eq!(aws.describe_schedule_group(GROUP).await.unwrap(), None);
 
     aws.create_schedule_group(GROUP, &env_tags()).await.unwrap();
@@ -91,7 +75,7 @@ async fn schedule_group_is_created_described_with_tags_and_deleted_twice() {
 #[tokio::test]
 async fn schedule_round_trips_is_updated_and_deleted_twice() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     assert!(aws.list_schedules(GROUP).await.unwrap().is_empty());
     aws.create_schedule_group(GROUP, &env_tags()).await.unwrap();
     assert!(aws.list_schedules(GROUP).await.unwrap().is_empty());
@@ -154,7 +138,7 @@ async fn schedule_round_trips_is_updated_and_deleted_twice() {
 #[tokio::test]
 async fn deleting_a_group_deletes_its_schedules() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     aws.create_schedule_group(GROUP, &env_tags()).await.unwrap();
     aws.create_schedule(&stop_schedule()).await.unwrap();
 
@@ -168,7 +152,7 @@ async fn deleting_a_group_deletes_its_schedules() {
 #[tokio::test]
 async fn moto_replaces_an_existing_schedule_group_on_create() {
     let moto = Moto::start();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     aws.create_schedule_group(GROUP, &env_tags()).await.unwrap();
     aws.create_schedule(&stop_schedule()).await.unwrap();
 

@@ -4,7 +4,7 @@
 mod support;
 
 use envctl::aws::ssm::ParameterValue;
-use envctl::aws::{Aws, AwsOptions};
+
 use envctl::model::{SecretString, Tags};
 use support::Moto;
 
@@ -17,20 +17,6 @@ fn start_moto() -> Moto {
     Moto::start()
 }
 
-async fn connect(moto: &Moto) -> Aws {
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    Aws::connect(&AwsOptions {
-        endpoint_url: Some(moto.url.clone()),
-        region: Some("us-east-1".into()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await
-    .expect("connect to moto")
-}
-
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
         .iter()
@@ -41,14 +27,14 @@ fn tags(pairs: &[(&str, &str)]) -> Tags {
 #[tokio::test]
 async fn sts_reports_the_account() {
     let moto = start_moto();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     assert_eq!(aws.account_id().await.unwrap(), ACCOUNT);
 }
 
 #[tokio::test]
 async fn ssm_lists_secure_strings_without_reading_them() {
     let moto = start_moto();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let owned = tags(&[("envctl:app", "shop"), ("envctl:env", "feat")]);
 
     assert!(aws
@@ -165,7 +151,7 @@ async fn ssm_lists_secure_strings_without_reading_them() {
 #[tokio::test]
 async fn ssm_put_over_existing_keeps_tags_and_delete_is_idempotent() {
     let moto = start_moto();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let owned = tags(&[("envctl:app", "shop"), ("envctl:env", "feat")]);
     let name = "/envctl/shop/feat/LOG_LEVEL";
     let secret = "/envctl/shop/feat/TOKEN";
@@ -262,7 +248,7 @@ fn manifest(layer_digest: &str) -> String {
 #[tokio::test]
 async fn ecr_repository_lifecycle_images_and_deletion() {
     let moto = start_moto();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let ecr = aws_sdk_ecr::Client::new(&moto.sdk_config());
     let owned = tags(&[("envctl:app", "shop"), ("envctl:env", "feat")]);
     let name = "shop/feat/web";
@@ -340,7 +326,7 @@ async fn ecr_repository_lifecycle_images_and_deletion() {
 #[tokio::test]
 async fn log_group_create_retention_tags_and_delete() {
     let moto = start_moto();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let owned = tags(&[("envctl:app", "shop"), ("envctl:env", "feat")]);
     let name = "/envctl/shop/feat";
 
@@ -390,7 +376,7 @@ async fn log_group_create_retention_tags_and_delete() {
 #[tokio::test]
 async fn iam_execution_role_is_idempotent() {
     let moto = start_moto();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
     let owned = tags(&[("envctl:managed-by", "envctl"), ("envctl:app", "shop")]);
     let name = "envctl-shop-execution";
     let prefix = format!("arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/envctl/shop/");
@@ -445,7 +431,7 @@ async fn iam_execution_role_is_idempotent() {
 #[tokio::test]
 async fn ec2_default_network() {
     let moto = start_moto();
-    let aws = connect(&moto).await;
+    let aws = moto.connect().await;
 
     let net = aws.default_network().await.unwrap();
     assert!(net.vpc_id.starts_with("vpc-"), "{net:?}");

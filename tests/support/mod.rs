@@ -112,6 +112,22 @@ impl Moto {
             .collect()
     }
 
+    /// envctl's own AWS clients pointed at this server (one attempt per call: fail fast).
+    pub async fn connect(&self) -> envctl::aws::Aws {
+        // Same values in every test, so tests running in parallel threads cannot disagree.
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        envctl::aws::Aws::connect(&envctl::aws::AwsOptions {
+            endpoint_url: Some(self.url.clone()),
+            region: Some(REGION.into()),
+            max_attempts: Some(1),
+            ..Default::default()
+        })
+        .await
+        .expect("connect to moto")
+    }
+
     pub fn sdk_config(&self) -> aws_config::SdkConfig {
         let creds =
             aws_credential_types::Credentials::new("testing", "testing", None, None, "tests");
