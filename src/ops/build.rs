@@ -708,6 +708,68 @@ mod tests {
         }
     }
 
+    fn spec() -> ProjectSpec {
+        ProjectSpec {
+            name: "envctl-shop-web-build".into(),
+            description: "d".into(),
+            service_role_arn: "arn:aws:iam::1:role/envctl-shop-build".into(),
+            image: "aws/codebuild/standard:7.0".into(),
+            compute_type: "BUILD_GENERAL1_MEDIUM".into(),
+            source_type: "GITHUB".into(),
+            source_location: "https://github.com/acme/shop.git".into(),
+            source_version: None,
+            buildspec: "version: 0.2\n".into(),
+            environment: BTreeMap::new(),
+            privileged: true,
+            timeout_minutes: 30,
+            cache: ProjectCacheSpec::S3 {
+                location: "b/cache/shop/web".into(),
+            },
+            tags: Tags::new(),
+        }
+    }
+
+    fn state(s: &ProjectSpec) -> ProjectState {
+        ProjectState {
+            name: s.name.clone(),
+            arn: "arn".into(),
+            // CodeBuild may hand the buildspec back with a trailing newline trimmed.
+            buildspec: s.buildspec.trim_end().to_string(),
+            source_type: s.source_type.clone(),
+            source_location: s.source_location.clone(),
+            source_version: None,
+            image: s.image.clone(),
+            compute_type: s.compute_type.clone(),
+            service_role_arn: s.service_role_arn.clone(),
+            environment: s.environment.clone(),
+            cache: s.cache.clone(),
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn project_is_created_once_then_left_alone() {
+        let want = spec();
+        assert_eq!(project_change(&want, None), ProjectChange::Create);
+        // Existing and equal: no create (CodeBuild would refuse a second one), no update.
+        assert_eq!(
+            project_change(&want, Some(&state(&want))),
+            ProjectChange::None
+        );
+    }
+
+    #[test]
+    fn changed_fields_update_the_project_and_are_named() {
+        let want = spec();
+        let mut have = state(&want);
+        have.buildspec = "version: 0.2\nphases: {}".into();
+        have.cache = ProjectCacheSpec::None;
+        assert_eq!(
+            project_change(&want, Some(&have)),
+            ProjectChange::Update(vec!["buildspec".into(), "cache".into()])
+        );
+    }
+
     #[tokio::test]
     async fn existing_image_skips_the_build() {
         let fake = Fake {
