@@ -196,7 +196,13 @@ async fn shared_alb_and_listener_are_created_and_found_by_name() {
         .await
         .unwrap());
 
-    let missing = format!("{}0", &listener_arn[..listener_arn.len() - 1]);
+    // Another hex digit in the last place (the ids are random: the same one would be no test).
+    let last = if listener_arn.ends_with('0') {
+        '1'
+    } else {
+        '0'
+    };
+    let missing = format!("{}{last}", &listener_arn[..listener_arn.len() - 1]);
     assert_eq!(aws.describe_listener(&missing).await.unwrap(), None);
     assert!(!aws
         .listener_default_action_is_fixed_404(&missing)
