@@ -7,7 +7,6 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use serde_json::Value;
 use support::Moto;
@@ -66,25 +65,8 @@ impl App {
     }
 
     fn run(&self, args: &[&str], code: i32) -> (String, String) {
-        let out = self
-            .moto
-            .envctl(self.dir.path())
-            .env("ENVCTL_POLL_INTERVAL_MS", "200")
-            .env_remove("ENVCTL_CONFIG")
-            .timeout(Duration::from_secs(120))
-            .args(args)
-            .output()
-            .expect("run envctl");
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        );
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "envctl {args:?}\n{stdout}\n{stderr}"
-        );
-        (stdout, stderr)
+        let r = self.moto.expect_in(self.dir.path(), args, code);
+        (r.stdout, r.stderr)
     }
 
     fn ops(&self) -> Vec<String> {

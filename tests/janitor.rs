@@ -5,10 +5,9 @@
 mod support;
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::Value;
-use support::Moto;
+use support::{Moto, Run};
 use tempfile::TempDir;
 
 const NAME: &str = "envctl-shop-janitor";
@@ -26,22 +25,6 @@ struct App {
     dir: TempDir,
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
 impl App {
     fn new() -> App {
         let app = App {
@@ -56,26 +39,8 @@ impl App {
         self.dir.path()
     }
 
-    fn run(&self, args: &[&str]) -> Run {
-        let out = self
-            .moto
-            .envctl(self.path())
-            .env_remove("ENVCTL_CONFIG")
-            .timeout(Duration::from_secs(120))
-            .args(args)
-            .output()
-            .expect("run envctl");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
     fn expect(&self, args: &[&str], code: i32) -> Run {
-        let r = self.run(args);
-        assert_eq!(r.code, code, "envctl {args:?}\n{r}");
-        r
+        self.moto.expect_in(self.path(), args, code)
     }
 
     fn ok(&self, args: &[&str]) -> Run {

@@ -3,10 +3,9 @@
 mod support;
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::Value;
-use support::Moto;
+use support::{Moto, Run};
 use tempfile::TempDir;
 
 const CLUSTER: &str = "envctl-shop";
@@ -16,12 +15,6 @@ const SERVICE: &str = "shop-feature-x-web";
 struct App {
     moto: Moto,
     dir: TempDir,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 impl App {
@@ -39,31 +32,8 @@ impl App {
         self.dir.path()
     }
 
-    fn run(&self, args: &[&str]) -> Run {
-        let out = self
-            .moto
-            .envctl(self.path())
-            .env("ENVCTL_POLL_INTERVAL_MS", "200")
-            .env_remove("ENVCTL_CONFIG")
-            .timeout(Duration::from_secs(120))
-            .args(args)
-            .output()
-            .expect("run envctl");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
     fn expect(&self, args: &[&str], code: i32) -> Run {
-        let r = self.run(args);
-        assert_eq!(
-            r.code, code,
-            "envctl {args:?}\n--- stdout\n{}\n--- stderr\n{}",
-            r.stdout, r.stderr
-        );
-        r
+        self.moto.expect_in(self.path(), args, code)
     }
 
     fn ok(&self, args: &[&str]) -> Run {

@@ -9,11 +9,10 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use serde_json::Value;
-use support::{Moto, Recorded};
+use support::{Moto, Recorded, Run};
 use tempfile::TempDir;
 
 const CLUSTER: &str = "envctl-shop";
@@ -23,12 +22,6 @@ const PREVIEW: &str = "\n[preview]\nenabled = true\ndomain = \"preview.example.t
 struct App {
     moto: Moto,
     dir: TempDir,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 impl App {
@@ -66,30 +59,11 @@ impl App {
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        let out = self
-            .moto
-            .envctl(self.path())
-            .env("ENVCTL_POLL_INTERVAL_MS", "200")
-            .env_remove("ENVCTL_CONFIG")
-            .timeout(Duration::from_secs(120))
-            .args(args)
-            .output()
-            .expect("run envctl");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        self.moto.run_in(self.path(), args)
     }
 
     fn expect(&self, args: &[&str], code: i32) -> Run {
-        let r = self.run(args);
-        assert_eq!(
-            r.code, code,
-            "envctl {args:?}\n--- stdout\n{}\n--- stderr\n{}",
-            r.stdout, r.stderr
-        );
-        r
+        self.moto.expect_in(self.path(), args, code)
     }
 
     fn ok(&self, args: &[&str]) -> Run {

@@ -167,6 +167,49 @@ impl Moto {
     }
 }
 
+/// One envctl run's outcome.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Moto {
+    /// Runs envctl in `dir` against this server (short polls, the default config file).
+    pub fn run_in(&self, dir: &Path, args: &[&str]) -> Run {
+        let out = self
+            .envctl(dir)
+            .env("ENVCTL_POLL_INTERVAL_MS", "200")
+            .env_remove("ENVCTL_CONFIG")
+            .timeout(Duration::from_secs(120))
+            .args(args)
+            .output()
+            .expect("run envctl");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `run_in`, asserting the exit code.
+    pub fn expect_in(&self, dir: &Path, args: &[&str], code: i32) -> Run {
+        let r = self.run_in(dir, args);
+        assert_eq!(r.code, code, "envctl {args:?}\n{r}");
+        r
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
