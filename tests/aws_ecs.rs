@@ -110,42 +110,10 @@ fn web_task_definition(family: &str, image_tag: &str) -> TaskDefinition {
 
 /// moto validates awsvpc subnets and security groups against its EC2: use the default VPC's.
 async fn default_network(moto: &Moto) -> AwsVpcConfiguration {
-    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config());
-    let filter = |name: &str, value: &str| {
-        aws_sdk_ec2::types::Filter::builder()
-            .name(name)
-            .values(value)
-            .build()
-    };
-    let vpcs = ec2
-        .describe_vpcs()
-        .filters(filter("isDefault", "true"))
-        .send()
-        .await
-        .expect("describe default vpc");
-    let vpc_id = vpcs.vpcs()[0].vpc_id().expect("vpc id").to_string();
-    let subnets = ec2
-        .describe_subnets()
-        .filters(filter("vpc-id", &vpc_id))
-        .send()
-        .await
-        .expect("describe subnets");
-    let groups = ec2
-        .describe_security_groups()
-        .filters(filter("vpc-id", &vpc_id))
-        .filters(filter("group-name", "default"))
-        .send()
-        .await
-        .expect("describe security groups");
+    let n = moto.default_network().await;
     AwsVpcConfiguration {
-        subnets: subnets.subnets()[..2]
-            .iter()
-            .map(|s| s.subnet_id().expect("subnet id").to_string())
-            .collect(),
-        security_groups: vec![groups.security_groups()[0]
-            .group_id()
-            .expect("group id")
-            .to_string()],
+        subnets: n.subnets[..2].to_vec(),
+        security_groups: vec![n.security_group],
         assign_public_ip: Some("ENABLED".into()),
     }
 }

@@ -3,14 +3,13 @@
 //! moto quirks the module works around are pinned.
 mod support;
 
-use aws_sdk_ec2::types::Filter;
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use envctl::aws::elbv2::CreateRuleError;
 use envctl::aws::Aws;
 use envctl::model::{
     ListenerRuleState, ListenerState, RouteMatch, Tags, TargetGroupSpec, TargetGroupState,
 };
-use support::Moto;
+use support::{DefaultNetwork as Network, Moto};
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
@@ -33,48 +32,10 @@ fn env_tags(env: &str) -> Tags {
 
 /// moto's default VPC, two of its subnets (an ALB needs two AZs on AWS) and its `default` group,
 /// looked up rather than hard-coded.
-struct Network {
-    vpc_id: String,
-    subnets: Vec<String>,
-    security_group: String,
-}
-
 async fn default_network(moto: &Moto) -> Network {
-    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config());
-    let filter = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
-    let vpcs = ec2
-        .describe_vpcs()
-        .filters(filter("isDefault", "true"))
-        .send()
-        .await
-        .unwrap();
-    let vpc_id = vpcs.vpcs()[0].vpc_id().unwrap().to_string();
-    let subnets = ec2
-        .describe_subnets()
-        .filters(filter("vpc-id", &vpc_id))
-        .send()
-        .await
-        .unwrap();
-    let mut subnets: Vec<String> = subnets
-        .subnets()
-        .iter()
-        .map(|s| s.subnet_id().unwrap().to_string())
-        .collect();
-    subnets.sort();
-    subnets.truncate(2);
-    let groups = ec2
-        .describe_security_groups()
-        .filters(filter("vpc-id", &vpc_id))
-        .filters(filter("group-name", "default"))
-        .send()
-        .await
-        .unwrap();
-    let security_group = groups.security_groups()[0].group_id().unwrap().to_string();
-    Network {
-        vpc_id,
-        subnets,
-        security_group,
-    }
+    let mut n = moto.default_network().await;
+    n.subnets.truncate(2);
+    n
 }
 
 /// A shared ALB with its HTTP listener on port 80; returns (lb ARN, listener ARN).

@@ -160,43 +160,8 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 
 /// The default VPC's subnets (sorted) and its `default` security group, as the SDK sees them.
 async fn default_network(moto: &Moto) -> (Vec<String>, String) {
-    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config());
-    let filter = |name: &str, value: &str| {
-        aws_sdk_ec2::types::Filter::builder()
-            .name(name)
-            .values(value)
-            .build()
-    };
-    let vpcs = ec2
-        .describe_vpcs()
-        .filters(filter("isDefault", "true"))
-        .send()
-        .await
-        .expect("describe default vpc");
-    let vpc = vpcs.vpcs()[0].vpc_id().expect("vpc id").to_string();
-    let subnets = ec2
-        .describe_subnets()
-        .filters(filter("vpc-id", &vpc))
-        .send()
-        .await
-        .expect("describe subnets");
-    let groups = ec2
-        .describe_security_groups()
-        .filters(filter("vpc-id", &vpc))
-        .filters(filter("group-name", "default"))
-        .send()
-        .await
-        .expect("describe security groups");
-    let subnets = subnets
-        .subnets()
-        .iter()
-        .map(|s| s.subnet_id().expect("subnet id").to_string())
-        .collect();
-    let sg = groups.security_groups()[0]
-        .group_id()
-        .expect("group id")
-        .to_string();
-    (sorted(subnets), sg)
+    let n = moto.default_network().await;
+    (n.subnets, n.security_group)
 }
 
 async fn describe_service(

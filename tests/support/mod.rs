@@ -167,6 +167,61 @@ impl Moto {
     }
 }
 
+/// The default VPC, its subnets (sorted) and its `default` security group. The ids change with
+/// every server, and moto validates awsvpc settings against them: look them up, never hard-code.
+pub struct DefaultNetwork {
+    pub vpc_id: String,
+    pub subnets: Vec<String>,
+    pub security_group: String,
+}
+
+impl Moto {
+    pub async fn default_network(&self) -> DefaultNetwork {
+        let ec2 = aws_sdk_ec2::Client::new(&self.sdk_config());
+        let filter = |name: &str, value: &str| {
+            aws_sdk_ec2::types::Filter::builder()
+                .name(name)
+                .values(value)
+                .build()
+        };
+        let vpcs = ec2
+            .describe_vpcs()
+            .filters(filter("isDefault", "true"))
+            .send()
+            .await
+            .expect("describe default vpc");
+        let vpc_id = vpcs.vpcs()[0].vpc_id().expect("vpc id").to_string();
+        let subnets = ec2
+            .describe_subnets()
+            .filters(filter("vpc-id", &vpc_id))
+            .send()
+            .await
+            .expect("describe subnets");
+        let mut subnets: Vec<String> = subnets
+            .subnets()
+            .iter()
+            .map(|s| s.subnet_id().expect("subnet id").to_string())
+            .collect();
+        subnets.sort();
+        let groups = ec2
+            .describe_security_groups()
+            .filters(filter("vpc-id", &vpc_id))
+            .filters(filter("group-name", "default"))
+            .send()
+            .await
+            .expect("describe security groups");
+        let security_group = groups.security_groups()[0]
+            .group_id()
+            .expect("group id")
+            .to_string();
+        DefaultNetwork {
+            vpc_id,
+            subnets,
+            security_group,
+        }
+    }
+}
+
 /// One envctl run's outcome.
 pub struct Run {
     pub code: i32,
