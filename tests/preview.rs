@@ -927,28 +927,8 @@ async fn concurrent_ups_end_with_distinct_priorities() {
 /// wildcard certificate; moto looks an ACM ARN up in its own ACM but takes an IAM server
 /// certificate ARN unchecked, so the test names one of those.
 async fn own_https_listener(app: &App) -> (String, String) {
-    use aws_sdk_ec2::types::Filter;
-    let ec2 = aws_sdk_ec2::Client::new(&app.moto.sdk_config());
-    let filter = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
-    let vpcs = ec2
-        .describe_vpcs()
-        .filters(filter("isDefault", "true"))
-        .send()
-        .await
-        .expect("default vpc");
-    let vpc = vpcs.vpcs()[0].vpc_id().expect("vpc id").to_string();
-    let subnets = ec2
-        .describe_subnets()
-        .filters(filter("vpc-id", &vpc))
-        .send()
-        .await
-        .expect("subnets");
-    let mut subnets: Vec<String> = subnets
-        .subnets()
-        .iter()
-        .filter_map(|s| s.subnet_id().map(str::to_string))
-        .collect();
-    subnets.sort();
+    let network = app.moto.default_network().await;
+    let mut subnets = network.subnets;
     subnets.truncate(2);
     let lb = app
         .elb()

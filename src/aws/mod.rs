@@ -56,7 +56,7 @@ pub struct Aws {
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) iam: aws_sdk_iam::Client,
     pub(crate) sts: aws_sdk_sts::Client,
-    pub(crate) ec2: aws_sdk_ec2::Client,
+    pub(crate) ec2: ec2::Ec2Client,
     pub(crate) scheduler: aws_sdk_scheduler::Client,
     pub(crate) events: aws_sdk_eventbridge::Client,
     pub(crate) codebuild: aws_sdk_codebuild::Client,
@@ -81,6 +81,7 @@ impl Aws {
 
         let stats = opts.stats.clone();
         let interceptor = || StatsInterceptor::new(stats.clone());
+        let ec2 = ec2::Ec2Client::new(&sdk, &region, opts.endpoint_url.as_deref(), interceptor());
         Ok(Aws {
             region,
             ecs: aws_sdk_ecs::Client::from_conf(
@@ -113,11 +114,7 @@ impl Aws {
                     .interceptor(interceptor())
                     .build(),
             ),
-            ec2: aws_sdk_ec2::Client::from_conf(
-                aws_sdk_ec2::config::Builder::from(&sdk)
-                    .interceptor(interceptor())
-                    .build(),
-            ),
+            ec2,
             scheduler: aws_sdk_scheduler::Client::from_conf(
                 aws_sdk_scheduler::config::Builder::from(&sdk)
                     .interceptor(interceptor())

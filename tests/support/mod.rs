@@ -176,49 +176,60 @@ pub struct DefaultNetwork {
 }
 
 impl Moto {
+    /// Looked up with raw EC2 query requests (moto checks no signature), independently of
+    /// envctl's own EC2 module.
     pub async fn default_network(&self) -> DefaultNetwork {
-        let ec2 = aws_sdk_ec2::Client::new(&self.sdk_config());
-        let filter = |name: &str, value: &str| {
-            aws_sdk_ec2::types::Filter::builder()
-                .name(name)
-                .values(value)
-                .build()
-        };
-        let vpcs = ec2
-            .describe_vpcs()
-            .filters(filter("isDefault", "true"))
-            .send()
-            .await
-            .expect("describe default vpc");
-        let vpc_id = vpcs.vpcs()[0].vpc_id().expect("vpc id").to_string();
-        let subnets = ec2
-            .describe_subnets()
-            .filters(filter("vpc-id", &vpc_id))
-            .send()
-            .await
-            .expect("describe subnets");
-        let mut subnets: Vec<String> = subnets
-            .subnets()
-            .iter()
-            .map(|s| s.subnet_id().expect("subnet id").to_string())
-            .collect();
+        let vpc_id = self
+            .ec2_query("DescribeVpcs", &[("isDefault", "true")], "vpcId")
+            .into_iter()
+            .next()
+            .expect("moto has a default VPC");
+        let mut subnets = self.ec2_query("DescribeSubnets", &[("vpc-id", &vpc_id)], "subnetId");
         subnets.sort();
-        let groups = ec2
-            .describe_security_groups()
-            .filters(filter("vpc-id", &vpc_id))
-            .filters(filter("group-name", "default"))
-            .send()
-            .await
-            .expect("describe security groups");
-        let security_group = groups.security_groups()[0]
-            .group_id()
-            .expect("group id")
-            .to_string();
+        let security_group = self
+            .ec2_query(
+                "DescribeSecurityGroups",
+                &[("vpc-id", &vpc_id), ("group-name", "default")],
+                "groupId",
+            )
+            .into_iter()
+            .next()
+            .expect("the default VPC has a default security group");
         DefaultNetwork {
             vpc_id,
             subnets,
             security_group,
         }
+    }
+
+    /// The text of every `<field>` element in the reply to an EC2 Describe call with `filters`.
+    pub fn ec2_query(&self, action: &str, filters: &[(&str, &str)], field: &str) -> Vec<String> {
+        let mut form: Vec<(String, String)> = vec![
+            ("Action".into(), action.into()),
+            ("Version".into(), "2016-11-15".into()),
+        ];
+        for (i, (name, value)) in filters.iter().enumerate() {
+            form.push((format!("Filter.{}.Name", i + 1), name.to_string()));
+            form.push((format!("Filter.{}.Value.1", i + 1), value.to_string()));
+        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let body = http()
+            .post(&format!("{}/", self.url))
+            .set(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, \
+                 SignedHeaders=host, Signature=0",
+            )
+            .send_form(&pairs)
+            .unwrap_or_else(|e| panic!("{action} against moto: {e}"))
+            .into_string()
+            .expect("EC2 reply body");
+        let (open, close) = (format!("<{field}>"), format!("</{field}>"));
+        body.split(open.as_str())
+            .skip(1)
+            .filter_map(|rest| rest.split(close.as_str()).next())
+            .map(|v| v.trim().to_string())
+            .collect()
     }
 }
 
