@@ -285,9 +285,20 @@ pub struct CiGithubArgs {
     /// How each PR's env is named
     #[arg(long, value_enum, default_value_t = crate::ops::ci::EnvNaming::Pr)]
     pub env_name: crate::ops::ci::EnvNaming,
-    /// Shell command that installs envctl on the runner
-    #[arg(long, default_value = crate::ops::ci::DEFAULT_INSTALL_COMMAND)]
-    pub install_command: String,
+    /// How the jobs get envctl: the prebuilt release binary (pinned, checksum-verified), or
+    /// `cargo install` from the git URL in the secret ENVCTL_GIT_URL, cached per version
+    #[arg(long, value_enum, default_value_t = crate::ops::ci::InstallKind::Release)]
+    pub install: crate::ops::ci::InstallKind,
+    /// The envctl version the workflow installs [default: this envctl's version]
+    #[arg(long, value_name = "X.Y.Z")]
+    pub envctl_version: Option<String>,
+    /// Pin the SHA-256 of the x86_64 Linux release archive (else it is checked against the
+    /// release's SHA256SUMS)
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// Your own shell command that puts envctl on PATH (replaces --install)
+    #[arg(long, value_name = "CMD")]
+    pub install_command: Option<String>,
     /// Where to write the workflow, relative to the current directory
     #[arg(long, default_value = crate::ops::ci::DEFAULT_WORKFLOW_PATH)]
     pub path: PathBuf,

@@ -175,12 +175,24 @@ pub struct JanitorConfig {
     /// The branch the build checks out.
     #[serde(default = "default_janitor_branch")]
     pub branch: String,
-    /// Shell command that puts `envctl` on PATH in the build. Required by `janitor install`.
+    /// Your own shell command that puts `envctl` on PATH in the build. Empty (the default): the
+    /// build downloads the prebuilt release binary of `envctl_version` and checks its SHA-256.
     #[serde(default)]
     pub install_command: String,
-    /// CodeBuild image.
-    #[serde(default = "default_janitor_image")]
-    pub image: String,
+    /// The prebuilt envctl the build runs; default: the version of the envctl that installs the
+    /// janitor (re-run `janitor install` after upgrading envctl).
+    #[serde(default)]
+    pub envctl_version: Option<String>,
+    /// Pins the SHA-256 of the release archive for `architecture`; default: checked against
+    /// the release's SHA256SUMS.
+    #[serde(default)]
+    pub envctl_sha256: Option<String>,
+    /// The build container's CPU: `arm64` (cheapest) or `x86_64`.
+    #[serde(default)]
+    pub architecture: JanitorArch,
+    /// CodeBuild image; default: Amazon Linux standard for `architecture`.
+    #[serde(default)]
+    pub image: Option<String>,
     #[serde(default = "default_janitor_compute_type")]
     pub compute_type: String,
     /// Buildspec template, relative to the config file.
@@ -199,7 +211,10 @@ impl Default for JanitorConfig {
             source: String::new(),
             branch: default_janitor_branch(),
             install_command: String::new(),
-            image: default_janitor_image(),
+            envctl_version: None,
+            envctl_sha256: None,
+            architecture: JanitorArch::default(),
+            image: None,
             compute_type: default_janitor_compute_type(),
             buildspec: default_janitor_buildspec(),
             live_branches: false,
@@ -213,8 +228,43 @@ fn default_janitor_schedule() -> String {
 fn default_janitor_branch() -> String {
     "main".into()
 }
-fn default_janitor_image() -> String {
-    "aws/codebuild/standard:7.0".into()
+/// The janitor build's CPU architecture.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JanitorArch {
+    /// Graviton: the cheapest CodeBuild compute.
+    #[default]
+    Arm64,
+    X86_64,
+}
+
+impl JanitorConfig {
+    /// The CodeBuild image: the configured one, else Amazon Linux standard for the CPU.
+    pub fn image(&self) -> String {
+        self.image.clone().unwrap_or_else(|| {
+            match self.architecture {
+                JanitorArch::Arm64 => "aws/codebuild/amazonlinux-aarch64-standard:3.0",
+                JanitorArch::X86_64 => "aws/codebuild/amazonlinux-x86_64-standard:5.0",
+            }
+            .to_string()
+        })
+    }
+
+    /// CodeBuild's environment type for the CPU.
+    pub fn environment_type(&self) -> &'static str {
+        match self.architecture {
+            JanitorArch::Arm64 => "ARM_CONTAINER",
+            JanitorArch::X86_64 => "LINUX_CONTAINER",
+        }
+    }
+
+    /// The release target of the prebuilt binary the build downloads.
+    pub fn target(&self) -> crate::dist::Target {
+        match self.architecture {
+            JanitorArch::Arm64 => crate::dist::Target::LinuxAarch64,
+            JanitorArch::X86_64 => crate::dist::Target::LinuxX86_64,
+        }
+    }
 }
 fn default_janitor_compute_type() -> String {
     "BUILD_GENERAL1_SMALL".into()
@@ -1055,7 +1105,7 @@ fn validate_build(file: &Path, name: &str, b: &BuildConfig) -> Result<(), Config
     }
 }
 
-/// Shape checks only; `janitor install` also requires `source` and `install_command`.
+/// Shape checks only; `janitor install` also requires `source`.
 fn validate_janitor(file: &Path, j: &JanitorConfig) -> Result<(), ConfigError> {
     let err = |key: &str, msg: String, hint: &str| {
         Err(ConfigError::new(file, Some(key), msg, Some(hint)))
@@ -1076,8 +1126,8 @@ fn validate_janitor(file: &Path, j: &JanitorConfig) -> Result<(), ConfigError> {
         ),
         (
             "janitor.image",
-            &j.image,
-            "e.g. `aws/codebuild/standard:7.0`",
+            &j.image(),
+            "e.g. `aws/codebuild/amazonlinux-aarch64-standard:3.0`, or remove the key",
         ),
         (
             "janitor.compute_type",
@@ -1088,6 +1138,32 @@ fn validate_janitor(file: &Path, j: &JanitorConfig) -> Result<(), ConfigError> {
         if value.trim().is_empty() {
             return err(key, "is empty".into(), hint);
         }
+    }
+    // Both go into the buildspec's shell commands.
+    if let Some(v) = j
+        .envctl_version
+        .as_deref()
+        .filter(|v| !crate::dist::is_version(v))
+    {
+        return err(
+            "janitor.envctl_version",
+            format!("`{v}` is not a release version"),
+            &format!(
+                "e.g. `{}`, or remove the key to use this envctl's version",
+                crate::dist::VERSION
+            ),
+        );
+    }
+    if let Some(d) = j
+        .envctl_sha256
+        .as_deref()
+        .filter(|d| !crate::dist::is_sha256(d))
+    {
+        return err(
+            "janitor.envctl_sha256",
+            format!("`{d}` is not a SHA-256 digest (64 hex digits)"),
+            "copy the archive's digest from the release's SHA256SUMS, or remove the key",
+        );
     }
     // It goes into the buildspec's shell commands unquoted.
     if let Some(c) = j

@@ -20,6 +20,8 @@ pub struct ProjectSpec {
     pub image: String,
     /// e.g. `BUILD_GENERAL1_SMALL`.
     pub compute_type: String,
+    /// `LINUX_CONTAINER` (x86_64) or `ARM_CONTAINER` (arm64).
+    pub environment_type: String,
     /// `GITHUB`, `CODECOMMIT`, `S3`, `NO_SOURCE`, ...
     pub source_type: String,
     /// The repository URL, `bucket/key.zip` for `S3`; empty for `NO_SOURCE`.
@@ -107,6 +109,7 @@ pub struct ProjectState {
     pub source_version: Option<String>,
     pub image: String,
     pub compute_type: String,
+    pub environment_type: String,
     pub service_role_arn: String,
     /// Every environment variable by name; for non-plain-text ones the value is the reference
     /// (parameter or secret name), never the secret.
@@ -270,7 +273,7 @@ fn project_parts(spec: &ProjectSpec) -> Result<ProjectParts, BuildError> {
         .build()?;
     let variables = plaintext_variables(&spec.environment)?;
     let environment = cb::ProjectEnvironment::builder()
-        .r#type(cb::EnvironmentType::LinuxContainer)
+        .r#type(cb::EnvironmentType::from(spec.environment_type.as_str()))
         .image(&spec.image)
         .compute_type(cb::ComputeType::from(spec.compute_type.as_str()))
         .privileged_mode(spec.privileged)
@@ -376,6 +379,9 @@ fn project_from_sdk(p: &cb::Project) -> ProjectState {
         image: env.map(|e| e.image().to_string()).unwrap_or_default(),
         compute_type: env
             .map(|e| e.compute_type().as_str().to_string())
+            .unwrap_or_default(),
+        environment_type: env
+            .map(|e| e.r#type().as_str().to_string())
             .unwrap_or_default(),
         service_role_arn: p.service_role().unwrap_or_default().to_string(),
         environment: env

@@ -2,7 +2,7 @@
 
 use crate::cli::CiCommand;
 use crate::error::{exit, Error, Result};
-use crate::ops::ci::{self, WorkflowOptions};
+use crate::ops::ci::{self, Install, WorkflowOptions};
 use crate::ops::Session;
 
 pub fn run(session: &Session, cmd: CiCommand) -> Result<i32> {
@@ -20,11 +20,18 @@ pub fn run(session: &Session, cmd: CiCommand) -> Result<i32> {
                 Some("pass --region, or set `region` in envctl.toml".to_string()),
             )
         })?;
+    let install = Install::new(
+        args.install,
+        args.envctl_version,
+        args.sha256,
+        args.install_command,
+    )?;
+    let needs_git_url = matches!(install, Install::Cargo { .. });
     let text = ci::render(&WorkflowOptions {
         role_arn: args.role_arn,
         region,
         env_naming: args.env_name,
-        install_command: args.install_command,
+        install,
         config_path: session.globals.config.display().to_string(),
         gc_cron: "23 * * * *".into(),
     })?;
@@ -34,7 +41,11 @@ pub fn run(session: &Session, cmd: CiCommand) -> Result<i32> {
         p.json(&serde_json::json!({ "written": path }));
     } else {
         p.text(format!("wrote {}", path.display()));
-        p.status("Next: set the repository secret ENVCTL_GIT_URL (or pass --install-command), and let the role trust GitHub's OIDC provider (docs/github.md).");
+        if needs_git_url {
+            p.status("Next: set the repository secret ENVCTL_GIT_URL to envctl's git URL, and let the role trust GitHub's OIDC provider (docs/github.md).");
+        } else {
+            p.status("Next: let the role trust GitHub's OIDC provider (docs/github.md).");
+        }
     }
     Ok(exit::OK)
 }

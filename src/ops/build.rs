@@ -15,6 +15,9 @@ use crate::aws::{Aws, AwsResult};
 use crate::config::{BuildConfig, BuildSource, LoadedConfig};
 use crate::error::{Error, Result};
 use crate::model::Tags;
+
+/// Image builds run Docker on x86_64 (Fargate Spot is x86_64 only).
+const LINUX_CONTAINER: &str = "LINUX_CONTAINER";
 use crate::model::{app_ownership, app_tags, Ownership};
 use crate::naming;
 use crate::ops::up::{self, Prepared};
@@ -140,6 +143,7 @@ pub fn project_spec(
         service_role_arn: role_arn.to_string(),
         image: c.build.image.clone(),
         compute_type: c.build.compute_type.clone(),
+        environment_type: LINUX_CONTAINER.to_string(),
         source_type,
         source_location,
         source_version: None,
@@ -182,6 +186,10 @@ pub fn project_change(want: &ProjectSpec, have: Option<&ProjectState>) -> Projec
     field("buildspec", want.buildspec.trim() == have.buildspec.trim());
     field("image", want.image == have.image);
     field("compute type", want.compute_type == have.compute_type);
+    field(
+        "environment type",
+        want.environment_type == have.environment_type,
+    );
     field(
         "service role",
         want.service_role_arn == have.service_role_arn,
@@ -715,6 +723,7 @@ mod tests {
             service_role_arn: "arn:aws:iam::1:role/envctl-shop-build".into(),
             image: "aws/codebuild/standard:7.0".into(),
             compute_type: "BUILD_GENERAL1_MEDIUM".into(),
+            environment_type: "LINUX_CONTAINER".into(),
             source_type: "GITHUB".into(),
             source_location: "https://github.com/acme/shop.git".into(),
             source_version: None,
@@ -740,6 +749,7 @@ mod tests {
             source_version: None,
             image: s.image.clone(),
             compute_type: s.compute_type.clone(),
+            environment_type: s.environment_type.clone(),
             service_role_arn: s.service_role_arn.clone(),
             environment: s.environment.clone(),
             cache: s.cache.clone(),

@@ -7,13 +7,86 @@ use std::path::{Path, PathBuf};
 use minijinja::{Environment, UndefinedBehavior};
 use serde_json::json;
 
+use crate::dist::{self, Prebuilt, Target};
 use crate::error::{Error, Result};
 
 pub const WORKFLOW_TEMPLATE: &str = include_str!("../../templates/github-workflow.yml.j2");
 pub const DEFAULT_WORKFLOW_PATH: &str = ".github/workflows/envctl.yml";
-/// envctl is not on crates.io: by default the workflow installs it from the git URL in the
-/// repository secret `ENVCTL_GIT_URL` (a private repository URL may carry a token).
-pub const DEFAULT_INSTALL_COMMAND: &str = "cargo install --locked --git \"$ENVCTL_GIT_URL\" envctl";
+
+/// How each job puts envctl on the runner. No job compiles envctl unless asked to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Install {
+    /// The release's static binary for the runner, pinned to a version and checked against a
+    /// SHA-256 digest (pinned, or the release's `SHA256SUMS`): seconds.
+    Release(Prebuilt),
+    /// `cargo install --git "$ENVCTL_GIT_URL" --tag v<version>` (the repository secret may
+    /// carry a token for a private fork), cached per version so only the first run compiles.
+    Cargo { version: String },
+    /// The user's own command, verbatim.
+    Command(String),
+}
+
+/// The kind of install, as `--install` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InstallKind {
+    /// Prebuilt, checksum-verified release binary (default)
+    Release,
+    /// Build from source with cargo, cached per version
+    Cargo,
+}
+
+impl Install {
+    /// Validates the version and digest (they land in a shell script) and picks the runner's
+    /// target: GitHub's `ubuntu-latest` is x86_64 Linux.
+    pub fn new(
+        kind: InstallKind,
+        version: Option<String>,
+        sha256: Option<String>,
+        command: Option<String>,
+    ) -> Result<Install> {
+        if let Some(command) = command {
+            if command.trim().is_empty() || command.contains('\n') {
+                return Err(Error::invalid(
+                    "--install-command must be one non-empty line",
+                    None,
+                ));
+            }
+            return Ok(Install::Command(command));
+        }
+        let version = version.unwrap_or_else(|| dist::VERSION.to_string());
+        if !dist::is_version(&version) {
+            return Err(Error::invalid(
+                format!("--envctl-version `{version}` is not a release version"),
+                Some(format!("e.g. --envctl-version {}", dist::VERSION)),
+            ));
+        }
+        match kind {
+            InstallKind::Release => {
+                if let Some(d) = &sha256 {
+                    if !dist::is_sha256(d) {
+                        return Err(Error::invalid(
+                            format!("--sha256 `{d}` is not a SHA-256 digest (64 hex digits)"),
+                            Some(format!(
+                                "the digest of {} from the release's SHA256SUMS",
+                                dist::archive_name(&version, Target::LinuxX86_64)
+                            )),
+                        ));
+                    }
+                }
+                Ok(Install::Release(Prebuilt {
+                    version,
+                    target: Target::LinuxX86_64,
+                    sha256,
+                }))
+            }
+            InstallKind::Cargo if sha256.is_some() => Err(Error::invalid(
+                "--sha256 pins a prebuilt archive; it does not apply to --install cargo",
+                None,
+            )),
+            InstallKind::Cargo => Ok(Install::Cargo { version }),
+        }
+    }
+}
 
 /// How a PR's env is named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,7 +102,7 @@ pub struct WorkflowOptions {
     pub role_arn: String,
     pub region: String,
     pub env_naming: EnvNaming,
-    pub install_command: String,
+    pub install: Install,
     pub config_path: String,
     /// Minute-of-hour cron for the gc job.
     pub gc_cron: String,
@@ -63,12 +136,6 @@ pub fn render(o: &WorkflowOptions) -> Result<String> {
             Some("use letters, digits, '.', '_', '-' and '/'".to_string()),
         ));
     }
-    if o.install_command.trim().is_empty() || o.install_command.contains('\n') {
-        return Err(Error::invalid(
-            "--install-command must be one non-empty line",
-            None,
-        ));
-    }
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
@@ -76,7 +143,24 @@ pub fn render(o: &WorkflowOptions) -> Result<String> {
         "role_arn": o.role_arn,
         "region": o.region,
         "env_name": match o.env_naming { EnvNaming::Pr => "pr", EnvNaming::Branch => "branch" },
-        "install_command": o.install_command,
+        "install": match &o.install {
+            Install::Release(_) => "release",
+            Install::Cargo { .. } => "cargo",
+            Install::Command(_) => "command",
+        },
+        "envctl_version": match &o.install {
+            Install::Release(p) => p.version.as_str(),
+            Install::Cargo { version } => version.as_str(),
+            Install::Command(_) => "",
+        },
+        "install_script": match &o.install {
+            Install::Release(p) => p.install_script("\"$RUNNER_TEMP/envctl\""),
+            _ => String::new(),
+        },
+        "install_command": match &o.install {
+            Install::Command(c) => c.as_str(),
+            _ => "",
+        },
         "config_path": o.config_path,
         "gc_cron": o.gc_cron,
     });
@@ -136,7 +220,7 @@ mod tests {
             role_arn: "arn:aws:iam::123456789012:role/envctl-ci".into(),
             region: "eu-west-1".into(),
             env_naming: naming,
-            install_command: DEFAULT_INSTALL_COMMAND.into(),
+            install: Install::new(InstallKind::Release, None, None, None).unwrap(),
             config_path: "envctl.toml".into(),
             gc_cron: "23 * * * *".into(),
         }
@@ -158,6 +242,39 @@ mod tests {
         // Never interpolated into a script: the branch name is attacker-controlled text.
         assert!(!text.contains("run: envctl up \"${{"));
         assert!(text.contains("--live-branches-from git"));
+    }
+
+    #[test]
+    fn default_install_is_a_pinned_prebuilt_binary_and_nothing_compiles() {
+        let text = render(&opts(EnvNaming::Pr)).unwrap();
+        assert!(!text.contains("cargo install"), "{text}");
+        assert!(!text.contains("ENVCTL_GIT_URL"), "{text}");
+        let archive = dist::archive_name(dist::VERSION, Target::LinuxX86_64);
+        assert_eq!(
+            text.matches(&format!("archive='{archive}'")).count(),
+            3,
+            "{text}"
+        );
+        assert_eq!(text.matches("sha256sum").count(), 3);
+    }
+
+    #[test]
+    fn cargo_install_is_cached_per_version() {
+        let mut o = opts(EnvNaming::Pr);
+        o.install = Install::new(InstallKind::Cargo, Some("1.2.3".into()), None, None).unwrap();
+        let text = render(&o).unwrap();
+        assert_eq!(text.matches("uses: actions/cache@v4").count(), 3);
+        assert!(text.contains("key: envctl-${{ runner.os }}-1.2.3"));
+        assert!(text.contains("--tag v1.2.3 envctl"));
+        assert!(text.contains("if: steps.envctl-cache.outputs.cache-hit != 'true'"));
+    }
+
+    #[test]
+    fn install_values_are_validated() {
+        assert!(Install::new(InstallKind::Release, Some("latest".into()), None, None).is_err());
+        assert!(Install::new(InstallKind::Release, None, Some("abc".into()), None).is_err());
+        assert!(Install::new(InstallKind::Cargo, None, Some("a".repeat(64)), None).is_err());
+        assert!(Install::new(InstallKind::Release, None, None, Some("a\nb".into())).is_err());
     }
 
     #[test]

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::aws::codebuild::{ProjectSpec, ProjectState};
 use crate::aws::events::{RuleState, RuleTarget};
@@ -16,9 +15,11 @@ use crate::aws::iam::RoleState;
 use crate::aws::sts::partition;
 use crate::aws::Aws;
 use crate::config::{self, ConfigError, JanitorConfig, LoadedConfig, Override};
+use crate::dist::{self, Prebuilt};
 use crate::error::{Error, Result};
 use crate::model::{app_ownership, app_tags, Ownership, Tags};
 use crate::naming;
+use crate::ops::janitor_policy::{build_role_policy, events_role_policy, PolicyScope};
 use crate::ops::{self, Session};
 use crate::plan::Conflict;
 use crate::render::RenderError;
@@ -31,8 +32,13 @@ pub const BUILDSPEC_TEMPLATE: &str = include_str!("../../templates/janitor-build
 pub const TARGET_ID: &str = "envctl-janitor";
 const BUILD_POLICY: &str = "envctl-janitor";
 const EVENTS_POLICY: &str = "envctl-janitor-start-build";
-/// gc deletes without waiting; installing envctl from source is the slow part.
-const BUILD_TIMEOUT_MINUTES: i32 = 30;
+/// gc deletes without waiting and the prebuilt binary downloads in seconds; a stuck run is cut
+/// off well before the next one.
+const BUILD_TIMEOUT_MINUTES: i32 = 10;
+/// A user's own install command may compile envctl.
+const BUILD_TIMEOUT_MINUTES_CUSTOM_INSTALL: i32 = 30;
+/// Where the build installs the prebuilt binary (CodeBuild runs as root; it is on PATH).
+const BUILD_BIN_DIR: &str = "/usr/local/bin";
 /// How long a new role may take to become assumable by CodeBuild (IAM is eventually consistent).
 const ROLE_PROPAGATION: Duration = Duration::from_secs(90);
 
@@ -142,9 +148,27 @@ pub struct BuildspecContext {
     pub app: String,
     pub region: String,
     pub branch: String,
+    /// The user's own install command; empty when the build installs the prebuilt binary.
     pub install_command: String,
+    /// Shell script that downloads, verifies and installs the pinned prebuilt envctl.
+    pub install_script: String,
+    pub envctl_version: String,
+    pub target: String,
     pub live_branches: bool,
     pub source_type: String,
+}
+
+/// The prebuilt envctl the janitor's build installs: pinned version and target, and the
+/// pinned digest if any.
+pub fn prebuilt(j: &JanitorConfig) -> Prebuilt {
+    Prebuilt {
+        version: j
+            .envctl_version
+            .clone()
+            .unwrap_or_else(|| dist::VERSION.to_string()),
+        target: j.target(),
+        sha256: j.envctl_sha256.clone(),
+    }
 }
 
 /// Renders the buildspec (strict: an unknown variable is an error, like every template).
@@ -167,7 +191,8 @@ pub fn render_buildspec(
             None => e.to_string(),
         },
         hint: Some(format!(
-            "variables: app, region, branch, install_command, live_branches, source_type; \
+            "variables: app, region, branch, install_command, install_script, envctl_version, \
+             target, live_branches, source_type; \
              delete {name} to use the built-in buildspec"
         )),
     };
@@ -180,136 +205,13 @@ pub fn render_buildspec(
         .map_err(error)
 }
 
-/// Where the janitor's policies may act: this app's names, in this account and region.
-#[derive(Debug, Clone)]
-pub struct PolicyScope<'a> {
-    pub partition: &'a str,
-    pub region: &'a str,
-    pub account: &'a str,
-    pub app: &'a str,
-    pub cluster: &'a str,
-    /// (region, repository) of a CodeCommit source.
-    pub codecommit_repo: Option<(&'a str, &'a str)>,
-}
-
-impl PolicyScope<'_> {
-    fn arn(&self, service: &str, resource: &str) -> String {
-        format!(
-            "arn:{}:{service}:{}:{}:{resource}",
-            self.partition, self.region, self.account
-        )
-    }
-}
-
-/// What `envctl gc --yes` calls, and no more: discovery where AWS has no resource-level
-/// permissions, deletes only on this app's names, plus the build's own logs.
-pub fn build_role_policy(s: &PolicyScope) -> serde_json::Value {
-    let app = s.app;
-    let build_logs = format!("log-group:/aws/codebuild/{}", naming::janitor(app));
-    let mut statements = vec![
-        json!({
-            "Sid": "Discover",
-            "Effect": "Allow",
-            "Action": [
-                "ecs:DescribeClusters", "ecs:ListServices", "ecs:DescribeServices",
-                "ecs:ListTaskDefinitionFamilies", "ecs:ListTaskDefinitions",
-                "ecs:DescribeTaskDefinition", "ecr:DescribeRepositories",
-                "ssm:DescribeParameters", "logs:DescribeLogGroups", "scheduler:ListSchedules",
-                "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-                "sts:GetCallerIdentity",
-            ],
-            "Resource": "*",
-        }),
-        // DeregisterTaskDefinition has no resource-level permissions.
-        json!({
-            "Sid": "DeregisterTaskDefinitions",
-            "Effect": "Allow",
-            "Action": ["ecs:DeregisterTaskDefinition"],
-            "Resource": "*",
-        }),
-        json!({
-            "Sid": "DeleteEnvServices",
-            "Effect": "Allow",
-            "Action": ["ecs:DeleteService"],
-            "Resource": s.arn("ecs", &format!("service/{}/{app}-*", s.cluster)),
-        }),
-        json!({
-            "Sid": "EnvParameters",
-            "Effect": "Allow",
-            "Action": ["ssm:GetParameters", "ssm:ListTagsForResource", "ssm:DeleteParameters"],
-            "Resource": s.arn("ssm", &format!("parameter/envctl/{app}/*")),
-        }),
-        json!({
-            "Sid": "EnvRepositories",
-            "Effect": "Allow",
-            "Action": [
-                "ecr:ListTagsForResource", "ecr:GetLifecyclePolicy", "ecr:ListImages",
-                "ecr:BatchDeleteImage", "ecr:DeleteRepository",
-            ],
-            "Resource": s.arn("ecr", &format!("repository/envctl/{app}/*")),
-        }),
-        json!({
-            "Sid": "EnvLogGroups",
-            "Effect": "Allow",
-            "Action": ["logs:ListTagsForResource", "logs:DeleteLogGroup"],
-            "Resource": s.arn("logs", &format!("log-group:/envctl/{app}/*")),
-        }),
-        json!({
-            "Sid": "EnvSchedules",
-            "Effect": "Allow",
-            "Action": [
-                "scheduler:GetScheduleGroup", "scheduler:GetSchedule",
-                "scheduler:ListTagsForResource", "scheduler:DeleteSchedule",
-                "scheduler:DeleteScheduleGroup",
-            ],
-            "Resource": [
-                s.arn("scheduler", &format!("schedule-group/envctl-{app}-*")),
-                s.arn("scheduler", &format!("schedule/envctl-{app}-*/*")),
-            ],
-        }),
-        json!({
-            "Sid": "ReadAppRoles",
-            "Effect": "Allow",
-            "Action": ["iam:GetRole"],
-            "Resource": format!("arn:{}:iam::{}:role/envctl-{app}-*", s.partition, s.account),
-        }),
-        json!({
-            "Sid": "BuildLogs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": [s.arn("logs", &build_logs), s.arn("logs", &format!("{build_logs}:*"))],
-        }),
-    ];
-    if let Some((region, repo)) = s.codecommit_repo {
-        statements.push(json!({
-            "Sid": "CheckOutSource",
-            "Effect": "Allow",
-            "Action": ["codecommit:GitPull"],
-            "Resource": format!("arn:{}:codecommit:{region}:{}:{repo}", s.partition, s.account),
-        }));
-    }
-    json!({ "Version": "2012-10-17", "Statement": statements })
-}
-
-/// EventBridge may only start the janitor's build.
-pub fn events_role_policy(project_arn: &str) -> serde_json::Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "StartJanitorBuild",
-            "Effect": "Allow",
-            "Action": ["codebuild:StartBuild"],
-            "Resource": project_arn,
-        }],
-    })
-}
-
 /// Whether the observed project differs from `spec` in anything envctl manages (tags, timeout
 /// and description aside). UpdateProject only happens when this is true.
 pub fn project_differs(state: &ProjectState, spec: &ProjectSpec) -> bool {
     state.buildspec != spec.buildspec
         || state.image != spec.image
         || state.compute_type != spec.compute_type
+        || state.environment_type != spec.environment_type
         || state.service_role_arn != spec.service_role_arn
         || state.source_type != spec.source_type
         || state.source_location != spec.source_location
@@ -345,13 +247,6 @@ fn inputs(session: &Session, overrides: &[Override]) -> Result<Inputs> {
              https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/shop",
         ));
     }
-    if j.install_command.trim().is_empty() {
-        return Err(config_error(
-            "janitor.install_command",
-            "is empty: the janitor's build needs a command that puts `envctl` on PATH".into(),
-            "e.g. janitor.install_command = \"cargo install --locked --git <envctl repository URL> envctl\"",
-        ));
-    }
     let source = parse_source(&j.source).map_err(|m| {
         config_error(
             "janitor.source",
@@ -360,6 +255,20 @@ fn inputs(session: &Session, overrides: &[Override]) -> Result<Inputs> {
         )
     })?;
     let (template_name, template) = buildspec_template(session, &cfg, j)?;
+    // A buildspec written before prebuilt installs only knows install_command.
+    if j.install_command.trim().is_empty() && !template.contains("install_script") {
+        return Err(Error::Render(RenderError {
+            file: cfg.resolve(&j.buildspec).display().to_string(),
+            line: None,
+            service: None,
+            message: "does not use `install_script`, so the build would have no envctl".into(),
+            hint: Some(format!(
+                "delete {} to use the built-in buildspec (prebuilt envctl), or set \
+                 janitor.install_command",
+                j.buildspec.display()
+            )),
+        }));
+    }
     Ok(Inputs {
         cfg,
         source,
@@ -489,6 +398,9 @@ pub async fn install(session: &Session, overrides: &[Override]) -> Result<Janito
             region: aws.region.clone(),
             branch: j.branch.clone(),
             install_command: j.install_command.clone(),
+            install_script: prebuilt(j).install_script(BUILD_BIN_DIR),
+            envctl_version: prebuilt(j).version,
+            target: j.target().to_string(),
             live_branches: j.live_branches,
             source_type: source.source_type.to_string(),
         },
@@ -511,6 +423,7 @@ pub async fn install(session: &Session, overrides: &[Override]) -> Result<Janito
         account: &account,
         app,
         cluster: &cluster,
+        previews: cfg.config.preview.enabled,
         codecommit_repo: source
             .codecommit_repo
             .as_ref()
@@ -546,15 +459,20 @@ pub async fn install(session: &Session, overrides: &[Override]) -> Result<Janito
             "envctl janitor for app {app}: runs `envctl gc --yes` when EventBridge rule {name} fires"
         ),
         service_role_arn: build_role.arn.clone(),
-        image: j.image.clone(),
+        image: j.image(),
         compute_type: j.compute_type.clone(),
+        environment_type: j.environment_type().to_string(),
         source_type: source.source_type.to_string(),
         source_location: source.location.clone(),
         source_version: Some(j.branch.clone()),
         buildspec,
         environment: Default::default(),
         privileged: false,
-        timeout_minutes: BUILD_TIMEOUT_MINUTES,
+        timeout_minutes: if j.install_command.trim().is_empty() {
+            BUILD_TIMEOUT_MINUTES
+        } else {
+            BUILD_TIMEOUT_MINUTES_CUSTOM_INSTALL
+        },
         cache: Default::default(),
         tags: tags.clone(),
     };
@@ -819,9 +737,42 @@ mod tests {
             branch: "main".into(),
             install_command: "cargo install --locked --git https://github.com/acme/envctl envctl"
                 .into(),
+            install_script: String::new(),
+            envctl_version: String::new(),
+            target: String::new(),
             live_branches,
             source_type: "GITHUB".into(),
         }
+    }
+
+    #[test]
+    fn default_buildspec_installs_the_pinned_prebuilt_binary() {
+        let j = JanitorConfig::default();
+        let p = prebuilt(&j);
+        let c = BuildspecContext {
+            install_command: String::new(),
+            install_script: p.install_script(BUILD_BIN_DIR),
+            envctl_version: p.version.clone(),
+            target: j.target().to_string(),
+            ..ctx(false)
+        };
+        let b = render(&c);
+        assert!(!b.contains("cargo"), "{b}");
+        let archive = dist::archive_name(dist::VERSION, dist::Target::LinuxAarch64);
+        // The script is one block item, every line indented under it.
+        let block = b
+            .split("      - |\n")
+            .nth(1)
+            .expect("a block command")
+            .split("      - envctl --version")
+            .next()
+            .unwrap();
+        assert!(block.lines().all(|l| l.starts_with("        ")), "{block}");
+        assert!(block.contains(&format!("archive='{archive}'")), "{block}");
+        assert!(block.contains("sha256sum"), "{block}");
+        assert!(block.contains("-C /usr/local/bin envctl"), "{block}");
+        assert_eq!(j.image(), "aws/codebuild/amazonlinux-aarch64-standard:3.0");
+        assert_eq!(j.environment_type(), "ARM_CONTAINER");
     }
 
     fn render(ctx: &BuildspecContext) -> String {
@@ -935,125 +886,6 @@ mod tests {
         }
     }
 
-    fn scope(codecommit: Option<(&'static str, &'static str)>) -> PolicyScope<'static> {
-        PolicyScope {
-            partition: "aws",
-            region: "eu-west-1",
-            account: "123456789012",
-            app: "shop",
-            cluster: "envctl-shop",
-            codecommit_repo: codecommit,
-        }
-    }
-
-    /// Every (action, resource) pair of a policy.
-    fn grants(policy: &serde_json::Value) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        for st in policy["Statement"].as_array().expect("statements") {
-            assert_eq!(st["Effect"], "Allow");
-            let as_list = |v: &serde_json::Value| -> Vec<String> {
-                match v {
-                    serde_json::Value::Array(a) => a
-                        .iter()
-                        .map(|x| x.as_str().expect("string").to_string())
-                        .collect(),
-                    other => vec![other.as_str().expect("string").to_string()],
-                }
-            };
-            for a in as_list(&st["Action"]) {
-                for r in as_list(&st["Resource"]) {
-                    out.push((a.clone(), r));
-                }
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn build_role_deletes_only_the_apps_resources() {
-        let g = grants(&build_role_policy(&scope(None)));
-        let resource_of = |action: &str| -> Vec<String> {
-            g.iter()
-                .filter(|(a, _)| a == action)
-                .map(|(_, r)| r.clone())
-                .collect()
-        };
-        assert_eq!(
-            resource_of("ecs:DeleteService"),
-            ["arn:aws:ecs:eu-west-1:123456789012:service/envctl-shop/shop-*"]
-        );
-        assert_eq!(
-            resource_of("ssm:DeleteParameters"),
-            ["arn:aws:ssm:eu-west-1:123456789012:parameter/envctl/shop/*"]
-        );
-        assert_eq!(
-            resource_of("ecr:DeleteRepository"),
-            ["arn:aws:ecr:eu-west-1:123456789012:repository/envctl/shop/*"]
-        );
-        assert_eq!(
-            resource_of("logs:DeleteLogGroup"),
-            ["arn:aws:logs:eu-west-1:123456789012:log-group:/envctl/shop/*"]
-        );
-        assert_eq!(
-            resource_of("scheduler:DeleteScheduleGroup"),
-            [
-                "arn:aws:scheduler:eu-west-1:123456789012:schedule-group/envctl-shop-*",
-                "arn:aws:scheduler:eu-west-1:123456789012:schedule/envctl-shop-*/*",
-            ]
-        );
-        assert_eq!(
-            resource_of("iam:GetRole"),
-            ["arn:aws:iam::123456789012:role/envctl-shop-*"]
-        );
-        assert_eq!(
-            resource_of("logs:PutLogEvents"),
-            [
-                "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/codebuild/envctl-shop-janitor",
-                "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/codebuild/envctl-shop-janitor:*",
-            ]
-        );
-        // "*" only where AWS has no resource-level permissions: reads, and deregistering
-        // task definitions. Nothing else that writes is unscoped, and nothing touches IAM
-        // beyond reading the app's roles.
-        for (action, resource) in &g {
-            if resource == "*" {
-                let op = action.split(':').nth(1).unwrap_or_default();
-                assert!(
-                    ["Describe", "List", "Get"]
-                        .iter()
-                        .any(|p| op.starts_with(p))
-                        || action == "ecs:DeregisterTaskDefinition",
-                    "{action} on *"
-                );
-            } else {
-                assert!(resource.contains("shop"), "{action} on {resource}");
-            }
-            assert!(
-                !action.starts_with("iam:") || action == "iam:GetRole",
-                "{action}"
-            );
-        }
-        assert!(!g.iter().any(|(a, _)| a.starts_with("codecommit:")));
-    }
-
-    #[test]
-    fn build_role_pulls_a_codecommit_source() {
-        let g = grants(&build_role_policy(&scope(Some(("eu-west-1", "shop")))));
-        assert!(g.contains(&(
-            "codecommit:GitPull".to_string(),
-            "arn:aws:codecommit:eu-west-1:123456789012:shop".to_string()
-        )));
-    }
-
-    #[test]
-    fn events_role_may_only_start_the_janitor_build() {
-        let arn = "arn:aws:codebuild:eu-west-1:123456789012:project/envctl-shop-janitor";
-        assert_eq!(
-            grants(&events_role_policy(arn)),
-            [("codebuild:StartBuild".to_string(), arn.to_string())]
-        );
-    }
-
     #[test]
     fn project_differs_only_in_managed_fields() {
         let spec = ProjectSpec {
@@ -1062,6 +894,7 @@ mod tests {
             service_role_arn: "arn:aws:iam::1:role/envctl-shop-janitor".into(),
             image: "aws/codebuild/standard:7.0".into(),
             compute_type: "BUILD_GENERAL1_SMALL".into(),
+            environment_type: "ARM_CONTAINER".into(),
             source_type: "GITHUB".into(),
             source_location: "https://github.com/acme/shop.git".into(),
             source_version: Some("main".into()),
@@ -1081,6 +914,7 @@ mod tests {
             source_version: spec.source_version.clone(),
             image: spec.image.clone(),
             compute_type: spec.compute_type.clone(),
+            environment_type: spec.environment_type.clone(),
             service_role_arn: spec.service_role_arn.clone(),
             environment: Default::default(),
             cache: Default::default(),
@@ -1089,6 +923,11 @@ mod tests {
         assert!(!project_differs(&state, &spec));
         let changed = ProjectState {
             source_version: Some("develop".into()),
+            ..state.clone()
+        };
+        assert!(project_differs(&changed, &spec));
+        let changed = ProjectState {
+            environment_type: "LINUX_CONTAINER".into(),
             ..state.clone()
         };
         assert!(project_differs(&changed, &spec));

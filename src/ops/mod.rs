@@ -9,6 +9,7 @@ pub mod gc;
 pub mod init;
 pub mod inspect;
 pub mod janitor;
+pub mod janitor_policy;
 pub mod lifecycle;
 pub mod params;
 pub mod up;

@@ -1,0 +1,393 @@
+//! The janitor's IAM policies, from one table of what `envctl gc --yes` (and so `down`) calls.
+//! The table is the only source: the installed role policy is rendered from it, and an emulator
+//! test checks it against the requests `gc` and `down` really make, in both directions.
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+
+use crate::naming;
+
+/// Where the janitor's policies may act: this app's names, in this account and region.
+#[derive(Debug, Clone)]
+pub struct PolicyScope<'a> {
+    pub partition: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub app: &'a str,
+    pub cluster: &'a str,
+    /// Whether envs of this app have preview URLs (their rules and target groups go with them).
+    pub previews: bool,
+    /// (region, repository) of a CodeCommit source.
+    pub codecommit_repo: Option<(&'a str, &'a str)>,
+}
+
+/// Which resources a statement covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Actions AWS does not scope to resources (Describe/List calls, DeregisterTaskDefinition).
+    Any,
+    EnvServices,
+    AppParameters,
+    AppRepositories,
+    AppLogGroups,
+    AppScheduleGroups,
+    /// Listener rules on any ALB: previews may use the team's own listener.
+    ListenerRules,
+    AppTargetGroups,
+}
+
+/// When a statement applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    Always,
+    Previews,
+}
+
+/// One statement of what gc/down calls.
+struct Grant {
+    sid: &'static str,
+    actions: &'static [&'static str],
+    scope: Scope,
+    when: When,
+}
+
+/// Every AWS action `gc --yes` and `down` make, and nothing else.
+const GC_GRANTS: &[Grant] = &[
+    Grant {
+        sid: "Discover",
+        actions: &[
+            "sts:GetCallerIdentity",
+            "ecs:DescribeClusters",
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:ListTaskDefinitionFamilies",
+            "ecs:ListTaskDefinitions",
+            "ecs:DescribeTaskDefinition",
+            "ecr:DescribeRepositories",
+            "ssm:DescribeParameters",
+            "logs:DescribeLogGroups",
+            "scheduler:ListSchedules",
+        ],
+        scope: Scope::Any,
+        when: When::Always,
+    },
+    Grant {
+        sid: "DeregisterTaskDefinitions",
+        actions: &["ecs:DeregisterTaskDefinition"],
+        scope: Scope::Any,
+        when: When::Always,
+    },
+    Grant {
+        sid: "DeleteEnvServices",
+        actions: &["ecs:DeleteService"],
+        scope: Scope::EnvServices,
+        when: When::Always,
+    },
+    Grant {
+        sid: "EnvParameters",
+        actions: &[
+            "ssm:GetParameters",
+            "ssm:ListTagsForResource",
+            "ssm:DeleteParameters",
+        ],
+        scope: Scope::AppParameters,
+        when: When::Always,
+    },
+    Grant {
+        sid: "EnvRepositories",
+        actions: &[
+            "ecr:ListTagsForResource",
+            "ecr:GetLifecyclePolicy",
+            "ecr:ListImages",
+            "ecr:BatchDeleteImage",
+            "ecr:DeleteRepository",
+        ],
+        scope: Scope::AppRepositories,
+        when: When::Always,
+    },
+    Grant {
+        sid: "EnvLogGroups",
+        actions: &["logs:ListTagsForResource", "logs:DeleteLogGroup"],
+        scope: Scope::AppLogGroups,
+        when: When::Always,
+    },
+    Grant {
+        sid: "EnvSchedules",
+        actions: &[
+            "scheduler:GetScheduleGroup",
+            "scheduler:GetSchedule",
+            "scheduler:ListTagsForResource",
+            "scheduler:DeleteScheduleGroup",
+        ],
+        scope: Scope::AppScheduleGroups,
+        when: When::Always,
+    },
+    Grant {
+        sid: "DiscoverPreviews",
+        actions: &[
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeRules",
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTags",
+        ],
+        scope: Scope::Any,
+        when: When::Previews,
+    },
+    Grant {
+        sid: "DeletePreviewRules",
+        actions: &["elasticloadbalancing:DeleteRule"],
+        scope: Scope::ListenerRules,
+        when: When::Previews,
+    },
+    Grant {
+        sid: "DeletePreviewTargetGroups",
+        actions: &["elasticloadbalancing:DeleteTargetGroup"],
+        scope: Scope::AppTargetGroups,
+        when: When::Previews,
+    },
+];
+
+/// Statement ids of what the CodeBuild build itself needs (its logs, its source), as opposed
+/// to what envctl calls.
+pub const BUILD_OWN_SIDS: [&str; 2] = ["BuildLogs", "CheckOutSource"];
+
+impl PolicyScope<'_> {
+    fn arn(&self, service: &str, resource: &str) -> String {
+        format!(
+            "arn:{}:{service}:{}:{}:{resource}",
+            self.partition, self.region, self.account
+        )
+    }
+
+    fn resources(&self, scope: Scope) -> Value {
+        let app = self.app;
+        match scope {
+            Scope::Any => json!("*"),
+            Scope::EnvServices => {
+                json!(self.arn("ecs", &format!("service/{}/{app}-*", self.cluster)))
+            }
+            Scope::AppParameters => json!(self.arn("ssm", &format!("parameter/envctl/{app}/*"))),
+            Scope::AppRepositories => {
+                json!(self.arn("ecr", &format!("repository/envctl/{app}/*")))
+            }
+            Scope::AppLogGroups => json!(self.arn("logs", &format!("log-group:/envctl/{app}/*"))),
+            Scope::AppScheduleGroups => json!([
+                self.arn("scheduler", &format!("schedule-group/envctl-{app}-*")),
+                self.arn("scheduler", &format!("schedule/envctl-{app}-*/*")),
+            ]),
+            Scope::ListenerRules => json!(self.arn("elasticloadbalancing", "listener-rule/app/*")),
+            // Target group names start with the app (`naming::target_group`).
+            Scope::AppTargetGroups => {
+                json!(self.arn("elasticloadbalancing", &format!("targetgroup/{app}-*")))
+            }
+        }
+    }
+
+    fn applies(&self, when: When) -> bool {
+        match when {
+            When::Always => true,
+            When::Previews => self.previews,
+        }
+    }
+}
+
+/// The actions `gc --yes` and `down` may call for an app (with or without previews).
+pub fn gc_actions(previews: bool) -> BTreeSet<&'static str> {
+    GC_GRANTS
+        .iter()
+        .filter(|g| g.when == When::Always || previews)
+        .flat_map(|g| g.actions.iter().copied())
+        .collect()
+}
+
+/// The janitor build's role policy: what `envctl gc --yes` calls, scoped to the app's names,
+/// plus the build's own logs (and its CodeCommit source).
+pub fn build_role_policy(s: &PolicyScope) -> Value {
+    let build_logs = format!("log-group:/aws/codebuild/{}", naming::janitor(s.app));
+    let mut statements: Vec<Value> = GC_GRANTS
+        .iter()
+        .filter(|g| s.applies(g.when))
+        .map(|g| {
+            json!({
+                "Sid": g.sid,
+                "Effect": "Allow",
+                "Action": g.actions,
+                "Resource": s.resources(g.scope),
+            })
+        })
+        .collect();
+    statements.push(json!({
+        "Sid": BUILD_OWN_SIDS[0],
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [s.arn("logs", &build_logs), s.arn("logs", &format!("{build_logs}:*"))],
+    }));
+    if let Some((region, repo)) = s.codecommit_repo {
+        statements.push(json!({
+            "Sid": BUILD_OWN_SIDS[1],
+            "Effect": "Allow",
+            "Action": ["codecommit:GitPull"],
+            "Resource": format!("arn:{}:codecommit:{region}:{}:{repo}", s.partition, s.account),
+        }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// EventBridge may only start the janitor's build.
+pub fn events_role_policy(project_arn: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "StartJanitorBuild",
+            "Effect": "Allow",
+            "Action": ["codebuild:StartBuild"],
+            "Resource": project_arn,
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(
+        previews: bool,
+        codecommit: Option<(&'static str, &'static str)>,
+    ) -> PolicyScope<'static> {
+        PolicyScope {
+            partition: "aws",
+            region: "eu-west-1",
+            account: "123456789012",
+            app: "shop",
+            cluster: "envctl-shop",
+            previews,
+            codecommit_repo: codecommit,
+        }
+    }
+
+    /// Every (action, resource) pair of a policy.
+    fn grants(policy: &Value) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for st in policy["Statement"].as_array().expect("statements") {
+            assert_eq!(st["Effect"], "Allow");
+            let as_list = |v: &Value| -> Vec<String> {
+                match v {
+                    Value::Array(a) => a
+                        .iter()
+                        .map(|x| x.as_str().expect("string").to_string())
+                        .collect(),
+                    other => vec![other.as_str().expect("string").to_string()],
+                }
+            };
+            for a in as_list(&st["Action"]) {
+                for r in as_list(&st["Resource"]) {
+                    out.push((a.clone(), r));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn build_role_deletes_only_the_apps_resources() {
+        let g = grants(&build_role_policy(&scope(true, None)));
+        let resource_of = |action: &str| -> Vec<String> {
+            g.iter()
+                .filter(|(a, _)| a == action)
+                .map(|(_, r)| r.clone())
+                .collect()
+        };
+        assert_eq!(
+            resource_of("ecs:DeleteService"),
+            ["arn:aws:ecs:eu-west-1:123456789012:service/envctl-shop/shop-*"]
+        );
+        assert_eq!(
+            resource_of("ssm:DeleteParameters"),
+            ["arn:aws:ssm:eu-west-1:123456789012:parameter/envctl/shop/*"]
+        );
+        assert_eq!(
+            resource_of("ecr:DeleteRepository"),
+            ["arn:aws:ecr:eu-west-1:123456789012:repository/envctl/shop/*"]
+        );
+        assert_eq!(
+            resource_of("logs:DeleteLogGroup"),
+            ["arn:aws:logs:eu-west-1:123456789012:log-group:/envctl/shop/*"]
+        );
+        assert_eq!(
+            resource_of("scheduler:DeleteScheduleGroup"),
+            [
+                "arn:aws:scheduler:eu-west-1:123456789012:schedule-group/envctl-shop-*",
+                "arn:aws:scheduler:eu-west-1:123456789012:schedule/envctl-shop-*/*",
+            ]
+        );
+        assert_eq!(
+            resource_of("elasticloadbalancing:DeleteTargetGroup"),
+            ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-*"]
+        );
+        assert_eq!(
+            resource_of("logs:PutLogEvents"),
+            [
+                "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/codebuild/envctl-shop-janitor",
+                "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/codebuild/envctl-shop-janitor:*",
+            ]
+        );
+        // "*" only where AWS has no resource-level permissions: reads, and deregistering
+        // task definitions. Nothing else that writes is unscoped, and nothing touches IAM.
+        for (action, resource) in &g {
+            if resource == "*" {
+                let op = action.split(':').nth(1).unwrap_or_default();
+                assert!(
+                    ["Describe", "List", "Get"]
+                        .iter()
+                        .any(|p| op.starts_with(p))
+                        || action == "ecs:DeregisterTaskDefinition",
+                    "{action} on *"
+                );
+            } else if action != "elasticloadbalancing:DeleteRule" {
+                assert!(resource.contains("shop"), "{action} on {resource}");
+            }
+            assert!(!action.starts_with("iam:"), "{action}");
+        }
+        assert!(!g.iter().any(|(a, _)| a.starts_with("codecommit:")));
+    }
+
+    #[test]
+    fn load_balancing_only_with_previews() {
+        let without = grants(&build_role_policy(&scope(false, None)));
+        assert!(!without
+            .iter()
+            .any(|(a, _)| a.starts_with("elasticloadbalancing:")));
+        assert!(!gc_actions(false).contains("elasticloadbalancing:DeleteRule"));
+        assert!(gc_actions(true).contains("elasticloadbalancing:DeleteRule"));
+        let with: BTreeSet<String> = grants(&build_role_policy(&scope(true, None)))
+            .into_iter()
+            .map(|(a, _)| a)
+            .filter(|a| !a.starts_with("logs:Create") && a != "logs:PutLogEvents")
+            .collect();
+        let table: BTreeSet<String> = gc_actions(true).into_iter().map(String::from).collect();
+        assert_eq!(with, table);
+    }
+
+    #[test]
+    fn build_role_pulls_a_codecommit_source() {
+        let g = grants(&build_role_policy(&scope(
+            false,
+            Some(("eu-west-1", "shop")),
+        )));
+        assert!(g.contains(&(
+            "codecommit:GitPull".to_string(),
+            "arn:aws:codecommit:eu-west-1:123456789012:shop".to_string()
+        )));
+    }
+
+    #[test]
+    fn events_role_may_only_start_the_janitor_build() {
+        let arn = "arn:aws:codebuild:eu-west-1:123456789012:project/envctl-shop-janitor";
+        assert_eq!(
+            grants(&events_role_policy(arn)),
+            [("codebuild:StartBuild".to_string(), arn.to_string())]
+        );
+    }
+}
