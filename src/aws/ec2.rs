@@ -662,4 +662,172 @@ mod tests {
         let bare = parse_error("Service Unavailable", 503);
         assert_eq!(bare.code(), Some("HTTP503"));
     }
+
+    /// A one-connection-per-request HTTP server on loopback that answers each request with the
+    /// next canned reply and keeps what it received.
+    fn fake_ec2(
+        replies: Vec<(u16, &'static str)>,
+    ) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let handle = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for (status, body) in replies {
+                let (stream, _) = listener.accept().expect("accept");
+                let mut reader = BufReader::new(stream);
+                let mut head = String::new();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).expect("read request line");
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().expect("content length");
+                    }
+                    head.push_str(&line);
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body_in = vec![0; length];
+                reader.read_exact(&mut body_in).expect("request body");
+                seen.push(format!("{head}{}", String::from_utf8_lossy(&body_in)));
+                let mut stream = reader.into_inner();
+                write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .expect("write reply");
+            }
+            seen
+        });
+        (url, handle)
+    }
+
+    fn client(url: &str) -> Ec2Client {
+        client_with_stats(url).0
+    }
+
+    fn client_with_stats(url: &str) -> (Ec2Client, std::sync::Arc<super::super::CallStats>) {
+        use aws_credential_types::provider::SharedCredentialsProvider;
+        use aws_credential_types::Credentials;
+        let sdk = SdkConfig::builder()
+            .region(aws_types::region::Region::new("eu-west-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIDTEST", "secret", None, None, "test",
+            )))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(std::time::Duration::from_millis(5)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(std::time::Duration::from_secs(10))
+                    .build(),
+            )
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let stats = std::sync::Arc::new(super::super::CallStats::default());
+        let client = Ec2Client::new(
+            &sdk,
+            "eu-west-1",
+            Some(url),
+            super::super::stats::StatsInterceptor::new(stats.clone()),
+        );
+        (client, stats)
+    }
+
+    const THROTTLED: &str = "<Response><Errors><Error><Code>RequestLimitExceeded</Code>\
+        <Message>Request limit exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>";
+
+    #[tokio::test]
+    async fn throttling_is_retried_and_requests_are_signed_for_ec2_in_the_region() {
+        let (url, server) = fake_ec2(vec![
+            (503, THROTTLED),
+            (
+                200,
+                "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-1</vpcId>\
+                 <isDefault>true</isDefault></item></vpcSet></DescribeVpcsResponse>",
+            ),
+        ]);
+        let (ec2, stats) = client_with_stats(&url);
+        let vpcs = ec2
+            .describe_vpcs(vec![Filter::new("isDefault", "true")], "default VPC")
+            .await
+            .expect("retried after the throttle");
+        assert_eq!(
+            vpcs,
+            [Vpc {
+                vpc_id: "vpc-1".into(),
+                is_default: true
+            }]
+        );
+        // `--stats` counts the operation once, as for every SDK client, retries or not.
+        let counted = stats.snapshot();
+        assert_eq!(counted.len(), 1);
+        assert_eq!(
+            (
+                counted[0].service.as_str(),
+                counted[0].operation.as_str(),
+                counted[0].calls
+            ),
+            ("ec2", "DescribeVpcs", 1)
+        );
+        let seen = server.join().expect("server");
+        assert_eq!(seen.len(), 2, "one throttled attempt, one retry");
+        for request in &seen {
+            let lower = request.to_ascii_lowercase();
+            assert!(request.starts_with("POST / "), "{request}");
+            assert!(
+                lower.contains("authorization: aws4-hmac-sha256 credential=akidtest/")
+                    && lower.contains("/eu-west-1/ec2/aws4_request"),
+                "{request}"
+            );
+            assert!(
+                request.ends_with(
+                    "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=isDefault&Filter.1.Value.1=true"
+                ),
+                "{request}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_are_followed_and_errors_are_typed() {
+        let (url, server) = fake_ec2(vec![
+            (
+                200,
+                "<DescribeSubnetsResponse><subnetSet><item><subnetId>subnet-1</subnetId>\
+                 <vpcId>vpc-1</vpcId></item></subnetSet><nextToken>t2</nextToken></DescribeSubnetsResponse>",
+            ),
+            (
+                200,
+                "<DescribeSubnetsResponse><subnetSet><item><subnetId>subnet-2</subnetId>\
+                 <vpcId>vpc-1</vpcId></item></subnetSet></DescribeSubnetsResponse>",
+            ),
+            (
+                400,
+                "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not \
+                 authorized to perform this operation.</Message></Error></Errors></Response>",
+            ),
+        ]);
+        let ec2 = client(&url);
+        let subnets = ec2
+            .describe_subnets(vec![Filter::new("vpc-id", "vpc-1")], "vpc-1")
+            .await
+            .expect("two pages");
+        let ids: Vec<&str> = subnets.iter().map(|s| s.subnet_id.as_str()).collect();
+        assert_eq!(ids, ["subnet-1", "subnet-2"]);
+        let err = ec2
+            .describe_security_groups(vec![Filter::new("vpc-id", "vpc-1")], "vpc-1")
+            .await
+            .expect_err("denied");
+        assert_eq!(err.kind, super::super::error::AwsErrorKind::AccessDenied);
+        assert_eq!(err.action, "ec2:DescribeSecurityGroups");
+        assert_eq!(err.code.as_deref(), Some("UnauthorizedOperation"));
+        let seen = server.join().expect("server");
+        assert!(seen[1].ends_with("&NextToken=t2"), "{}", seen[1]);
+    }
 }
