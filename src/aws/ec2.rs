@@ -41,8 +41,11 @@ use super::{Aws, AwsError, AwsResult};
 
 /// EC2's query API version, as in every EC2 SDK.
 const API_VERSION: &str = "2016-11-15";
-/// The service name envctl's call counter and the SDK's retry partition see.
-const SERVICE: &str = "ec2";
+/// The service name envctl's call counter and the SDK's retry partition see (the generated
+/// clients use the service's display name: "ECS", "SSM", ...).
+const SERVICE: &str = "EC2";
+/// The SigV4 signing name.
+const SIGNING_NAME: &str = "ec2";
 /// Service-specific endpoint override, as the generated clients honour it.
 const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_EC2";
 
@@ -258,7 +261,7 @@ impl Ec2Client {
             region: Some(SigningRegion::from(aws_types::region::Region::new(
                 self.region.clone(),
             ))),
-            name: Some(SigningName::from_static(SERVICE)),
+            name: Some(SigningName::from_static(SIGNING_NAME)),
             ..Default::default()
         });
         let mut components = RuntimeComponentsBuilder::new("envctl-ec2-signing")
@@ -773,7 +776,7 @@ mod tests {
                 counted[0].operation.as_str(),
                 counted[0].calls
             ),
-            ("ec2", "DescribeVpcs", 1)
+            ("EC2", "DescribeVpcs", 1)
         );
         let seen = server.join().expect("server");
         assert_eq!(seen.len(), 2, "one throttled attempt, one retry");
