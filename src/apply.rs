@@ -40,12 +40,42 @@ pub async fn apply(
     concurrency: usize,
     observer: &dyn Observer,
 ) -> AwsResult<Applied> {
-    let registered = Mutex::new(BTreeMap::<String, String>::new());
-    let mut applied = Applied::default();
-    let mut phases: Vec<u8> = plan.actions.iter().map(Action::phase).collect();
-    phases.sort();
-    phases.dedup();
-    for phase in phases {
+    apply_phases(
+        aws,
+        plan,
+        concurrency,
+        observer,
+        &|_| true,
+        &Applied::default(),
+    )
+    .await
+}
+
+/// Runs the plan's actions whose phase `phases` accepts, after `earlier` (a run of the phases
+/// before them, whose registered revisions later actions may point at). Lets `up` run hooks
+/// between registering new revisions and changing services.
+pub async fn apply_phases(
+    aws: &Aws,
+    plan: &Plan,
+    concurrency: usize,
+    observer: &dyn Observer,
+    phases: &(dyn Fn(u8) -> bool + Sync),
+    earlier: &Applied,
+) -> AwsResult<Applied> {
+    let registered = Mutex::new(earlier.registered.clone());
+    let mut applied = Applied {
+        completed: earlier.completed,
+        ..Applied::default()
+    };
+    let mut to_run: Vec<u8> = plan
+        .actions
+        .iter()
+        .map(Action::phase)
+        .filter(|p| phases(*p))
+        .collect();
+    to_run.sort();
+    to_run.dedup();
+    for phase in to_run {
         let results: Vec<AwsResult<()>> =
             stream::iter(plan.actions.iter().filter(|a| a.phase() == phase))
                 .map(|action| {
@@ -78,12 +108,14 @@ pub async fn apply(
     applied.services = plan
         .actions
         .iter()
+        .filter(|a| phases(a.phase()))
         .filter_map(|a| match a {
             Action::CreateService { name, .. } | Action::UpdateService { name, .. } => {
                 Some(name.clone())
             }
             _ => None,
         })
+        .chain(earlier.services.iter().cloned())
         .collect();
     Ok(applied)
 }

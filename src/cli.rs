@@ -71,6 +71,8 @@ pub enum Command {
     Up(UpArgs),
     /// Build the env's images with CodeBuild (skipped when ECR has the image already)
     Build(BuildArgs),
+    /// Run a one-off task of a service (migrations, scripts): streams its logs, exits with its code
+    Run(RunArgs),
     /// Delete everything an env owns
     Down(DownArgs),
     /// List the app's envs
@@ -91,6 +93,35 @@ pub enum Command {
     /// Run `gc --yes` inside AWS on a schedule (an EventBridge rule starting CodeBuild)
     #[command(subcommand)]
     Janitor(JanitorCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Env or branch name
+    pub env: String,
+    /// The service whose task definition, network, secrets and environment the task gets
+    pub service: String,
+    /// The command, after `--`: envctl run feature-x api -- bin/rails db:seed
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+    /// Override a config value for this run (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<Override>,
+    /// Use this image for a service (repeatable)
+    #[arg(long = "image", value_name = "SERVICE=URI")]
+    pub images: Vec<String>,
+    /// The container to run the command in (default: the first essential one)
+    #[arg(long)]
+    pub container: Option<String>,
+    /// Run on FARGATE_SPOT instead of on-demand FARGATE (cheaper; may be interrupted)
+    #[arg(long)]
+    pub spot: bool,
+    /// Start the task, print its ARN and exit without waiting
+    #[arg(long)]
+    pub detach: bool,
+    /// Stop the task if it runs longer than this, e.g. 30m, 2h
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,86 @@ pub struct Config {
     /// CodeBuild settings for services with a `[services.<key>.build]` table.
     #[serde(default)]
     pub build: CodeBuildConfig,
+    /// One-off tasks around deploys: migrations, seeding, cleanup.
+    #[serde(default)]
+    pub hooks: HooksConfig,
+}
+
+/// `[[hooks.before_deploy]]`, `[[hooks.after_create]]`, `[[hooks.before_destroy]]`: each a
+/// one-off task of a service's task definition with its own command. Hooks must be idempotent:
+/// one cut off by a crash runs again on the next `up` (or `down`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksConfig {
+    /// Before any service is updated, with the service's **new** task definition revision; runs
+    /// whenever the service is about to move to another revision. A failure stops the deploy.
+    #[serde(default)]
+    pub before_deploy: Vec<HookConfig>,
+    /// After an env's services are first created (seeding); never again once it succeeded.
+    #[serde(default)]
+    pub after_create: Vec<HookConfig>,
+    /// At the start of `down`, with the revision the service runs.
+    #[serde(default)]
+    pub before_destroy: Vec<HookConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookConfig {
+    /// The `[services.<key>]` whose task definition runs the command.
+    pub service: String,
+    /// The container command, e.g. `["bin/rails", "db:migrate"]`.
+    pub command: Vec<String>,
+    /// The container to run it in; default: the task definition's first essential container.
+    #[serde(default)]
+    pub container: Option<String>,
+    /// How long the task may run, e.g. `15m` (default 30m).
+    #[serde(default = "default_hook_timeout")]
+    pub timeout: String,
+}
+
+fn default_hook_timeout() -> String {
+    "30m".into()
+}
+
+impl HooksConfig {
+    /// Every hook with its kind, in the order they run within a kind.
+    pub fn all(&self) -> impl Iterator<Item = (HookKind, &HookConfig)> {
+        self.before_deploy
+            .iter()
+            .map(|h| (HookKind::BeforeDeploy, h))
+            .chain(self.after_create.iter().map(|h| (HookKind::AfterCreate, h)))
+            .chain(
+                self.before_destroy
+                    .iter()
+                    .map(|h| (HookKind::BeforeDestroy, h)),
+            )
+    }
+}
+
+/// When a hook runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookKind {
+    BeforeDeploy,
+    AfterCreate,
+    BeforeDestroy,
+}
+
+impl HookKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookKind::BeforeDeploy => "before_deploy",
+            HookKind::AfterCreate => "after_create",
+            HookKind::BeforeDestroy => "before_destroy",
+        }
+    }
+}
+
+impl std::fmt::Display for HookKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// App-wide `[build]`: the CodeBuild project that builds images for services with a `build` table.
@@ -964,6 +1044,7 @@ fn validate_lifecycle(file: &Path, c: &Config) -> Result<(), ConfigError> {
         );
     }
     validate_janitor(file, &c.janitor)?;
+    validate_hooks(file, c)?;
     validate_codebuild(file, &c.build)
 }
 
@@ -1176,6 +1257,60 @@ fn validate_janitor(file: &Path, j: &JanitorConfig) -> Result<(), ConfigError> {
             format!("`{}` contains {c:?}", j.branch),
             "use a branch name of letters, digits, '-', '_', '.' and '/'",
         );
+    }
+    Ok(())
+}
+
+fn validate_hooks(file: &Path, c: &Config) -> Result<(), ConfigError> {
+    let kinds = [
+        (HookKind::BeforeDeploy, &c.hooks.before_deploy),
+        (HookKind::AfterCreate, &c.hooks.after_create),
+        (HookKind::BeforeDestroy, &c.hooks.before_destroy),
+    ];
+    for (kind, hooks) in kinds {
+        for (i, h) in hooks.iter().enumerate() {
+            let key = |field: &str| format!("hooks.{kind}[{i}].{field}");
+            let err = |field: &str, msg: String, hint: String| {
+                Err(ConfigError::new(file, Some(&key(field)), msg, Some(&hint)))
+            };
+            if !c.services.contains_key(&h.service) {
+                return err(
+                    "service",
+                    format!("names service `{}`, which is not defined", h.service),
+                    format!(
+                        "use one of: {}",
+                        c.services.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+            if h.command.is_empty() || h.command.iter().all(|a| a.trim().is_empty()) {
+                return err(
+                    "command",
+                    "is empty".into(),
+                    "give the container command as a list, e.g. command = [\"bin/rails\", \"db:migrate\"]".into(),
+                );
+            }
+            if let Some(container) = &h.container {
+                if container.trim().is_empty() {
+                    return err(
+                        "container",
+                        "is empty".into(),
+                        "name a container of the service's task definition, or remove the key"
+                            .into(),
+                    );
+                }
+            }
+            match crate::schedule::parse_duration_spec(&h.timeout) {
+                Ok(Some(d)) if d.as_secs() > 0 => {}
+                _ => {
+                    return err(
+                        "timeout",
+                        format!("`{}` is not a duration", h.timeout),
+                        "e.g. `15m` or `1h`".into(),
+                    )
+                }
+            }
+        }
     }
     Ok(())
 }

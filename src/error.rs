@@ -24,6 +24,8 @@ pub mod exit {
     pub const NOT_CONFIRMED: i32 = 6;
     /// The command line itself is wrong (unknown flag, missing argument).
     pub const USAGE: i32 = 64;
+    /// Ctrl-C: envctl stopped what it had started (a one-off task) and gave up.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,11 @@ pub enum Error {
     },
     #[error("{message}")]
     NotConfirmed { message: String, hint: String },
+    /// A one-off task (a hook) failed; the message ends with the tail of its log.
+    #[error("{message}")]
+    TaskFailed { message: String, hint: String },
+    #[error("{message}")]
+    Interrupted { message: String, hint: String },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -88,7 +95,11 @@ impl Error {
             Error::Conflicts(_) | Error::Precondition { .. } => exit::CONFLICT,
             Error::NotStable { .. } => exit::NOT_STABLE,
             Error::NotConfirmed { .. } => exit::NOT_CONFIRMED,
-            Error::Aws(_) | Error::Io { .. } | Error::BuildFailed { .. } => exit::FAILURE,
+            Error::Aws(_)
+            | Error::Io { .. }
+            | Error::BuildFailed { .. }
+            | Error::TaskFailed { .. } => exit::FAILURE,
+            Error::Interrupted { .. } => exit::INTERRUPTED,
         }
     }
 
@@ -102,7 +113,10 @@ impl Error {
             Error::Conflicts(_) => Some(
                 "rename the service in envctl.toml or choose another env name; envctl never changes resources without its envctl:managed-by tag".into(),
             ),
-            Error::Precondition { hint, .. } | Error::NotConfirmed { hint, .. } => Some(hint.clone()),
+            Error::Precondition { hint, .. }
+            | Error::NotConfirmed { hint, .. }
+            | Error::TaskFailed { hint, .. }
+            | Error::Interrupted { hint, .. } => Some(hint.clone()),
             Error::NotStable { .. } => Some("see `envctl status ENV` for events and stopped-task reasons; raise --wait-timeout or use --no-wait".into()),
             Error::Aws(e) => aws_hint(e),
             Error::Io { .. } => None,

@@ -11,8 +11,9 @@ use serde::Serialize;
 
 use crate::apply::Observer;
 use crate::aws::{AwsError, CallStats};
+use crate::config::HookKind;
 use crate::ops::wait::{ServiceReport, Stability};
-use crate::plan::{Action, Plan, Verb};
+use crate::plan::{Action, Plan, Verb, SERVICES_PHASE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -177,7 +178,7 @@ pub fn services_table(printer: &Printer, services: &[ServiceReport]) -> String {
 /// Renders a plan for people: one line per action, task definition diffs, then a summary.
 pub fn plan_text(plan: &Plan, show_diffs: bool) -> String {
     let mut out = String::new();
-    if plan.actions.is_empty() {
+    if plan.is_empty() {
         out.push_str(&format!(
             "No changes: env `{}` of app `{}` is up to date.\n",
             plan.env, plan.app
@@ -187,7 +188,19 @@ pub fn plan_text(plan: &Plan, show_diffs: bool) -> String {
             "Plan for env `{}` of app `{}`:\n",
             plan.env, plan.app
         ));
+        // Hooks in the order they run relative to the actions around them.
+        let hook_line = |h: &crate::plan::HookRun| format!("  > {}\n", h.describe());
+        for h in plan.hooks_of(HookKind::BeforeDestroy) {
+            out.push_str(&hook_line(h));
+        }
+        let mut before_deploy_shown = false;
         for a in &plan.actions {
+            if !before_deploy_shown && a.phase() >= SERVICES_PHASE {
+                for h in plan.hooks_of(HookKind::BeforeDeploy) {
+                    out.push_str(&hook_line(h));
+                }
+                before_deploy_shown = true;
+            }
             let mark = match a.verb() {
                 Verb::Create => '+',
                 Verb::Update => '~',
@@ -200,11 +213,24 @@ pub fn plan_text(plan: &Plan, show_diffs: bool) -> String {
                 }
             }
         }
+        if !before_deploy_shown {
+            for h in plan.hooks_of(HookKind::BeforeDeploy) {
+                out.push_str(&hook_line(h));
+            }
+        }
+        for h in plan.hooks_of(HookKind::AfterCreate) {
+            out.push_str(&hook_line(h));
+        }
         let s = plan.summary();
         out.push_str(&format!(
-            "Plan: {} to create, {} to update, {} to delete.\n",
+            "Plan: {} to create, {} to update, {} to delete",
             s.create, s.update, s.delete
         ));
+        if plan.hooks.is_empty() {
+            out.push_str(".\n");
+        } else {
+            out.push_str(&format!(", {} hook(s) to run.\n", plan.hooks.len()));
+        }
     }
     for c in &plan.conflicts {
         out.push_str(&format!("  ! conflict: {c}\n"));

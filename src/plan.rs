@@ -8,10 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::model::{
-    ownership, ActualEnv, CapacityProviderStrategyItem, DesiredEnv, DesiredService, ExpirySpec,
-    ListenerRuleState, LoadBalancerAttachment, Ownership, PreviewRoute, RouteMatch, ScheduleSpec,
-    ServiceDefinition, ServiceState, Tags, TargetGroupSpec, TaskDefinition, TaskDefinitionState,
-    TAG_ENV, TAG_EXPIRES_AT, TAG_PROTECTED, TAG_SERVICE, TAG_SPEC_HASH, TAG_TTL,
+    ownership, ActualEnv, AwsVpcConfiguration, CapacityProviderStrategyItem, DesiredEnv,
+    DesiredService, ExpirySpec, HookKind, ListenerRuleState, LoadBalancerAttachment, LogSource,
+    Ownership, PreviewRoute, RouteMatch, ScheduleSpec, ServiceDefinition, ServiceState, Tags,
+    TargetGroupSpec, TaskDefinition, TaskDefinitionState, AFTER_CREATE_PENDING,
+    TAG_AFTER_CREATE_PENDING, TAG_ENV, TAG_EXPIRES_AT, TAG_PROTECTED, TAG_SERVICE, TAG_SPEC_HASH,
+    TAG_TTL,
 };
 use crate::normalize;
 
@@ -40,6 +42,39 @@ pub enum TaskDefRef {
     Existing(String),
     /// The revision the plan's `RegisterTaskDefinition` for this family produces.
     Registered(String),
+}
+
+/// The phase that creates and updates services: `before_deploy` hooks run just before it.
+pub const SERVICES_PHASE: u8 = 2;
+
+/// A hook this run starts, resolved to the revision, container and network it runs with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HookRun {
+    pub kind: HookKind,
+    pub service_key: String,
+    /// The ECS service (and task definition family).
+    pub service: String,
+    pub task_definition: TaskDefRef,
+    pub container: String,
+    pub command: Vec<String>,
+    pub network: AwsVpcConfiguration,
+    pub log: Option<LogSource>,
+    pub timeout_secs: u64,
+    /// Why it runs in this plan.
+    pub reason: String,
+}
+
+impl HookRun {
+    /// One line for humans: `run hook before_deploy on api: bin/rails db:migrate (new revision)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "run hook {} on {}: {} ({})",
+            self.kind,
+            self.service_key,
+            self.command.join(" "),
+            self.reason
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -190,7 +225,7 @@ impl Action {
             | Action::UpdateService { .. }
             | Action::TagService { .. }
             | Action::CreateSchedule { .. }
-            | Action::UpdateSchedule { .. } => 2,
+            | Action::UpdateSchedule { .. } => SERVICES_PHASE,
             Action::DeleteService { .. }
             | Action::DeleteSchedule { .. }
             | Action::DeleteScheduleGroup { .. }
@@ -369,6 +404,11 @@ pub struct Plan {
     pub app: String,
     pub env: String,
     pub actions: Vec<Action>,
+    /// One-off tasks this run starts: `before_deploy` after the new revisions are registered
+    /// and before any service changes, `after_create` after the services, `before_destroy`
+    /// before `down` deletes anything.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookRun>,
     /// Names taken by resources envctl does not own; `up` refuses to apply while any exist.
     pub conflicts: Vec<Conflict>,
     /// Resources `down` found under the env's names but leaves alone (not ours).
@@ -387,7 +427,12 @@ pub struct Summary {
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.actions.is_empty()
+        self.actions.is_empty() && self.hooks.is_empty()
+    }
+
+    /// The plan's hooks of one kind, in order.
+    pub fn hooks_of(&self, kind: HookKind) -> impl Iterator<Item = &HookRun> {
+        self.hooks.iter().filter(move |h| h.kind == kind)
     }
 
     pub fn summary(&self) -> Summary {
@@ -584,14 +629,168 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
         }
     }
 
+    let hooks = plan_up_hooks(desired, actual, &mut actions);
     Plan {
         app: app.into(),
         env: env.into(),
         actions,
+        hooks,
         conflicts,
         skipped: vec![],
         capacity,
     }
+}
+
+/// Which hooks this `up` runs. `before_deploy`: when the hook's service is created or moves to
+/// another revision (also when an earlier run registered the revision but was cut off before
+/// the service moved). `after_create`: when the service is created, or still carries the
+/// pending tag from a creation whose seeding did not finish; creating it sets that tag.
+fn plan_up_hooks(desired: &DesiredEnv, actual: &ActualEnv, actions: &mut [Action]) -> Vec<HookRun> {
+    let mut runs = Vec::new();
+    let seeded: BTreeSet<&str> = desired
+        .hooks
+        .iter()
+        .filter(|h| h.kind == HookKind::AfterCreate)
+        .map(|h| h.service.as_str())
+        .collect();
+    for action in actions.iter_mut() {
+        if let Action::CreateService { name, tags, .. } = action {
+            if seeded.contains(name.as_str()) {
+                tags.insert(TAG_AFTER_CREATE_PENDING.into(), AFTER_CREATE_PENDING.into());
+            }
+        }
+    }
+    for hook in &desired.hooks {
+        let Some(svc) = desired.services.iter().find(|s| s.name == hook.service) else {
+            continue;
+        };
+        let existing = actual.services.iter().find(|s| s.name == hook.service);
+        // What the service action (if any) points the service at.
+        let deploying = actions.iter().find_map(|a| match a {
+            Action::CreateService {
+                name,
+                task_definition,
+                ..
+            } if *name == hook.service => Some((true, task_definition.clone())),
+            Action::UpdateService {
+                name,
+                task_definition,
+                ..
+            } if *name == hook.service => Some((false, task_definition.clone())),
+            _ => None,
+        });
+        let run = match hook.kind {
+            HookKind::BeforeDeploy => match (&deploying, existing) {
+                (Some((true, td)), _) => Some((td.clone(), "new service".to_string())),
+                (Some((false, TaskDefRef::Registered(f))), _) => Some((
+                    TaskDefRef::Registered(f.clone()),
+                    "new revision".to_string(),
+                )),
+                (Some((false, TaskDefRef::Existing(arn))), Some(s))
+                    if *arn != s.task_definition_arn =>
+                {
+                    Some((
+                        TaskDefRef::Existing(arn.clone()),
+                        format!("moving to revision {}", revision_of(arn)),
+                    ))
+                }
+                _ => None,
+            },
+            HookKind::AfterCreate => match (&deploying, existing) {
+                (Some((true, td)), _) => Some((td.clone(), "first up of the env".to_string())),
+                (_, Some(s))
+                    if s.tags.get(TAG_AFTER_CREATE_PENDING).map(String::as_str)
+                        == Some(AFTER_CREATE_PENDING) =>
+                {
+                    let td = match &deploying {
+                        Some((_, td)) => td.clone(),
+                        None => TaskDefRef::Existing(s.task_definition_arn.clone()),
+                    };
+                    Some((td, "an earlier run did not finish it".to_string()))
+                }
+                _ => None,
+            },
+            HookKind::BeforeDestroy => None,
+        };
+        if let Some((task_definition, reason)) = run {
+            let network = svc
+                .service
+                .network_configuration
+                .as_ref()
+                .map(|n| n.awsvpc_configuration.clone())
+                .unwrap_or_default();
+            runs.push(HookRun {
+                kind: hook.kind,
+                service_key: hook.service_key.clone(),
+                service: hook.service.clone(),
+                task_definition,
+                container: hook.container.clone(),
+                command: hook.command.clone(),
+                network,
+                log: LogSource::of(&svc.task_definition, &hook.container),
+                timeout_secs: hook.timeout_secs,
+                reason,
+            });
+        }
+    }
+    runs
+}
+
+/// `before_destroy` hooks for `down`: each runs with the revision its service runs now, in the
+/// service's network; a service that is already gone runs none.
+/// A hook's empty `container` means the running definition's first essential container.
+pub fn plan_destroy_hooks(hooks: &[crate::model::HookSpec], actual: &ActualEnv) -> Vec<HookRun> {
+    let mut runs = Vec::new();
+    for hook in hooks {
+        if hook.kind != HookKind::BeforeDestroy {
+            continue;
+        }
+        let Some(s) = actual
+            .services
+            .iter()
+            .find(|s| s.name == hook.service && s.status == "ACTIVE")
+        else {
+            continue;
+        };
+        let td = actual
+            .task_definitions
+            .iter()
+            .find(|t| t.arn == s.task_definition_arn)
+            .and_then(|t| t.definition.as_ref());
+        let configured = Some(hook.container.clone()).filter(|c| !c.is_empty());
+        let container = configured.or_else(|| {
+            td.and_then(|td| {
+                td.container_definitions
+                    .iter()
+                    .find(|c| c.essential != Some(false))
+                    .map(|c| c.name.clone())
+            })
+        });
+        let Some(container) = container else {
+            continue;
+        };
+        runs.push(HookRun {
+            kind: hook.kind,
+            service_key: hook.service_key.clone(),
+            service: hook.service.clone(),
+            task_definition: TaskDefRef::Existing(s.task_definition_arn.clone()),
+            log: td.and_then(|td| LogSource::of(td, &container)),
+            container,
+            command: hook.command.clone(),
+            network: s.network.clone().unwrap_or_default(),
+            timeout_secs: hook.timeout_secs,
+            reason: format!(
+                "env is going; revision {}",
+                revision_of(&s.task_definition_arn)
+            ),
+        });
+    }
+    runs
+}
+
+/// `shop-x-api:7` from a task definition ARN.
+fn revision_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 /// Creates, updates and deletes schedules so the env's group holds exactly the desired ones.
@@ -1132,6 +1331,7 @@ pub fn plan_down(app: &str, env: &str, actual: &ActualEnv) -> Plan {
         app: app.into(),
         env: env.into(),
         actions,
+        hooks: vec![],
         conflicts: vec![],
         skipped,
         capacity: vec![],

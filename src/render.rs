@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::config::{LoadedConfig, PreviewMode, ServiceConfig};
 use crate::model::{
-    DesiredEnv, DesiredService, EnvIdentity, ExpirySpec, LogGroupSpec, ParameterState,
+    DesiredEnv, DesiredService, EnvIdentity, ExpirySpec, HookSpec, LogGroupSpec, ParameterState,
     PreviewListenerSpec, PreviewRoute, RepositorySpec, RouteMatch, ScheduleGroupSpec, ScheduleSpec,
     ServiceDefinition, TargetGroupSpec, TaskDefinition, TAG_SERVICE, UPDATE_SERVICE_TARGET,
 };
@@ -308,6 +308,7 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
             max_rules: cfg.preview.max_rules,
             max_target_groups: cfg.preview.max_target_groups,
         });
+    let hooks = hooks(req, &services)?;
     Ok(DesiredEnv {
         identity: req.identity.clone(),
         cluster,
@@ -320,7 +321,75 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
         schedules,
         expiry: expiry(req)?,
         preview,
+        hooks,
     })
+}
+
+/// The configured hooks, each resolved to its service's rendered task definition: the container
+/// it runs in must exist there (the first essential one by default).
+fn hooks(req: &RenderRequest, services: &[DesiredService]) -> Result<Vec<HookSpec>, RenderError> {
+    let cfg = &req.config.config;
+    let mut out = Vec::new();
+    for (kind, h) in cfg.hooks.all() {
+        let error = |message: String, hint: String| RenderError {
+            file: req.config.path.display().to_string(),
+            line: None,
+            service: Some(h.service.clone()),
+            message,
+            hint: Some(hint),
+        };
+        let Some(svc) = services.iter().find(|s| s.key == h.service) else {
+            return Err(error(
+                format!(
+                    "hook {kind} names service `{}`, which is not rendered",
+                    h.service
+                ),
+                "check [[hooks]] in envctl.toml".into(),
+            ));
+        };
+        let containers = &svc.task_definition.container_definitions;
+        let container = match &h.container {
+            Some(name) => containers.iter().find(|c| &c.name == name),
+            None => containers
+                .iter()
+                .find(|c| c.essential != Some(false))
+                .or(containers.first()),
+        };
+        let Some(container) = container else {
+            return Err(error(
+                format!(
+                    "hook {kind}: the task definition of `{}` has no container{}",
+                    h.service,
+                    h.container
+                        .as_ref()
+                        .map(|c| format!(" named `{c}`"))
+                        .unwrap_or_default()
+                ),
+                format!(
+                    "containers are: {}",
+                    containers
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        let timeout_secs = crate::schedule::parse_duration_spec(&h.timeout)
+            .ok()
+            .flatten()
+            .and_then(|d| u64::try_from(d.as_secs()).ok())
+            .unwrap_or(1800);
+        out.push(HookSpec {
+            kind,
+            service_key: svc.key.clone(),
+            service: svc.name.clone(),
+            container: container.name.clone(),
+            command: h.command.clone(),
+            timeout_secs,
+        });
+    }
+    Ok(out)
 }
 
 /// A public service's target group, rule match and URL. The container is the one that maps the

@@ -484,6 +484,125 @@ impl Aws {
         Ok(tasks.iter().take(max).map(stopped_task_from_sdk).collect())
     }
 
+    /// RunTask: one task of an existing revision with one container's command replaced, on
+    /// on-demand FARGATE unless `spot`. Returns the task's ARN.
+    pub async fn run_task(&self, launch: &model::TaskLaunch) -> AwsResult<String> {
+        const ACTION: &str = "ecs:RunTask";
+        let resource = &launch.task_definition_arn;
+        let network = ServiceParts::from_model(&ServiceDefinition {
+            network_configuration: Some(model::NetworkConfiguration {
+                awsvpc_configuration: launch.network.clone(),
+            }),
+            ..Default::default()
+        })
+        .map_err(|e| build_error(ACTION, resource, e))?
+        .network_configuration;
+        let overrides = ecs::TaskOverride::builder()
+            .container_overrides(
+                ecs::ContainerOverride::builder()
+                    .name(&launch.container)
+                    .set_command(Some(launch.command.clone()))
+                    .build(),
+            )
+            .build();
+        let mut request = self
+            .ecs
+            .run_task()
+            .cluster(&launch.cluster)
+            .task_definition(&launch.task_definition_arn)
+            .count(1)
+            .set_network_configuration(network)
+            .overrides(overrides)
+            .started_by(&launch.started_by)
+            .enable_ecs_managed_tags(true)
+            .set_tags(tags_to_sdk(&launch.tags));
+        request = if launch.spot {
+            request.capacity_provider_strategy(
+                ecs::CapacityProviderStrategyItem::builder()
+                    .capacity_provider("FARGATE_SPOT")
+                    .weight(1)
+                    .build()
+                    .map_err(|e| build_error(ACTION, resource, e))?,
+            )
+        } else {
+            request.launch_type(ecs::LaunchType::Fargate)
+        };
+        let out = request
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, resource, e))?;
+        if let Some(f) = out.failures().first() {
+            return Err(AwsError::unexpected(
+                ACTION,
+                resource,
+                format!(
+                    "ECS could not start the task: {}{}",
+                    f.reason().unwrap_or("no reason given"),
+                    f.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+                ),
+            ));
+        }
+        out.tasks()
+            .first()
+            .and_then(|t| t.task_arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::unexpected(ACTION, resource, "RunTask returned no task"))
+    }
+
+    /// One task's status, or `None` when ECS no longer knows it.
+    pub async fn describe_task(
+        &self,
+        cluster: &str,
+        task_arn: &str,
+    ) -> AwsResult<Option<model::TaskStatus>> {
+        let out = self
+            .ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .tasks(task_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", task_arn, e))?;
+        Ok(out.tasks().first().map(|t| model::TaskStatus {
+            arn: t.task_arn().unwrap_or(task_arn).to_string(),
+            last_status: t.last_status().unwrap_or_default().to_string(),
+            stopped_reason: t.stopped_reason().map(str::to_string),
+            stop_code: t.stop_code().map(|c| c.as_str().to_string()),
+            containers: t
+                .containers()
+                .iter()
+                .map(|c| model::ContainerStatus {
+                    name: c.name().unwrap_or_default().to_string(),
+                    exit_code: c.exit_code(),
+                    reason: c.reason().map(str::to_string),
+                })
+                .collect(),
+        }))
+    }
+
+    /// StopTask; a task that is already gone is success.
+    pub async fn stop_task(&self, cluster: &str, task_arn: &str, reason: &str) -> AwsResult<()> {
+        match self
+            .ecs
+            .stop_task()
+            .cluster(cluster)
+            .task(task_arn)
+            .reason(reason)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_invalid_parameter_exception()) =>
+            {
+                // ECS answers InvalidParameterException for a task it no longer has.
+                Ok(())
+            }
+            Err(e) => Err(AwsError::from_sdk("ecs:StopTask", task_arn, e)),
+        }
+    }
+
     async fn describe_tasks_batch(
         &self,
         cluster: &str,

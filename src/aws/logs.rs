@@ -153,4 +153,47 @@ impl Aws {
             .map(|m| m.trim_end_matches(['\n', '\r']).to_string())
             .collect())
     }
+
+    /// The events of one stream after `token` (from the start without one), oldest first, and
+    /// the token to read on from. A stream that does not exist yet (the task has not logged)
+    /// has no events and keeps the token.
+    pub async fn read_log_stream(
+        &self,
+        group: &str,
+        stream: &str,
+        token: Option<&str>,
+    ) -> AwsResult<(Vec<String>, Option<String>)> {
+        let out = match self
+            .logs
+            .get_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .start_from_head(true)
+            .set_next_token(token.map(str::to_string))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Ok((Vec::new(), token.map(str::to_string)))
+            }
+            Err(e) => {
+                return Err(AwsError::from_sdk(
+                    "logs:GetLogEvents",
+                    format!("{group}/{stream}"),
+                    e,
+                ))
+            }
+        };
+        let lines = out
+            .events()
+            .iter()
+            .filter_map(|e| e.message())
+            .map(|m| m.trim_end_matches(['\n', '\r']).to_string())
+            .collect();
+        Ok((lines, out.next_forward_token().map(str::to_string)))
+    }
 }

@@ -1,7 +1,5 @@
 //! `envctl build`
 
-use std::time::Duration;
-
 use crate::cli::BuildArgs;
 use crate::commands::up::build_options;
 use crate::error::{exit, Result};
@@ -9,11 +7,7 @@ use crate::ops::{build, up, Session};
 
 pub async fn run(session: &Session, args: BuildArgs) -> Result<i32> {
     let prepared = up::prepare(session, &args.env)?;
-    let poll = std::env::var("ENVCTL_POLL_INTERVAL_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::from_secs(5));
+    let poll = crate::ops::poll_interval();
     let images = build::build_images(
         session,
         &prepared,

@@ -13,6 +13,7 @@ pub mod ls;
 pub mod params;
 pub mod plan;
 pub mod render;
+pub mod run;
 pub mod status;
 pub mod up;
 
@@ -29,6 +30,7 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Plan(args) => plan::run(session, args).await,
         Command::Up(args) => up::run(session, args).await,
         Command::Build(args) => build::run(session, args).await,
+        Command::Run(args) => run::run(session, args).await,
         Command::Down(args) => down::run(session, args).await,
         Command::Ls => ls::run(session).await,
         Command::Status(args) => status::run(session, args).await,

@@ -12,11 +12,7 @@ use crate::output::services_table;
 
 pub async fn run(session: &Session, args: UpArgs) -> Result<i32> {
     let prepared = up::prepare(session, &args.env)?;
-    let poll = std::env::var("ENVCTL_POLL_INTERVAL_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::from_secs(5));
+    let poll = crate::ops::poll_interval();
     let opts = UpOptions {
         build: (!args.build.no_build).then(|| build_options(&args.build, vec![], poll)),
         wait: !args.no_wait,

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{
-    AwsVpcConfiguration, CapacityProviderStrategyItem, EnvIdentity, ListenerRuleState,
+    AwsVpcConfiguration, CapacityProviderStrategyItem, EnvIdentity, HookSpec, ListenerRuleState,
     ListenerState, LoadBalancerAttachment, RouteMatch, ScheduleGroupState, ScheduleSpec,
     ServiceDefinition, Tags, TargetGroupSpec, TargetGroupState, TaskDefinition,
 };
@@ -23,6 +23,8 @@ pub struct DesiredEnv {
     pub expiry: ExpirySpec,
     /// Capacity pre-flight limits and the listener, when any service is public.
     pub preview: Option<PreviewListenerSpec>,
+    /// One-off tasks around deploys, in the order they run within a kind.
+    pub hooks: Vec<HookSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

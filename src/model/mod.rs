@@ -2,17 +2,21 @@
 //! No AWS SDK types live here: `aws/` converts between these and the SDK.
 
 pub mod env;
+pub mod hook;
 pub mod preview;
 pub mod schedule;
 pub mod secret;
 pub mod service;
 pub mod tags;
+pub mod task;
 pub mod task_definition;
 
 pub use env::*;
+pub use hook::*;
 pub use preview::*;
 pub use schedule::*;
 pub use secret::SecretString;
 pub use service::*;
 pub use tags::*;
+pub use task::*;
 pub use task_definition::*;

@@ -3,10 +3,12 @@
 use serde::Serialize;
 
 use crate::apply::{self, Applied};
+use crate::config::HookKind;
 use crate::error::{Error, Result};
-use crate::model::{ownership, Ownership, TAG_PROTECTED};
+use crate::model::{ownership, HookSpec, Ownership, TAG_PROTECTED};
 use crate::naming::{self, EnvName};
 use crate::observe;
+use crate::ops::hooks::{self, HookContext};
 use crate::ops::Session;
 use crate::plan::{self, Plan};
 
@@ -51,7 +53,8 @@ pub async fn plan(session: &Session, env: &EnvName, force: bool) -> Result<Plan>
         .iter()
         .filter(|s| ownership(&s.tags, &cfg.config.app, slug) == Ownership::Ours)
         .any(|s| s.tags.get(TAG_PROTECTED).map(String::as_str) == Some("true"));
-    let plan = plan::plan_down(&cfg.config.app, slug, &actual);
+    let mut plan = plan::plan_down(&cfg.config.app, slug, &actual);
+    plan.hooks = plan::plan_destroy_hooks(&destroy_hooks(&cfg, env), &actual);
     // An env that is already gone is not protected from anything: `down` stays a success.
     if (by_config || by_tag) && !force && !plan.is_empty() {
         return Err(Error::Precondition {
@@ -69,9 +72,45 @@ pub async fn plan(session: &Session, env: &EnvName, force: bool) -> Result<Plan>
     Ok(plan)
 }
 
+/// The config's `before_destroy` hooks for this env (containers resolved against the running
+/// revision when planning).
+fn destroy_hooks(cfg: &crate::config::LoadedConfig, env: &EnvName) -> Vec<HookSpec> {
+    let c = &cfg.config;
+    c.hooks
+        .before_destroy
+        .iter()
+        .map(|h| HookSpec {
+            kind: HookKind::BeforeDestroy,
+            service_key: h.service.clone(),
+            service: naming::service_name(&c.app, &env.slug, &h.service),
+            container: h.container.clone().unwrap_or_default(),
+            command: h.command.clone(),
+            timeout_secs: crate::schedule::parse_duration_spec(&h.timeout)
+                .ok()
+                .flatten()
+                .and_then(|d| u64::try_from(d.as_secs()).ok())
+                .unwrap_or(1800),
+        })
+        .collect()
+}
+
 pub async fn apply(session: &Session, plan: Plan) -> Result<DownReport> {
     let cfg = session.load_config(&[])?;
     let aws = session.aws(Some(&cfg)).await?;
+    // A failing before_destroy hook stops the teardown before anything is deleted.
+    let tags = crate::model::Tags::new();
+    hooks::run_hooks(
+        aws,
+        &session.printer,
+        &HookContext {
+            cluster: &cfg.cluster_name(),
+            registered: &Default::default(),
+            tags: &tags,
+            poll: crate::ops::poll_interval(),
+        },
+        plan.hooks_of(HookKind::BeforeDestroy),
+    )
+    .await?;
     let applied = apply::apply(
         aws,
         &plan,

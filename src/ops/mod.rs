@@ -6,12 +6,15 @@ pub mod build;
 pub mod ci;
 pub mod down;
 pub mod gc;
+pub mod hooks;
 pub mod init;
 pub mod inspect;
 pub mod janitor;
 pub mod janitor_policy;
 pub mod lifecycle;
 pub mod params;
+pub mod run;
+pub mod task;
 pub mod up;
 pub mod wait;
 
@@ -151,6 +154,16 @@ pub fn image_overrides(flags: &[String]) -> Result<BTreeMap<String, String>> {
         out.insert(k.to_string(), v.to_string());
     }
     Ok(out)
+}
+
+/// How often envctl polls AWS while it waits (services, builds, one-off tasks):
+/// `ENVCTL_POLL_INTERVAL_MS`, else 5 s.
+pub fn poll_interval() -> std::time::Duration {
+    std::env::var("ENVCTL_POLL_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis)
+        .unwrap_or(std::time::Duration::from_secs(5))
 }
 
 pub fn process_env() -> BTreeMap<String, String> {

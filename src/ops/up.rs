@@ -7,13 +7,16 @@ use serde::Serialize;
 
 use crate::apply::{self, Applied};
 use crate::cli::EnvArgs;
+use crate::config::HookKind;
 use crate::config::LoadedConfig;
 use crate::error::{Error, Result};
 use crate::model::DesiredEnv;
+use crate::model::TAG_AFTER_CREATE_PENDING;
 use crate::naming::EnvName;
 use crate::observe;
+use crate::ops::hooks::{self, HookContext};
 use crate::ops::{self, build, wait, Session};
-use crate::plan::{self, Action, Plan, TaskDefRef};
+use crate::plan::{self, Action, Plan, TaskDefRef, SERVICES_PHASE};
 use crate::render::{self, EnvOptions, RenderRequest};
 use crate::schedule;
 
@@ -192,7 +195,39 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
         ));
     }
     let progress = printer.progress();
-    let applied = apply::apply(aws, &plan, apply::DEFAULT_CONCURRENCY, &progress).await?;
+    // New revisions first, then `before_deploy` hooks with them, then the services.
+    let registered = apply::apply_phases(
+        aws,
+        &plan,
+        apply::DEFAULT_CONCURRENCY,
+        &progress,
+        &|phase| phase < SERVICES_PHASE,
+        &Applied::default(),
+    )
+    .await?;
+    let tags = desired.identity.tags();
+    let hook_ctx = |registered| HookContext {
+        cluster: &desired.cluster,
+        registered,
+        tags: &tags,
+        poll: opts.poll_interval,
+    };
+    hooks::run_hooks(
+        aws,
+        printer,
+        &hook_ctx(&registered.registered),
+        plan.hooks_of(HookKind::BeforeDeploy),
+    )
+    .await?;
+    let applied = apply::apply_phases(
+        aws,
+        &plan,
+        apply::DEFAULT_CONCURRENCY,
+        &progress,
+        &|phase| phase >= SERVICES_PHASE,
+        &registered,
+    )
+    .await?;
     let names: Vec<String> = desired.services.iter().map(|s| s.name.clone()).collect();
     let services = if opts.wait && !names.is_empty() {
         wait::wait_stable(
@@ -208,6 +243,25 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
     } else {
         wait::snapshot(aws, &desired.cluster, &names).await?
     };
+    // Seeding after the services exist; the pending tag goes once every seed of a service
+    // succeeded, so one cut off by a crash runs again on the next `up`.
+    let seeds: Vec<_> = plan.hooks_of(HookKind::AfterCreate).collect();
+    if !seeds.is_empty() {
+        hooks::run_hooks(
+            aws,
+            printer,
+            &hook_ctx(&applied.registered),
+            seeds.iter().copied(),
+        )
+        .await?;
+        let seeded: std::collections::BTreeSet<String> =
+            seeds.iter().map(|h| h.service.clone()).collect();
+        let seeded: Vec<String> = seeded.into_iter().collect();
+        for s in aws.describe_services(&desired.cluster, &seeded).await? {
+            aws.untag_resource(&s.arn, &[TAG_AFTER_CREATE_PENDING.to_string()])
+                .await?;
+        }
+    }
     let urls = desired
         .services
         .iter()
