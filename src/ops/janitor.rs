@@ -417,6 +417,25 @@ pub async fn install(session: &Session, overrides: &[Override]) -> Result<Janito
 
     // The build's role: what `gc --yes` needs, scoped to the app.
     let cluster = cfg.cluster_name();
+    let task_roles: Vec<String> = [
+        Some(
+            cfg.config
+                .roles
+                .execution_role_arn
+                .clone()
+                .unwrap_or_else(|| {
+                    format!(
+                        "arn:{}:iam::{account}:role/{}",
+                        partition(&aws.region),
+                        naming::execution_role(app)
+                    )
+                }),
+        ),
+        cfg.config.roles.task_role_arn.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let scope = PolicyScope {
         partition: partition(&aws.region),
         region: &aws.region,
@@ -424,6 +443,8 @@ pub async fn install(session: &Session, overrides: &[Override]) -> Result<Janito
         app,
         cluster: &cluster,
         previews: cfg.config.preview.enabled,
+        destroy_hooks: !cfg.config.hooks.before_destroy.is_empty(),
+        task_roles: task_roles.clone(),
         codecommit_repo: source
             .codecommit_repo
             .as_ref()

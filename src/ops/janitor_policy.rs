@@ -18,6 +18,10 @@ pub struct PolicyScope<'a> {
     pub cluster: &'a str,
     /// Whether envs of this app have preview URLs (their rules and target groups go with them).
     pub previews: bool,
+    /// Whether `down` runs `before_destroy` hooks (one-off tasks), and the roles those tasks
+    /// are passed (the execution role, and the task role if any).
+    pub destroy_hooks: bool,
+    pub task_roles: Vec<String>,
     /// (region, repository) of a CodeCommit source.
     pub codecommit_repo: Option<(&'a str, &'a str)>,
 }
@@ -35,6 +39,13 @@ enum Scope {
     /// Listener rules on any ALB: previews may use the team's own listener.
     ListenerRules,
     AppTargetGroups,
+    /// Revisions of the app's task definition families.
+    AppTaskDefinitions,
+    /// Tasks in the app's cluster.
+    ClusterTasks,
+    AppLogStreams,
+    /// The roles a hook's task is passed.
+    TaskRoles,
 }
 
 /// When a statement applies.
@@ -42,6 +53,7 @@ enum Scope {
 enum When {
     Always,
     Previews,
+    DestroyHooks,
 }
 
 /// One statement of what gc/down calls.
@@ -147,6 +159,30 @@ const GC_GRANTS: &[Grant] = &[
         scope: Scope::AppTargetGroups,
         when: When::Previews,
     },
+    Grant {
+        sid: "RunDestroyHooks",
+        actions: &["ecs:RunTask"],
+        scope: Scope::AppTaskDefinitions,
+        when: When::DestroyHooks,
+    },
+    Grant {
+        sid: "WatchDestroyHooks",
+        actions: &["ecs:DescribeTasks", "ecs:StopTask"],
+        scope: Scope::ClusterTasks,
+        when: When::DestroyHooks,
+    },
+    Grant {
+        sid: "ReadDestroyHookLogs",
+        actions: &["logs:GetLogEvents"],
+        scope: Scope::AppLogStreams,
+        when: When::DestroyHooks,
+    },
+    Grant {
+        sid: "PassTaskRoles",
+        actions: &["iam:PassRole"],
+        scope: Scope::TaskRoles,
+        when: When::DestroyHooks,
+    },
 ];
 
 /// Statement ids of what the CodeBuild build itself needs (its logs, its source), as opposed
@@ -182,6 +218,14 @@ impl PolicyScope<'_> {
             Scope::AppTargetGroups => {
                 json!(self.arn("elasticloadbalancing", &format!("targetgroup/{app}-*")))
             }
+            Scope::AppTaskDefinitions => {
+                json!(self.arn("ecs", &format!("task-definition/{app}-*")))
+            }
+            Scope::ClusterTasks => json!(self.arn("ecs", &format!("task/{}/*", self.cluster))),
+            Scope::AppLogStreams => {
+                json!(self.arn("logs", &format!("log-group:/envctl/{app}/*:log-stream:*")))
+            }
+            Scope::TaskRoles => json!(self.task_roles),
         }
     }
 
@@ -189,15 +233,21 @@ impl PolicyScope<'_> {
         match when {
             When::Always => true,
             When::Previews => self.previews,
+            When::DestroyHooks => self.destroy_hooks,
         }
     }
 }
 
-/// The actions `gc --yes` and `down` may call for an app (with or without previews).
-pub fn gc_actions(previews: bool) -> BTreeSet<&'static str> {
+/// The actions `gc --yes` and `down` may call for an app (with or without previews and
+/// `before_destroy` hooks).
+pub fn gc_actions(previews: bool, destroy_hooks: bool) -> BTreeSet<&'static str> {
     GC_GRANTS
         .iter()
-        .filter(|g| g.when == When::Always || previews)
+        .filter(|g| match g.when {
+            When::Always => true,
+            When::Previews => previews,
+            When::DestroyHooks => destroy_hooks,
+        })
         .flat_map(|g| g.actions.iter().copied())
         .collect()
 }
@@ -263,6 +313,8 @@ mod tests {
             app: "shop",
             cluster: "envctl-shop",
             previews,
+            destroy_hooks: false,
+            task_roles: vec![],
             codecommit_repo: codecommit,
         }
     }
@@ -349,6 +401,7 @@ mod tests {
                 assert!(resource.contains("shop"), "{action} on {resource}");
             }
             assert!(!action.starts_with("iam:"), "{action}");
+            assert!(action != "ecs:RunTask", "no hooks configured, no tasks");
         }
         assert!(!g.iter().any(|(a, _)| a.starts_with("codecommit:")));
     }
@@ -359,15 +412,36 @@ mod tests {
         assert!(!without
             .iter()
             .any(|(a, _)| a.starts_with("elasticloadbalancing:")));
-        assert!(!gc_actions(false).contains("elasticloadbalancing:DeleteRule"));
-        assert!(gc_actions(true).contains("elasticloadbalancing:DeleteRule"));
+        assert!(!gc_actions(false, false).contains("elasticloadbalancing:DeleteRule"));
+        assert!(gc_actions(true, false).contains("elasticloadbalancing:DeleteRule"));
         let with: BTreeSet<String> = grants(&build_role_policy(&scope(true, None)))
             .into_iter()
             .map(|(a, _)| a)
             .filter(|a| !a.starts_with("logs:Create") && a != "logs:PutLogEvents")
             .collect();
-        let table: BTreeSet<String> = gc_actions(true).into_iter().map(String::from).collect();
+        let table: BTreeSet<String> = gc_actions(true, false)
+            .into_iter()
+            .map(String::from)
+            .collect();
         assert_eq!(with, table);
+    }
+
+    #[test]
+    fn destroy_hooks_may_run_app_tasks_and_pass_only_the_app_roles() {
+        let mut s = scope(false, None);
+        s.destroy_hooks = true;
+        s.task_roles = vec!["arn:aws:iam::123456789012:role/envctl-shop-execution".into()];
+        let g = grants(&build_role_policy(&s));
+        assert!(g.contains(&(
+            "ecs:RunTask".to_string(),
+            "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-*".to_string()
+        )));
+        assert!(g.contains(&(
+            "iam:PassRole".to_string(),
+            "arn:aws:iam::123456789012:role/envctl-shop-execution".to_string()
+        )));
+        assert_eq!(g.iter().filter(|(a, _)| a == "iam:PassRole").count(), 1);
+        assert!(!gc_actions(false, false).contains("ecs:RunTask"));
     }
 
     #[test]
