@@ -3,10 +3,16 @@
 # runs init → bootstrap → params → up → ls → status → down for env `feature-x` in a scratch dir.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$root/scripts/install-emulator.sh"
+# The emulator installs from PyPI (network) while cargo compiles (CPU): in parallel.
+"$root/scripts/install-emulator.sh" &
+emulator_install=$!
 echo "building envctl ..." >&2
 cargo build --locked --quiet --manifest-path "$root/Cargo.toml"
 envctl="$root/target/debug/envctl"
+if ! wait "$emulator_install"; then
+  echo "error: installing the emulator failed (scripts/install-emulator.sh)" >&2
+  exit 1
+fi
 
 # shellcheck source=scripts/moto.sh
 . "$root/scripts/moto.sh"
