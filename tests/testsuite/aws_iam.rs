@@ -1,11 +1,11 @@
 //! `Aws::ensure_service_role` against a private moto server: a role a service (Scheduler,
 //! EventBridge, CodeBuild) assumes, created once and then left alone unless its trust or inline
 //! policy drifts.
-mod support;
 
 use envctl::model::Tags;
 use serde_json::json;
-use support::Moto;
+
+use crate::support::Moto;
 
 fn write_ops(moto: &Moto) -> Vec<String> {
     moto.writes().into_iter().map(|r| r.operation).collect()

@@ -5,15 +5,15 @@
 //!
 //! moto routes no traffic and runs no health checks: these tests show what envctl asks of ELB and
 //! ECS, not that a request reaches a task (docs/preview.md).
-mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use serde_json::Value;
-use support::{Moto, Recorded, Run};
 use tempfile::TempDir;
+
+use crate::support::{Moto, Recorded, Run};
 
 const CLUSTER: &str = "envctl-shop";
 const DOMAIN: &str = "preview.example.test";
@@ -810,7 +810,7 @@ async fn connect(moto: &Moto) -> envctl::aws::Aws {
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     envctl::aws::Aws::connect(&envctl::aws::AwsOptions {
         endpoint_url: Some(moto.url.clone()),
-        region: Some(support::REGION.into()),
+        region: Some(crate::support::REGION.into()),
         max_attempts: Some(1),
         ..Default::default()
     })

@@ -3,13 +3,13 @@
 //! moto ignores overrides and reports SUCCEEDED at once), deploys the built image, and skips the
 //! build when ECR already holds the commit's image. Failure is covered in src/ops/build.rs with a
 //! fake backend, since the emulator cannot fail a build.
-mod support;
 
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::Moto;
+
+use crate::support::Moto;
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")

@@ -1,11 +1,11 @@
 //! `aws::events` against a private moto server: the janitor's scheduled rule and its target are
 //! upserts, and deleting a rule (targets first) is idempotent.
-mod support;
 
 use envctl::aws::events::RuleTarget;
 
 use envctl::model::Tags;
-use support::Moto;
+
+use crate::support::Moto;
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs

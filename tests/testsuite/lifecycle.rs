@@ -1,12 +1,12 @@
 //! Env lifecycle against the emulator: stop/start schedules (the test plays the scheduler, which
 //! moto never fires), manual stop/start, expiry and `gc`, protection, and input errors.
-mod support;
 
 use std::path::Path;
 
 use serde_json::Value;
-use support::{Moto, Run};
 use tempfile::TempDir;
+
+use crate::support::{Moto, Run};
 
 const CLUSTER: &str = "envctl-shop";
 const GROUP: &str = "envctl-shop-feature-x";

@@ -1,7 +1,6 @@
 //! End to end: the real envctl binary against a private moto server per test. Each test asserts
 //! what envctl sent (moto's request recorder) and what exists afterwards (raw SDK calls), never
 //! only what envctl says about itself.
-mod support;
 
 use std::fmt;
 use std::path::Path;
@@ -12,8 +11,9 @@ use aws_sdk_ecs::types::{
     NetworkConfiguration, NetworkMode, ServiceField, TaskDefinitionStatus,
 };
 use serde_json::Value;
-use support::{Moto, Recorded};
 use tempfile::TempDir;
+
+use crate::support::{Moto, Recorded};
 
 const APP: &str = "shop";
 const CLUSTER: &str = "envctl-shop";

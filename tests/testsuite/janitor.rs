@@ -2,13 +2,13 @@
 //! back with the SDK directly), zero writes when converged, clean removal, foreign names left
 //! alone, and input errors before any request. moto never fires the rule nor runs a build; see
 //! docs/janitor.md for checking that on AWS.
-mod support;
 
 use std::path::Path;
 
 use serde_json::Value;
-use support::{Moto, Run};
 use tempfile::TempDir;
+
+use crate::support::{Moto, Run};
 
 const NAME: &str = "envctl-shop-janitor";
 const EVENTS_ROLE: &str = "envctl-shop-janitor-events";

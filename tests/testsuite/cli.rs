@@ -1,14 +1,14 @@
 //! The command line itself: help text, exit codes and messages for bad input. Input errors are run
 //! against a recording moto server to prove they reach AWS with no write (and, where the input is
 //! checked before connecting, with no request at all).
-mod support;
 
 use std::path::Path;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use support::Moto;
 use tempfile::TempDir;
+
+use crate::support::Moto;
 
 const TD_TEMPLATE: &str = "templates/task-definition.json.j2";
 
