@@ -24,10 +24,6 @@ fn janitor_target() -> RuleTarget {
     }
 }
 
-fn write_ops(moto: &Moto) -> Vec<String> {
-    moto.writes().into_iter().map(|r| r.operation).collect()
-}
-
 /// Every rule on the default bus, counted with the SDK directly (envctl has no ListRules).
 async fn rule_names(moto: &Moto) -> Vec<String> {
     let client = aws_sdk_eventbridge::Client::new(&moto.sdk_config());
@@ -66,7 +62,7 @@ async fn put_rule_twice_gives_one_rule_with_its_tags() {
         .await
         .unwrap();
     assert_eq!(again, arn);
-    assert_eq!(write_ops(&moto), ["PutRule"]);
+    assert_eq!(moto.write_ops(), ["PutRule"]);
     assert_eq!(rule_names(&moto).await, [RULE]);
 
     let rule = aws.describe_rule(RULE).await.unwrap().expect("rule exists");
@@ -110,7 +106,7 @@ async fn put_target_twice_gives_one_target_and_delete_removes_everything() {
 
     moto.clear_recording();
     aws.delete_rule(RULE).await.unwrap();
-    assert_eq!(write_ops(&moto), ["RemoveTargets", "DeleteRule"]);
+    assert_eq!(moto.write_ops(), ["RemoveTargets", "DeleteRule"]);
     assert_eq!(aws.describe_rule(RULE).await.unwrap(), None);
     assert!(aws.list_targets(RULE).await.unwrap().is_empty());
     assert!(rule_names(&moto).await.is_empty());
