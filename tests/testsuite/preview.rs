@@ -5,216 +5,156 @@
 //!
 //! moto routes no traffic and runs no health checks: these tests show what envctl asks of ELB and
 //! ECS, not that a request reaches a task (docs/preview.md).
-mod support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use serde_json::Value;
-use support::{Moto, Recorded, Run};
-use tempfile::TempDir;
 
-const CLUSTER: &str = "envctl-shop";
+use crate::support::{ops, App, Recorded};
+
 const DOMAIN: &str = "preview.example.test";
 const PREVIEW: &str = "\n[preview]\nenabled = true\ndomain = \"preview.example.test\"\n";
 
-struct App {
-    moto: Moto,
-    dir: TempDir,
+/// Makes `web` public and appends `[preview]` (plus `extra` keys inside it) to the envctl.toml
+/// that `init` wrote.
+fn configure(app: &App, extra: &str) {
+    let path = app.path().join("envctl.toml");
+    let text = std::fs::read_to_string(&path).expect("envctl.toml from init");
+    assert!(text.contains("\n[services.web]\n"), "{text}");
+    let text = text.replacen("\n[services.web]\n", "\n[services.web]\npublic = true\n", 1);
+    std::fs::write(&path, format!("{text}{PREVIEW}{extra}")).expect("write envctl.toml");
 }
 
-impl App {
-    /// A fresh emulator and `envctl init`.
-    fn new() -> App {
-        let app = App {
-            moto: Moto::start(),
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
-        app.ok(&["init", "--app", "shop"]);
-        app
-    }
+/// Configured as in [`configure`], then `bootstrap` (which creates the ALB and its listener
+/// unless `extra` names a listener).
+fn bootstrapped(extra: &str) -> App {
+    let app = App::init();
+    configure(&app, extra);
+    app.ok(&["bootstrap"]);
+    app
+}
 
-    /// Makes `web` public and appends `[preview]` (plus `extra` keys inside it) to the
-    /// envctl.toml that `init` wrote.
-    fn configure(&self, extra: &str) {
-        let path = self.path().join("envctl.toml");
-        let text = std::fs::read_to_string(&path).expect("envctl.toml from init");
-        assert!(text.contains("\n[services.web]\n"), "{text}");
-        let text = text.replacen("\n[services.web]\n", "\n[services.web]\npublic = true\n", 1);
-        std::fs::write(&path, format!("{text}{PREVIEW}{extra}")).expect("write envctl.toml");
-    }
+/// The HTTP listener bootstrap put on the `envctl-shop` ALB.
+async fn listener(app: &App) -> elb::Listener {
+    let lbs = app
+        .elb()
+        .describe_load_balancers()
+        .names("envctl-shop")
+        .send()
+        .await
+        .expect("bootstrap created the ALB");
+    let lb = lbs.load_balancers()[0].load_balancer_arn().expect("arn");
+    let listeners = app
+        .elb()
+        .describe_listeners()
+        .load_balancer_arn(lb)
+        .send()
+        .await
+        .expect("listeners");
+    assert_eq!(listeners.listeners().len(), 1, "{listeners:?}");
+    listeners.listeners()[0].clone()
+}
 
-    /// Configured as in [`App::configure`], then `bootstrap` (which creates the ALB and its
-    /// listener unless `extra` names a listener).
-    fn bootstrapped(extra: &str) -> App {
-        let app = App::new();
-        app.configure(extra);
-        app.ok(&["bootstrap"]);
-        app
-    }
+async fn listener_arn(app: &App) -> String {
+    listener(app)
+        .await
+        .listener_arn()
+        .expect("listener arn")
+        .to_string()
+}
 
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
+/// The rules of bootstrap's listener other than its default one.
+async fn rules(app: &App) -> Vec<elb::Rule> {
+    rules_on(app, &listener_arn(app).await).await
+}
 
-    fn run(&self, args: &[&str]) -> Run {
-        self.moto.run_in(self.path(), args)
-    }
+/// The rules of a listener other than its default one.
+async fn rules_on(app: &App, listener_arn: &str) -> Vec<elb::Rule> {
+    let out = app
+        .elb()
+        .describe_rules()
+        .listener_arn(listener_arn)
+        .send()
+        .await
+        .expect("describe rules");
+    out.rules()
+        .iter()
+        .filter(|r| !r.is_default().unwrap_or(false) && r.priority() != Some("default"))
+        .cloned()
+        .collect()
+}
 
-    fn expect(&self, args: &[&str], code: i32) -> Run {
-        self.moto.expect_in(self.path(), args, code)
-    }
+async fn rule_for_host(app: &App, host: &str) -> Option<elb::Rule> {
+    rules(app).await.into_iter().find(|r| hosts(r) == [host])
+}
 
-    fn ok(&self, args: &[&str]) -> Run {
-        self.expect(args, 0)
-    }
-
-    fn ecs(&self) -> aws_sdk_ecs::Client {
-        aws_sdk_ecs::Client::new(&self.moto.sdk_config())
-    }
-
-    fn elb(&self) -> aws_sdk_elasticloadbalancingv2::Client {
-        aws_sdk_elasticloadbalancingv2::Client::new(&self.moto.sdk_config())
-    }
-
-    /// The HTTP listener bootstrap put on the `envctl-shop` ALB.
-    async fn listener(&self) -> elb::Listener {
-        let lbs = self
-            .elb()
-            .describe_load_balancers()
-            .names("envctl-shop")
-            .send()
-            .await
-            .expect("bootstrap created the ALB");
-        let lb = lbs.load_balancers()[0].load_balancer_arn().expect("arn");
-        let listeners = self
-            .elb()
-            .describe_listeners()
-            .load_balancer_arn(lb)
-            .send()
-            .await
-            .expect("listeners");
-        assert_eq!(listeners.listeners().len(), 1, "{listeners:?}");
-        listeners.listeners()[0].clone()
-    }
-
-    async fn listener_arn(&self) -> String {
-        self.listener()
-            .await
-            .listener_arn()
-            .expect("listener arn")
-            .to_string()
-    }
-
-    /// The rules of bootstrap's listener other than its default one.
-    async fn rules(&self) -> Vec<elb::Rule> {
-        self.rules_on(&self.listener_arn().await).await
-    }
-
-    /// The rules of a listener other than its default one.
-    async fn rules_on(&self, listener_arn: &str) -> Vec<elb::Rule> {
-        let out = self
-            .elb()
-            .describe_rules()
-            .listener_arn(listener_arn)
-            .send()
-            .await
-            .expect("describe rules");
-        out.rules()
-            .iter()
-            .filter(|r| !r.is_default().unwrap_or(false) && r.priority() != Some("default"))
-            .cloned()
-            .collect()
-    }
-
-    async fn rule_for_host(&self, host: &str) -> Option<elb::Rule> {
-        self.rules().await.into_iter().find(|r| hosts(r) == [host])
-    }
-
-    async fn target_group(&self, name: &str) -> Option<elb::TargetGroup> {
-        match self.elb().describe_target_groups().names(name).send().await {
-            Ok(out) => out.target_groups().first().cloned(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_target_group_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => panic!("describe target group {name}: {e:?}"),
+async fn target_group(app: &App, name: &str) -> Option<elb::TargetGroup> {
+    match app.elb().describe_target_groups().names(name).send().await {
+        Ok(out) => out.target_groups().first().cloned(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_target_group_not_found_exception()) =>
+        {
+            None
         }
+        Err(e) => panic!("describe target group {name}: {e:?}"),
     }
+}
 
-    async fn elb_tags(&self, arn: &str) -> BTreeMap<String, String> {
-        let out = self
-            .elb()
-            .describe_tags()
-            .resource_arns(arn)
-            .send()
-            .await
-            .expect("describe tags");
-        out.tag_descriptions()
-            .iter()
-            .flat_map(|d| d.tags())
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_string(),
-                    t.value().unwrap_or_default().to_string(),
+async fn elb_tags(app: &App, arn: &str) -> BTreeMap<String, String> {
+    let out = app
+        .elb()
+        .describe_tags()
+        .resource_arns(arn)
+        .send()
+        .await
+        .expect("describe tags");
+    out.tag_descriptions()
+        .iter()
+        .flat_map(|d| d.tags())
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A rule no envctl ever made: no tags, a fixed response, on `host` at `priority`.
+async fn foreign_rule(app: &App, host: &str, priority: i32) -> String {
+    let out = app
+        .elb()
+        .create_rule()
+        .listener_arn(listener_arn(app).await)
+        .priority(priority)
+        .conditions(
+            elb::RuleCondition::builder()
+                .field("host-header")
+                .host_header_config(
+                    elb::HostHeaderConditionConfig::builder()
+                        .values(host)
+                        .build(),
                 )
-            })
-            .collect()
-    }
-
-    async fn service(&self, name: &str) -> aws_sdk_ecs::types::Service {
-        let out = self
-            .ecs()
-            .describe_services()
-            .cluster(CLUSTER)
-            .services(name)
-            .send()
-            .await
-            .expect("describe services");
-        out.services()
-            .iter()
-            .find(|s| s.status() == Some("ACTIVE"))
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} is not active"))
-    }
-
-    /// A rule no envctl ever made: no tags, a fixed response, on `host` at `priority`.
-    async fn foreign_rule(&self, host: &str, priority: i32) -> String {
-        let out = self
-            .elb()
-            .create_rule()
-            .listener_arn(self.listener_arn().await)
-            .priority(priority)
-            .conditions(
-                elb::RuleCondition::builder()
-                    .field("host-header")
-                    .host_header_config(
-                        elb::HostHeaderConditionConfig::builder()
-                            .values(host)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .actions(
-                elb::Action::builder()
-                    .r#type(elb::ActionTypeEnum::FixedResponse)
-                    .fixed_response_config(
-                        elb::FixedResponseActionConfig::builder()
-                            .status_code("200")
-                            .content_type("text/plain")
-                            .message_body("someone else's")
-                            .build(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("create foreign rule");
-        out.rules()[0].rule_arn().expect("rule arn").to_string()
-    }
+                .build(),
+        )
+        .actions(
+            elb::Action::builder()
+                .r#type(elb::ActionTypeEnum::FixedResponse)
+                .fixed_response_config(
+                    elb::FixedResponseActionConfig::builder()
+                        .status_code("200")
+                        .content_type("text/plain")
+                        .message_body("someone else's")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create foreign rule");
+    out.rules()[0].rule_arn().expect("rule arn").to_string()
 }
 
 fn host(env: &str) -> String {
@@ -309,10 +249,6 @@ fn form(r: &Recorded) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn ops(writes: &[Recorded]) -> Vec<&str> {
-    writes.iter().map(|w| w.operation.as_str()).collect()
-}
-
 fn position(writes: &[Recorded], op: &str) -> usize {
     writes
         .iter()
@@ -345,7 +281,7 @@ fn create_service_request(writes: &[Recorded], name: &str) -> Value {
 
 #[tokio::test]
 async fn two_envs_get_their_own_rule_and_target_group_and_services_register_with_them() {
-    let app = App::bootstrapped("");
+    let app = bootstrapped("");
     app.moto.clear_recording();
     let a = app.ok(&["up", "feature-a"]);
     let b = app.ok(&["up", "feature-b"]);
@@ -363,7 +299,7 @@ async fn two_envs_get_their_own_rule_and_target_group_and_services_register_with
     );
 
     let writes = app.moto.writes();
-    let rules = app.rules().await;
+    let rules = rules(&app).await;
     assert_eq!(rules.len(), 2, "{rules:?}");
     let priorities: Vec<&str> = rules.iter().filter_map(|r| r.priority()).collect();
     assert_eq!(priorities.len(), 2);
@@ -372,13 +308,12 @@ async fn two_envs_get_their_own_rule_and_target_group_and_services_register_with
     let mut group_arns = Vec::new();
     for env in ["feature-a", "feature-b"] {
         let name = format!("shop-{env}-web");
-        let rule = app.rule_for_host(&host(env)).await.unwrap_or_else(|| {
+        let rule = rule_for_host(&app, &host(env)).await.unwrap_or_else(|| {
             panic!("no rule for {}: {rules:?}", host(env));
         });
         assert_eq!(hosts(&rule), [host(env)]);
         assert!(paths(&rule).is_empty(), "{rule:?}");
-        let tg = app
-            .target_group(&name)
+        let tg = target_group(&app, &name)
             .await
             .unwrap_or_else(|| panic!("target group {name}"));
         let tg_arn = tg.target_group_arn().expect("arn").to_string();
@@ -396,7 +331,7 @@ async fn two_envs_get_their_own_rule_and_target_group_and_services_register_with
         assert_eq!(tg.matcher().and_then(|m| m.http_code()), Some("200-399"));
 
         for arn in [rule.rule_arn().expect("arn"), tg_arn.as_str()] {
-            let tags = app.elb_tags(arn).await;
+            let tags = elb_tags(&app, arn).await;
             assert_eq!(
                 tags.get("envctl:managed-by").map(String::as_str),
                 Some("envctl")
@@ -456,7 +391,7 @@ async fn two_envs_get_their_own_rule_and_target_group_and_services_register_with
 
 #[tokio::test]
 async fn second_up_of_a_public_env_writes_nothing() {
-    let app = App::bootstrapped("");
+    let app = bootstrapped("");
     app.ok(&["up", "feature-a"]);
     app.moto.clear_recording();
     let again = app.ok(&["up", "feature-a"]);
@@ -477,14 +412,22 @@ async fn second_up_of_a_public_env_writes_nothing() {
 
 #[tokio::test]
 async fn down_removes_only_its_rule_and_target_group() {
-    let app = App::bootstrapped("");
+    let app = bootstrapped("");
     app.ok(&["up", "feature-a"]);
     app.ok(&["up", "feature-b"]);
-    let a_rule = app.rule_for_host(&host("feature-a")).await.expect("rule a");
-    let b_rule = app.rule_for_host(&host("feature-b")).await.expect("rule b");
-    let a_tg = app.target_group("shop-feature-a-web").await.expect("tg a");
-    let b_tg = app.target_group("shop-feature-b-web").await.expect("tg b");
-    let listener_before = app.listener().await;
+    let a_rule = rule_for_host(&app, &host("feature-a"))
+        .await
+        .expect("rule a");
+    let b_rule = rule_for_host(&app, &host("feature-b"))
+        .await
+        .expect("rule b");
+    let a_tg = target_group(&app, "shop-feature-a-web")
+        .await
+        .expect("tg a");
+    let b_tg = target_group(&app, "shop-feature-b-web")
+        .await
+        .expect("tg b");
+    let listener_before = listener(&app).await;
     assert!(
         default_is_fixed_404(&listener_before),
         "{listener_before:?}"
@@ -529,9 +472,11 @@ async fn down_removes_only_its_rule_and_target_group() {
     assert!(position(&writes, "DeleteService") < position(&writes, "DeleteTargetGroup"));
 
     // a is gone; b is untouched: same rule (ARN, priority, host, target) and group.
-    assert!(app.rule_for_host(&host("feature-a")).await.is_none());
-    assert!(app.target_group("shop-feature-a-web").await.is_none());
-    let b_rule_after = app.rule_for_host(&host("feature-b")).await.expect("rule b");
+    assert!(rule_for_host(&app, &host("feature-a")).await.is_none());
+    assert!(target_group(&app, "shop-feature-a-web").await.is_none());
+    let b_rule_after = rule_for_host(&app, &host("feature-b"))
+        .await
+        .expect("rule b");
     assert_eq!(b_rule_after.rule_arn(), b_rule.rule_arn());
     assert_eq!(b_rule_after.priority(), b_rule.priority());
     assert_eq!(
@@ -539,19 +484,19 @@ async fn down_removes_only_its_rule_and_target_group() {
         b_tg.target_group_arn().expect("arn")
     );
     assert_eq!(
-        app.target_group("shop-feature-b-web")
+        target_group(&app, "shop-feature-b-web")
             .await
             .and_then(|t| t.target_group_arn().map(str::to_string)),
         b_tg.target_group_arn().map(str::to_string)
     );
     // The listener and its default 404 stay for every other env.
-    let listener_after = app.listener().await;
+    let listener_after = listener(&app).await;
     assert_eq!(
         listener_after.listener_arn(),
         listener_before.listener_arn()
     );
     assert!(default_is_fixed_404(&listener_after), "{listener_after:?}");
-    assert_eq!(app.rules().await.len(), 1);
+    assert_eq!(rules(&app).await.len(), 1);
 
     // b still converges to nothing.
     app.moto.clear_recording();
@@ -565,9 +510,9 @@ async fn down_removes_only_its_rule_and_target_group() {
 
 #[tokio::test]
 async fn full_listener_refuses_a_new_env_before_any_write() {
-    let app = App::bootstrapped("max_rules = 2\n");
-    app.foreign_rule("one.other.test", 10).await;
-    app.foreign_rule("two.other.test", 20).await;
+    let app = bootstrapped("max_rules = 2\n");
+    foreign_rule(&app, "one.other.test", 10).await;
+    foreign_rule(&app, "two.other.test", 20).await;
     app.moto.clear_recording();
 
     let r = app.expect(&["up", "feature-a"], 4);
@@ -581,8 +526,8 @@ async fn full_listener_refuses_a_new_env_before_any_write() {
     assert!(r.stderr.contains("preview.max_rules"), "{}", r.stderr);
     let writes = app.moto.writes();
     assert!(writes.is_empty(), "{:?}", ops(&writes));
-    assert_eq!(app.rules().await.len(), 2);
-    assert!(app.target_group("shop-feature-a-web").await.is_none());
+    assert_eq!(rules(&app).await.len(), 2);
+    assert!(target_group(&app, "shop-feature-a-web").await.is_none());
 
     // `plan` shows the same refusal without failing the run of a dry look.
     let plan = app.run(&["plan", "feature-a"]);
@@ -596,7 +541,7 @@ async fn full_listener_refuses_a_new_env_before_any_write() {
 
 #[tokio::test]
 async fn full_load_balancer_refuses_a_new_target_group_before_any_write() {
-    let app = App::bootstrapped("max_target_groups = 1\n");
+    let app = bootstrapped("max_target_groups = 1\n");
     app.ok(&["up", "feature-a"]);
     app.moto.clear_recording();
     let r = app.expect(&["up", "feature-b"], 4);
@@ -619,7 +564,7 @@ async fn full_load_balancer_refuses_a_new_target_group_before_any_write() {
 
 #[tokio::test]
 async fn path_mode_routes_a_path_prefix() {
-    let app = App::bootstrapped("mode = \"path\"\n");
+    let app = bootstrapped("mode = \"path\"\n");
     let r = app.ok(&["up", "feature-x"]);
     assert!(
         r.stdout
@@ -627,12 +572,11 @@ async fn path_mode_routes_a_path_prefix() {
         "{}",
         r.stdout
     );
-    let rules = app.rules().await;
+    let rules = rules(&app).await;
     assert_eq!(rules.len(), 1, "{rules:?}");
     assert_eq!(paths(&rules[0]), ["/feature-x/*"]);
     assert!(hosts(&rules[0]).is_empty(), "{rules:?}");
-    let tg = app
-        .target_group("shop-feature-x-web")
+    let tg = target_group(&app, "shop-feature-x-web")
         .await
         .expect("target group");
     assert_eq!(Some(forwards_to(&rules[0]).as_str()), tg.target_group_arn());
@@ -648,10 +592,10 @@ async fn path_mode_routes_a_path_prefix() {
 
 #[tokio::test]
 async fn public_off_detaches_the_service_then_deletes_rule_and_target_group() {
-    let app = App::bootstrapped("");
+    let app = bootstrapped("");
     app.ok(&["up", "feature-a"]);
-    let rule = app.rule_for_host(&host("feature-a")).await.expect("rule");
-    let tg = app.target_group("shop-feature-a-web").await.expect("tg");
+    let rule = rule_for_host(&app, &host("feature-a")).await.expect("rule");
+    let tg = target_group(&app, "shop-feature-a-web").await.expect("tg");
     let private = ["up", "feature-a", "--set", "services.web.public=false"];
 
     app.moto.clear_recording();
@@ -689,14 +633,14 @@ async fn public_off_detaches_the_service_then_deletes_rule_and_target_group() {
         tg.target_group_arn()
     );
 
-    assert!(app.rules().await.is_empty());
-    assert!(app.target_group("shop-feature-a-web").await.is_none());
+    assert!(rules(&app).await.is_empty());
+    assert!(target_group(&app, "shop-feature-a-web").await.is_none());
     assert!(app
         .service("shop-feature-a-web")
         .await
         .load_balancers()
         .is_empty());
-    assert!(default_is_fixed_404(&app.listener().await));
+    assert!(default_is_fixed_404(&listener(&app).await));
 
     app.moto.clear_recording();
     app.ok(&private);
@@ -709,7 +653,7 @@ async fn public_off_detaches_the_service_then_deletes_rule_and_target_group() {
 
 #[tokio::test]
 async fn status_and_ls_show_urls_and_alb_capacity() {
-    let app = App::bootstrapped("");
+    let app = bootstrapped("");
     let up = app.ok(&["up", "feature-a", "--output", "json"]);
     let report: Value = serde_json::from_str(&up.stdout).expect("up json");
     assert_eq!(
@@ -769,10 +713,9 @@ async fn status_and_ls_show_urls_and_alb_capacity() {
 
 #[tokio::test]
 async fn foreign_rule_on_the_env_host_is_a_conflict_and_left_alone() {
-    let app = App::bootstrapped("");
-    let foreign = app.foreign_rule(&host("feature-a"), 5).await;
-    let before = app
-        .rule_for_host(&host("feature-a"))
+    let app = bootstrapped("");
+    let foreign = foreign_rule(&app, &host("feature-a"), 5).await;
+    let before = rule_for_host(&app, &host("feature-a"))
         .await
         .expect("foreign");
     app.moto.clear_recording();
@@ -787,13 +730,13 @@ async fn foreign_rule_on_the_env_host_is_a_conflict_and_left_alone() {
     let writes = app.moto.writes();
     assert!(writes.is_empty(), "{:?}", ops(&writes));
 
-    let rules = app.rules().await;
+    let rules = rules(&app).await;
     assert_eq!(rules.len(), 1, "{rules:?}");
     assert_eq!(rules[0].rule_arn(), Some(foreign.as_str()));
     assert_eq!(rules[0].priority(), before.priority());
     assert_eq!(rules[0].conditions(), before.conditions());
     assert_eq!(rules[0].actions(), before.actions());
-    assert!(app.target_group("shop-feature-a-web").await.is_none());
+    assert!(target_group(&app, "shop-feature-a-web").await.is_none());
 }
 
 struct Quiet;
@@ -803,39 +746,24 @@ impl envctl::apply::Observer for Quiet {
     fn finished(&self, _: &envctl::plan::Action, _: Option<&envctl::aws::AwsError>) {}
 }
 
-async fn connect(moto: &Moto) -> envctl::aws::Aws {
-    // Same values in every test, so tests running in parallel threads cannot disagree.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    envctl::aws::Aws::connect(&envctl::aws::AwsOptions {
-        endpoint_url: Some(moto.url.clone()),
-        region: Some(support::REGION.into()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await
-    .expect("connect to moto")
-}
-
 /// A plan made before another env took priority 1 (the race two `up`s run): apply gets
 /// PriorityInUse, re-reads the listener and takes the next free priority.
 #[tokio::test]
 async fn a_stale_priority_moves_to_the_next_free_one() {
     use envctl::plan::{Action, Plan, TargetGroupRef};
 
-    let app = App::bootstrapped("");
+    let app = bootstrapped("");
     app.ok(&["up", "feature-a"]);
-    let taken = app.rule_for_host(&host("feature-a")).await.expect("rule a");
+    let taken = rule_for_host(&app, &host("feature-a"))
+        .await
+        .expect("rule a");
     assert_eq!(taken.priority(), Some("1"));
-    let aws = connect(&app.moto).await;
-    let vpc = app
-        .target_group("shop-feature-a-web")
+    let aws = app.moto.connect().await;
+    let vpc = target_group(&app, "shop-feature-a-web")
         .await
         .and_then(|t| t.vpc_id().map(str::to_string))
         .expect("vpc of a's group");
-    let mut tags: envctl::model::Tags = app
-        .elb_tags(taken.rule_arn().expect("arn"))
+    let mut tags: envctl::model::Tags = elb_tags(&app, taken.rule_arn().expect("arn"))
         .await
         .into_iter()
         .collect();
@@ -856,7 +784,7 @@ async fn a_stale_priority_moves_to_the_next_free_one() {
         env: "feature-b".into(),
         actions: vec![Action::CreateListenerRule {
             service: "web".into(),
-            listener_arn: app.listener_arn().await,
+            listener_arn: listener_arn(&app).await,
             priority: 1,
             route: envctl::model::RouteMatch::Host(host("feature-b")),
             target_group: TargetGroupRef::Existing(tg.clone()),
@@ -879,10 +807,14 @@ async fn a_stale_priority_moves_to_the_next_free_one() {
         .map(|w| form(w).get("Priority").cloned().unwrap_or_default())
         .collect();
     assert_eq!(tried, ["1", "2"]);
-    let b = app.rule_for_host(&host("feature-b")).await.expect("rule b");
+    let b = rule_for_host(&app, &host("feature-b"))
+        .await
+        .expect("rule b");
     assert_eq!(b.priority(), Some("2"));
     assert_eq!(forwards_to(&b), tg);
-    let a = app.rule_for_host(&host("feature-a")).await.expect("rule a");
+    let a = rule_for_host(&app, &host("feature-a"))
+        .await
+        .expect("rule a");
     assert_eq!(a.rule_arn(), taken.rule_arn());
     assert_eq!(a.priority(), Some("1"));
 }
@@ -891,7 +823,7 @@ async fn a_stale_priority_moves_to_the_next_free_one() {
 /// succeed with a rule each at distinct priorities.
 #[tokio::test]
 async fn concurrent_ups_end_with_distinct_priorities() {
-    let app = App::bootstrapped("");
+    let app = bootstrapped("");
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| app.run(&["up", "feature-a"]));
         let b = s.spawn(|| app.run(&["up", "feature-b"]));
@@ -900,13 +832,12 @@ async fn concurrent_ups_end_with_distinct_priorities() {
     for r in [&a, &b] {
         assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     }
-    let rules = app.rules().await;
+    let rules = rules(&app).await;
     assert_eq!(rules.len(), 2, "{rules:?}");
     assert_ne!(rules[0].priority(), rules[1].priority(), "{rules:?}");
     for env in ["feature-a", "feature-b"] {
-        let rule = app.rule_for_host(&host(env)).await.expect("rule");
-        let tg = app
-            .target_group(&format!("shop-{env}-web"))
+        let rule = rule_for_host(&app, &host(env)).await.expect("rule");
+        let tg = target_group(&app, &format!("shop-{env}-web"))
             .await
             .expect("group");
         assert_eq!(Some(forwards_to(&rule).as_str()), tg.target_group_arn());
@@ -976,11 +907,12 @@ async fn own_https_listener(app: &App) -> (String, String) {
 
 #[tokio::test]
 async fn own_https_listener_is_used_and_bootstrap_creates_no_alb() {
-    let app = App::new();
+    let app = App::init();
     let (lb_arn, listener_arn) = own_https_listener(&app).await;
-    app.configure(&format!(
-        "listener_arn = \"{listener_arn}\"\nscheme = \"https\"\n"
-    ));
+    configure(
+        &app,
+        &format!("listener_arn = \"{listener_arn}\"\nscheme = \"https\"\n"),
+    );
     app.moto.clear_recording();
     app.ok(&["bootstrap"]);
     let writes = app.moto.writes();
@@ -995,11 +927,10 @@ async fn own_https_listener_is_used_and_bootstrap_creates_no_alb() {
         "{}",
         up.stdout
     );
-    let rules = app.rules_on(&listener_arn).await;
+    let rules = rules_on(&app, &listener_arn).await;
     assert_eq!(rules.len(), 1, "{rules:?}");
     assert_eq!(hosts(&rules[0]), [host("feature-a")]);
-    let tg = app
-        .target_group("shop-feature-a-web")
+    let tg = target_group(&app, "shop-feature-a-web")
         .await
         .expect("target group");
     assert_eq!(Some(forwards_to(&rules[0]).as_str()), tg.target_group_arn());
@@ -1007,7 +938,7 @@ async fn own_https_listener_is_used_and_bootstrap_creates_no_alb() {
 
     app.moto.clear_recording();
     app.ok(&["down", "feature-a", "--yes"]);
-    assert!(app.rules_on(&listener_arn).await.is_empty());
+    assert!(rules_on(&app, &listener_arn).await.is_empty());
     let writes = app.moto.writes();
     for op in ["DeleteListener", "DeleteLoadBalancer", "ModifyListener"] {
         assert!(!ops(&writes).contains(&op), "{op}: {:?}", ops(&writes));
@@ -1028,15 +959,14 @@ async fn own_https_listener_is_used_and_bootstrap_creates_no_alb() {
 /// groups only through its rules and never deleted it.
 #[tokio::test]
 async fn target_group_without_its_rule_is_reused_by_up_and_deleted_by_down() {
-    let app = App::bootstrapped("");
+    let app = bootstrapped("");
     app.ok(&["up", "feature-a"]);
-    let tg = app
-        .target_group("shop-feature-a-web")
+    let tg = target_group(&app, "shop-feature-a-web")
         .await
         .expect("target group");
     let tg_arn = tg.target_group_arn().expect("arn").to_string();
     let drop_rule = || async {
-        let rule = app.rule_for_host(&host("feature-a")).await.expect("rule");
+        let rule = rule_for_host(&app, &host("feature-a")).await.expect("rule");
         app.elb()
             .delete_rule()
             .rule_arn(rule.rule_arn().expect("arn"))
@@ -1050,7 +980,7 @@ async fn target_group_without_its_rule_is_reused_by_up_and_deleted_by_down() {
     app.ok(&["up", "feature-a"]);
     let writes = app.moto.writes();
     assert_eq!(ops(&writes), ["CreateRule"], "the group is reused");
-    let rule = app.rule_for_host(&host("feature-a")).await.expect("rule");
+    let rule = rule_for_host(&app, &host("feature-a")).await.expect("rule");
     assert_eq!(forwards_to(&rule), tg_arn);
 
     drop_rule().await;
@@ -1063,5 +993,5 @@ async fn target_group_without_its_rule_is_reused_by_up_and_deleted_by_down() {
         .filter_map(|w| form(w).get("TargetGroupArn").cloned())
         .collect();
     assert_eq!(deleted, [tg_arn], "{:?}", ops(&writes));
-    assert!(app.target_group("shop-feature-a-web").await.is_none());
+    assert!(target_group(&app, "shop-feature-a-web").await.is_none());
 }

@@ -1,150 +1,22 @@
 //! End to end: the real envctl binary against a private moto server per test. Each test asserts
 //! what envctl sent (moto's request recorder) and what exists afterwards (raw SDK calls), never
 //! only what envctl says about itself.
-mod support;
-
-use std::fmt;
-use std::path::Path;
-use std::time::Duration;
 
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, LaunchType,
-    NetworkConfiguration, NetworkMode, ServiceField, TaskDefinitionStatus,
+    NetworkConfiguration, NetworkMode, TaskDefinitionStatus,
 };
-use serde_json::Value;
-use support::{Moto, Recorded};
-use tempfile::TempDir;
 
-const APP: &str = "shop";
+use crate::support::{ops, App, Moto, Recorded, TD_TEMPLATE};
+
 const CLUSTER: &str = "envctl-shop";
 const ENV: &str = "feature-x";
 const SERVICE: &str = "shop-feature-x-web";
 const LOG_GROUP: &str = "/envctl/shop/feature-x";
 const PARAM_PATH: &str = "/envctl/shop/env/feature-x/";
 const REPO: &str = "envctl/shop/feature-x/web";
-const TD_TEMPLATE: &str = "templates/task-definition.json.j2";
 /// The SecureString value: must never come back out of envctl.
 const SECRET: &str = "s3cret-Zq8vXw-never-print-me";
-
-/// One envctl invocation's outcome.
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl fmt::Display for Run {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "envctl {:?} exited {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.args, self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self}"))
-    }
-
-    /// The `--stats --output json` line on stderr.
-    fn stats(&self) -> Value {
-        let line = self
-            .stderr
-            .lines()
-            .find(|l| l.starts_with("{\"stats\""))
-            .unwrap_or_else(|| panic!("no stats line on stderr:\n{self}"));
-        serde_json::from_str::<Value>(line).expect("stats line is JSON")["stats"].clone()
-    }
-}
-
-/// A moto server and an app directory written by `envctl init --app shop`.
-struct App {
-    moto: Moto,
-    dir: TempDir,
-}
-
-impl App {
-    fn init() -> App {
-        let app = App {
-            moto: Moto::start(),
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
-        app.ok(&["init", "--app", APP]);
-        app
-    }
-
-    fn bootstrapped() -> App {
-        let app = App::init();
-        app.ok(&["bootstrap"]);
-        app
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn run_with(&self, args: &[&str], stdin: Option<&str>) -> Run {
-        let mut cmd = self.moto.envctl(self.path());
-        cmd.env("ENVCTL_POLL_INTERVAL_MS", "200")
-            .env_remove("ENVCTL_CONFIG")
-            .timeout(Duration::from_secs(120))
-            .args(args);
-        if let Some(input) = stdin {
-            cmd.write_stdin(input);
-        }
-        let out = cmd.output().expect("run envctl");
-        Run {
-            args: args.iter().map(|s| s.to_string()).collect(),
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_with(args, None)
-    }
-
-    fn expect(&self, args: &[&str], code: i32) -> Run {
-        let r = self.run(args);
-        assert_eq!(r.code, code, "unexpected exit code:\n{r}");
-        r
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        self.expect(args, 0)
-    }
-
-    fn set_secret(&self, name: &str, value: &str) {
-        let r = self.run_with(&["params", "set", ENV, name, "--secure"], Some(value));
-        assert_eq!(r.code, 0, "{r}");
-        let value = value.trim_end();
-        assert!(
-            !r.stdout.contains(value) && !r.stderr.contains(value),
-            "params set echoed the secret:\n{r}"
-        );
-    }
-
-    /// Rewrites one piece of the written task definition template.
-    fn edit_template(&self, from: &str, to: &str) {
-        let path = self.path().join(TD_TEMPLATE);
-        let text = std::fs::read_to_string(&path).expect("read template");
-        assert!(text.contains(from), "{from} not in {TD_TEMPLATE}:\n{text}");
-        std::fs::write(&path, text.replacen(from, to, 1)).expect("write template");
-    }
-
-    fn ecs(&self) -> aws_sdk_ecs::Client {
-        aws_sdk_ecs::Client::new(&self.moto.sdk_config())
-    }
-}
-
-fn ops(writes: &[Recorded]) -> Vec<&str> {
-    writes.iter().map(|w| w.operation.as_str()).collect()
-}
 
 /// The only recorded write with this operation.
 fn only<'a>(writes: &'a [Recorded], op: &str) -> &'a Recorded {
@@ -162,23 +34,6 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 async fn default_network(moto: &Moto) -> (Vec<String>, String) {
     let n = moto.default_network().await;
     (n.subnets, n.security_group)
-}
-
-async fn describe_service(
-    ecs: &aws_sdk_ecs::Client,
-    name: &str,
-) -> Option<aws_sdk_ecs::types::Service> {
-    ecs.describe_services()
-        .cluster(CLUSTER)
-        .services(name)
-        .include(ServiceField::Tags)
-        .send()
-        .await
-        .expect("describe services")
-        .services()
-        .iter()
-        .find(|s| s.service_name() == Some(name) && s.status() == Some("ACTIVE"))
-        .cloned()
 }
 
 /// What exists of env `feature-x`, looked up without envctl.
@@ -325,7 +180,7 @@ fn manifest() -> String {
 async fn lifecycle_creates_converges_updates_minimally_and_tears_down_everything() {
     let app = App::bootstrapped();
     app.ok(&["params", "set", ENV, "DB_URL=postgres://db/shop"]);
-    app.set_secret("DB_PASSWORD", SECRET);
+    app.set_secret(ENV, "DB_PASSWORD", SECRET);
 
     // First up: creates everything.
     app.moto.clear_recording();
@@ -390,7 +245,7 @@ async fn lifecycle_creates_converges_updates_minimally_and_tears_down_everything
     assert_eq!(second.json()["plan"]["actions"], serde_json::json!([]));
 
     // One template field changes: a new revision and a service update, nothing else.
-    app.edit_template("\"stopTimeout\": 120", "\"stopTimeout\": 90");
+    app.edit(TD_TEMPLATE, "\"stopTimeout\": 120", "\"stopTimeout\": 90");
     app.moto.clear_recording();
     app.ok(&["up", ENV]);
     let writes = app.moto.writes();
@@ -408,9 +263,7 @@ async fn lifecycle_creates_converges_updates_minimally_and_tears_down_everything
             .is_some_and(|t| t.ends_with("task-definition/shop-feature-x-web:2")),
         "{update}"
     );
-    let service = describe_service(&app.ecs(), SERVICE)
-        .await
-        .expect("service is active");
+    let service = app.service(SERVICE).await;
     assert!(service
         .task_definition()
         .is_some_and(|t| t.ends_with("shop-feature-x-web:2")));
@@ -497,9 +350,7 @@ async fn lifecycle_creates_converges_updates_minimally_and_tears_down_everything
 async fn set_count_on_converged_env_only_updates_desired_count() {
     let app = App::bootstrapped();
     app.ok(&["up", ENV]);
-    let before = describe_service(&app.ecs(), SERVICE)
-        .await
-        .expect("service");
+    let before = app.service(SERVICE).await;
     let td = before
         .task_definition()
         .expect("task definition")
@@ -534,9 +385,7 @@ async fn set_count_on_converged_env_only_updates_desired_count() {
     assert_eq!(tag["tags"][0]["key"], "envctl:spec-hash");
     assert_ne!(tag["tags"][0]["value"], hash_before.as_str());
 
-    let after = describe_service(&app.ecs(), SERVICE)
-        .await
-        .expect("service");
+    let after = app.service(SERVICE).await;
     assert_eq!(after.desired_count(), 3);
     assert_eq!(after.task_definition(), Some(td.as_str()));
     assert_eq!(inventory(&app.moto).await.active_task_definitions.len(), 1);
@@ -563,7 +412,7 @@ async fn secure_string_value_never_leaves_ssm() {
     let app = App::bootstrapped();
     app.ok(&["params", "set", ENV, "DB_URL=postgres://db/shop"]);
     // A trailing newline, as `echo` would add: it is not part of the secret.
-    app.set_secret("DB_PASSWORD", &format!("{SECRET}\n"));
+    app.set_secret(ENV, "DB_PASSWORD", &format!("{SECRET}\n"));
 
     let mut runs = vec![
         app.ok(&["params", "ls", ENV]),
@@ -576,7 +425,7 @@ async fn secure_string_value_never_leaves_ssm() {
         app.ok(&["up", ENV, "-v", "--stats"]),
     ];
     // Something changes so that plan shows a task definition diff with the secrets in it.
-    app.edit_template("\"stopTimeout\": 120", "\"stopTimeout\": 60");
+    app.edit(TD_TEMPLATE, "\"stopTimeout\": 120", "\"stopTimeout\": 60");
     runs.extend([
         app.ok(&["plan", ENV, "-v"]),
         app.ok(&["up", ENV, "--output", "json"]),
@@ -601,7 +450,7 @@ async fn secure_string_value_never_leaves_ssm() {
 
     // The task definition references the parameter; the value is nowhere in it.
     let ecs = app.ecs();
-    let service = describe_service(&ecs, SERVICE).await.expect("service");
+    let service = app.service(SERVICE).await;
     let td = ecs
         .describe_task_definition()
         .task_definition(service.task_definition().unwrap())
@@ -712,9 +561,7 @@ async fn foreign_service_with_the_env_name_is_never_touched() {
         .send()
         .await
         .expect("create foreign service");
-    let foreign = describe_service(&ecs, SERVICE)
-        .await
-        .expect("foreign service");
+    let foreign = app.service(SERVICE).await;
     assert!(foreign.tags().is_empty());
 
     app.moto.clear_recording();
@@ -742,9 +589,7 @@ async fn foreign_service_with_the_env_name_is_never_touched() {
         serde_json::json!([format!("{PARAM_PATH}DB_URL")])
     );
 
-    let after = describe_service(&ecs, SERVICE)
-        .await
-        .expect("the foreign service still exists");
+    let after = app.service(SERVICE).await;
     assert_eq!(after.service_arn(), foreign.service_arn());
     assert_eq!(after.task_definition(), Some(td_arn.as_str()));
     assert_eq!(after.desired_count(), foreign.desired_count());
@@ -851,7 +696,7 @@ async fn ls_lists_envs_with_their_branch_names() {
 async fn status_shows_service_counts_and_task_definition_revision() {
     let app = App::bootstrapped();
     app.ok(&["up", ENV]);
-    app.edit_template("\"stopTimeout\": 120", "\"stopTimeout\": 30");
+    app.edit(TD_TEMPLATE, "\"stopTimeout\": 120", "\"stopTimeout\": 30");
     app.ok(&["up", ENV, "--set", "services.web.count=2"]);
 
     let text = app.ok(&["status", ENV]);
@@ -917,9 +762,7 @@ async fn up_no_wait_creates_the_service_without_waiting() {
     let r = app.ok(&["up", ENV, "--no-wait"]);
     assert!(!r.stderr.contains("Waiting"), "{r}");
     assert!(r.stdout.contains(SERVICE), "{r}");
-    let service = describe_service(&app.ecs(), SERVICE)
-        .await
-        .expect("service created");
+    let service = app.service(SERVICE).await;
     assert_eq!(service.desired_count(), 1);
 }
 
@@ -942,7 +785,7 @@ async fn plan_detailed_exitcode_is_2_with_changes_and_0_when_converged() {
     let converged = app.expect(&["plan", ENV, "--detailed-exitcode"], 0);
     assert!(converged.stdout.contains("No changes"), "{converged}");
 
-    app.edit_template("\"stopTimeout\": 120", "\"stopTimeout\": 90");
+    app.edit(TD_TEMPLATE, "\"stopTimeout\": 120", "\"stopTimeout\": 90");
     let diff = app.expect(&["plan", ENV, "--detailed-exitcode"], 2);
     assert!(
         diff.stdout.contains("-      \"stopTimeout\": 120"),

@@ -2,13 +2,10 @@
 //! back with the SDK directly), zero writes when converged, clean removal, foreign names left
 //! alone, and input errors before any request. moto never fires the rule nor runs a build; see
 //! docs/janitor.md for checking that on AWS.
-mod support;
-
-use std::path::Path;
 
 use serde_json::Value;
-use support::{Moto, Run};
-use tempfile::TempDir;
+
+use crate::support::{App, Run};
 
 const NAME: &str = "envctl-shop-janitor";
 const EVENTS_ROLE: &str = "envctl-shop-janitor-events";
@@ -20,108 +17,68 @@ const SETS: [&str; 4] = [
     "janitor.install_command=cargo install envctl",
 ];
 
-struct App {
-    moto: Moto,
-    dir: TempDir,
+fn install(app: &App, extra: &[&str]) -> Run {
+    app.ok(&[&["janitor", "install"][..], &SETS[..], extra].concat())
 }
 
-impl App {
-    fn new() -> App {
-        let app = App {
-            moto: Moto::start(),
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
-        app.ok(&["init", "--app", "shop"]);
-        app
-    }
+/// Appends a `[janitor]` table to the envctl.toml that `init` wrote.
+fn configure(app: &App, table: &str) {
+    let path = app.path().join("envctl.toml");
+    let mut text = std::fs::read_to_string(&path).expect("read envctl.toml");
+    text.push_str("\n[janitor]\n");
+    text.push_str(table);
+    std::fs::write(&path, text).expect("write envctl.toml");
+}
 
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
+/// Every rule named like the janitor's.
+async fn janitor_rules(app: &App) -> Vec<aws_sdk_eventbridge::types::Rule> {
+    app.events()
+        .list_rules()
+        .name_prefix("envctl-shop")
+        .send()
+        .await
+        .expect("list rules")
+        .rules()
+        .to_vec()
+}
 
-    fn expect(&self, args: &[&str], code: i32) -> Run {
-        self.moto.expect_in(self.path(), args, code)
-    }
+async fn janitor_projects(app: &App) -> Vec<aws_sdk_codebuild::types::Project> {
+    app.codebuild()
+        .batch_get_projects()
+        .names(NAME)
+        .send()
+        .await
+        .expect("batch get projects")
+        .projects()
+        .to_vec()
+}
 
-    fn ok(&self, args: &[&str]) -> Run {
-        self.expect(args, 0)
-    }
+async fn janitor_roles(app: &App) -> Vec<aws_sdk_iam::types::Role> {
+    let mut roles: Vec<_> = app
+        .iam()
+        .list_roles()
+        .send()
+        .await
+        .expect("list roles")
+        .roles()
+        .iter()
+        .filter(|r| r.role_name().starts_with(NAME))
+        .cloned()
+        .collect();
+    roles.sort_by(|a, b| a.role_name().cmp(b.role_name()));
+    roles
+}
 
-    fn install(&self, extra: &[&str]) -> Run {
-        self.ok(&[&["janitor", "install"][..], &SETS[..], extra].concat())
-    }
-
-    /// Appends a `[janitor]` table to the envctl.toml that `init` wrote.
-    fn configure(&self, table: &str) {
-        let path = self.path().join("envctl.toml");
-        let mut text = std::fs::read_to_string(&path).expect("read envctl.toml");
-        text.push_str("\n[janitor]\n");
-        text.push_str(table);
-        std::fs::write(&path, text).expect("write envctl.toml");
-    }
-
-    fn events(&self) -> aws_sdk_eventbridge::Client {
-        aws_sdk_eventbridge::Client::new(&self.moto.sdk_config())
-    }
-
-    fn codebuild(&self) -> aws_sdk_codebuild::Client {
-        aws_sdk_codebuild::Client::new(&self.moto.sdk_config())
-    }
-
-    fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.moto.sdk_config())
-    }
-
-    /// Every rule named like the janitor's.
-    async fn rules(&self) -> Vec<aws_sdk_eventbridge::types::Rule> {
-        self.events()
-            .list_rules()
-            .name_prefix("envctl-shop")
-            .send()
-            .await
-            .expect("list rules")
-            .rules()
-            .to_vec()
-    }
-
-    async fn projects(&self) -> Vec<aws_sdk_codebuild::types::Project> {
-        self.codebuild()
-            .batch_get_projects()
-            .names(NAME)
-            .send()
-            .await
-            .expect("batch get projects")
-            .projects()
-            .to_vec()
-    }
-
-    async fn janitor_roles(&self) -> Vec<aws_sdk_iam::types::Role> {
-        let mut roles: Vec<_> = self
-            .iam()
-            .list_roles()
-            .send()
-            .await
-            .expect("list roles")
-            .roles()
-            .iter()
-            .filter(|r| r.role_name().starts_with(NAME))
-            .cloned()
-            .collect();
-        roles.sort_by(|a, b| a.role_name().cmp(b.role_name()));
-        roles
-    }
-
-    async fn inline_policy(&self, role: &str, policy: &str) -> Value {
-        let out = self
-            .iam()
-            .get_role_policy()
-            .role_name(role)
-            .policy_name(policy)
-            .send()
-            .await
-            .expect("get role policy");
-        policy_json(out.policy_document())
-    }
+async fn inline_policy(app: &App, role: &str, policy: &str) -> Value {
+    let out = app
+        .iam()
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+        .expect("get role policy");
+    policy_json(out.policy_document())
 }
 
 /// IAM returns policy documents URL-encoded (moto too, for inline policies).
@@ -143,19 +100,6 @@ fn policy_json(raw: &str) -> Value {
         }
     }
     serde_json::from_slice(&out).unwrap_or_else(|e| panic!("policy is not JSON ({e}): {raw}"))
-}
-
-fn ops(moto: &Moto) -> Vec<String> {
-    moto.writes().into_iter().map(|r| r.operation).collect()
-}
-
-/// Requests to AWS APIs (the recorder's own endpoint aside).
-fn aws_requests(moto: &Moto) -> Vec<String> {
-    moto.requests()
-        .into_iter()
-        .filter(|r| !r.url.contains("/moto-api/"))
-        .map(|r| r.operation)
-        .collect()
 }
 
 fn states(stdout: &str) -> Vec<(String, String)> {
@@ -181,8 +125,8 @@ fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn install_creates_rule_target_project_and_roles_then_converges_with_zero_writes() {
-    let app = App::new();
-    let r = app.install(&["--output", "json"]);
+    let app = App::init();
+    let r = install(&app, &["--output", "json"]);
     assert_eq!(
         states(&r.stdout),
         pairs(&[
@@ -196,7 +140,7 @@ async fn install_creates_rule_target_project_and_roles_then_converges_with_zero_
     );
 
     // Exactly one rule, on the default schedule.
-    let rules = app.rules().await;
+    let rules = janitor_rules(&app).await;
     assert_eq!(rules.len(), 1, "{rules:?}");
     assert_eq!(rules[0].name(), Some(NAME));
     assert_eq!(rules[0].schedule_expression(), Some("rate(1 hour)"));
@@ -217,7 +161,7 @@ async fn install_creates_rule_target_project_and_roles_then_converges_with_zero_
     );
 
     // Two roles: CodeBuild's and EventBridge's, each trusting only its service.
-    let roles = app.janitor_roles().await;
+    let roles = janitor_roles(&app).await;
     let names: Vec<&str> = roles.iter().map(|r| r.role_name()).collect();
     assert_eq!(names, [NAME, EVENTS_ROLE]);
     for (role, service) in roles
@@ -234,7 +178,7 @@ async fn install_creates_rule_target_project_and_roles_then_converges_with_zero_
     let events_role_arn = roles[1].arn().to_string();
 
     // One project: the repository, the branch, the buildspec that runs gc, the build role.
-    let projects = app.projects().await;
+    let projects = janitor_projects(&app).await;
     assert_eq!(projects.len(), 1);
     let project = &projects[0];
     let project_arn = project.arn().expect("project arn").to_string();
@@ -278,9 +222,7 @@ async fn install_creates_rule_target_project_and_roles_then_converges_with_zero_
     assert_eq!(targets[0].role_arn(), Some(events_role_arn.as_str()));
 
     // The events role may start exactly this project; the build role deletes only shop's.
-    let events_policy = app
-        .inline_policy(EVENTS_ROLE, "envctl-janitor-start-build")
-        .await;
+    let events_policy = inline_policy(&app, EVENTS_ROLE, "envctl-janitor-start-build").await;
     assert_eq!(
         events_policy["Statement"],
         serde_json::json!([{
@@ -290,7 +232,7 @@ async fn install_creates_rule_target_project_and_roles_then_converges_with_zero_
             "Resource": project_arn,
         }])
     );
-    let build_policy = app.inline_policy(NAME, "envctl-janitor").await;
+    let build_policy = inline_policy(&app, NAME, "envctl-janitor").await;
     let delete_service = build_policy["Statement"]
         .as_array()
         .expect("statements")
@@ -304,8 +246,8 @@ async fn install_creates_rule_target_project_and_roles_then_converges_with_zero_
 
     // Unchanged config: reads only.
     app.moto.clear_recording();
-    let again = app.install(&[]);
-    assert_eq!(ops(&app.moto), Vec::<String>::new(), "{again}");
+    let again = install(&app, &[]);
+    assert_eq!(app.moto.write_ops(), Vec::<String>::new(), "{again}");
     for line in again.stdout.lines().skip(1) {
         assert!(line.trim_end().ends_with("exists"), "{again}");
     }
@@ -314,19 +256,22 @@ async fn install_creates_rule_target_project_and_roles_then_converges_with_zero_
 
 #[tokio::test]
 async fn changed_schedule_updates_only_the_rule() {
-    let app = App::new();
-    app.install(&[]);
+    let app = App::init();
+    install(&app, &[]);
 
     app.moto.clear_recording();
-    let r = app.install(&[
-        "--set",
-        "janitor.schedule=rate(30 minutes)",
-        "--output",
-        "json",
-    ]);
-    assert_eq!(ops(&app.moto), ["PutRule"], "{r}");
+    let r = install(
+        &app,
+        &[
+            "--set",
+            "janitor.schedule=rate(30 minutes)",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(app.moto.write_ops(), ["PutRule"], "{r}");
     assert!(states(&r.stdout).contains(&("EventBridge rule".to_string(), "updated".to_string())));
-    let rules = app.rules().await;
+    let rules = janitor_rules(&app).await;
     assert_eq!(rules.len(), 1);
     assert_eq!(rules[0].schedule_expression(), Some("rate(30 minutes)"));
     // The rule keeps its target.
@@ -344,8 +289,8 @@ async fn changed_schedule_updates_only_the_rule() {
 /// implement (a bare HTTP 500): pinned here, so the diff is proven to ask for exactly that.
 #[tokio::test]
 async fn changed_buildspec_sends_update_project_which_moto_lacks() {
-    let app = App::new();
-    app.install(&[]);
+    let app = App::init();
+    install(&app, &[]);
 
     app.moto.clear_recording();
     let r = app.expect(
@@ -357,20 +302,23 @@ async fn changed_buildspec_sends_update_project_which_moto_lacks() {
         .concat(),
         1,
     );
-    assert_eq!(ops(&app.moto), ["UpdateProject"], "{r}");
+    assert_eq!(app.moto.write_ops(), ["UpdateProject"], "{r}");
     assert!(r.stderr.contains("codebuild:UpdateProject"), "{r}");
 }
 
 #[tokio::test]
 async fn uninstall_removes_everything_and_a_second_one_has_nothing_to_remove() {
-    let app = App::new();
+    let app = App::init();
     // This time from envctl.toml rather than --set flags, collecting deleted branches' envs too.
-    app.configure(&format!(
+    configure(
+        &app,
+        &format!(
         "source = \"{SOURCE}\"\ninstall_command = \"cargo install envctl\"\nlive_branches = true\n"
-    ));
+    ),
+    );
     app.ok(&["janitor", "install"]);
-    assert_eq!(app.rules().await.len(), 1);
-    let projects = app.projects().await;
+    assert_eq!(janitor_rules(&app).await.len(), 1);
+    let projects = janitor_projects(&app).await;
     let buildspec = projects[0]
         .source()
         .and_then(|s| s.buildspec())
@@ -398,9 +346,9 @@ async fn uninstall_removes_everything_and_a_second_one_has_nothing_to_remove() {
             .unwrap_or_else(|| panic!("no {row} row\n{r}"));
         assert!(line.trim_end().ends_with("deleted"), "{r}");
     }
-    assert!(app.rules().await.is_empty());
-    assert!(app.projects().await.is_empty());
-    assert!(app.janitor_roles().await.is_empty());
+    assert!(janitor_rules(&app).await.is_empty());
+    assert!(janitor_projects(&app).await.is_empty());
+    assert!(janitor_roles(&app).await.is_empty());
 
     app.moto.clear_recording();
     let again = app.ok(&["janitor", "uninstall", "--output", "json"]);
@@ -409,12 +357,12 @@ async fn uninstall_removes_everything_and_a_second_one_has_nothing_to_remove() {
         states(&again.stdout).iter().all(|(_, s)| s == "absent"),
         "{again}"
     );
-    assert_eq!(ops(&app.moto), Vec::<String>::new());
+    assert_eq!(app.moto.write_ops(), Vec::<String>::new());
 }
 
 #[tokio::test]
 async fn foreign_rule_with_the_janitors_name_is_a_conflict_and_stays_untouched() {
-    let app = App::new();
+    let app = App::init();
     app.events()
         .put_rule()
         .name(NAME)
@@ -430,13 +378,13 @@ async fn foreign_rule_with_the_janitors_name_is_a_conflict_and_stays_untouched()
         "{r}"
     );
     assert!(r.stderr.contains("not managed by envctl"), "{r}");
-    assert_eq!(ops(&app.moto), Vec::<String>::new(), "{r}");
+    assert_eq!(app.moto.write_ops(), Vec::<String>::new(), "{r}");
 
     let r = app.expect(&["janitor", "uninstall"], 4);
     assert!(r.stderr.contains("not managed by envctl"), "{r}");
-    assert_eq!(ops(&app.moto), Vec::<String>::new(), "{r}");
+    assert_eq!(app.moto.write_ops(), Vec::<String>::new(), "{r}");
 
-    let rules = app.rules().await;
+    let rules = janitor_rules(&app).await;
     assert_eq!(rules.len(), 1);
     assert_eq!(rules[0].schedule_expression(), Some("rate(5 minutes)"));
     let targets = app
@@ -447,13 +395,13 @@ async fn foreign_rule_with_the_janitors_name_is_a_conflict_and_stays_untouched()
         .await
         .expect("targets");
     assert!(targets.targets().is_empty());
-    assert!(app.projects().await.is_empty());
-    assert!(app.janitor_roles().await.is_empty());
+    assert!(janitor_projects(&app).await.is_empty());
+    assert!(janitor_roles(&app).await.is_empty());
 }
 
 #[tokio::test]
 async fn missing_or_bad_janitor_settings_are_input_errors_before_any_request() {
-    let app = App::new();
+    let app = App::init();
     app.moto.clear_recording();
 
     let r = app.expect(&["janitor", "install"], 3);
@@ -499,21 +447,21 @@ async fn missing_or_bad_janitor_settings_are_input_errors_before_any_request() {
     );
     assert!(r.stderr.contains("`janitor.schedule`"), "{r}");
 
-    assert_eq!(aws_requests(&app.moto), Vec::<String>::new());
+    assert_eq!(app.moto.aws_operations(), Vec::<String>::new());
 }
 
 /// Apps initialised before the janitor existed have no templates/janitor-buildspec.yml.j2.
 #[tokio::test]
 async fn missing_default_buildspec_template_falls_back_to_the_built_in_one() {
-    let app = App::new();
+    let app = App::init();
     std::fs::remove_file(app.path().join("templates/janitor-buildspec.yml.j2"))
         .expect("init wrote the buildspec template");
-    let r = app.install(&[]);
+    let r = install(&app, &[]);
     assert!(
         r.stderr.contains("using the built-in janitor buildspec"),
         "{r}"
     );
-    let projects = app.projects().await;
+    let projects = janitor_projects(&app).await;
     let buildspec = projects[0]
         .source()
         .and_then(|s| s.buildspec())

@@ -1,9 +1,8 @@
 //! Proves the test harness itself: moto starts, the SDK reaches it, the recorder sees writes.
-mod support;
 
 #[tokio::test]
 async fn moto_answers_and_records_writes() {
-    let moto = support::Moto::start();
+    let moto = crate::support::Moto::start();
     let ecs = aws_sdk_ecs::Client::new(&moto.sdk_config());
     ecs.create_cluster()
         .cluster_name("probe")

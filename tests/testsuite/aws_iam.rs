@@ -1,15 +1,11 @@
 //! `Aws::ensure_service_role` against a private moto server: a role a service (Scheduler,
 //! EventBridge, CodeBuild) assumes, created once and then left alone unless its trust or inline
 //! policy drifts.
-mod support;
 
 use envctl::model::Tags;
 use serde_json::json;
-use support::Moto;
 
-fn write_ops(moto: &Moto) -> Vec<String> {
-    moto.writes().into_iter().map(|r| r.operation).collect()
-}
+use crate::support::Moto;
 
 fn update_service_policy(cluster: &str) -> serde_json::Value {
     json!({
@@ -50,7 +46,7 @@ async fn service_role_is_created_once_and_converged_costs_no_writes() {
         format!("arn:aws:iam::123456789012:role/{name}")
     );
     assert_eq!(created.tags, owned);
-    assert_eq!(write_ops(&moto), ["CreateRole", "PutRolePolicy"]);
+    assert_eq!(moto.write_ops(), ["CreateRole", "PutRolePolicy"]);
     let sent = moto
         .writes()
         .into_iter()
@@ -75,7 +71,7 @@ async fn service_role_is_created_once_and_converged_costs_no_writes() {
         .await
         .unwrap();
     assert_eq!(again, created);
-    assert_eq!(write_ops(&moto), Vec::<String>::new());
+    assert_eq!(moto.write_ops(), Vec::<String>::new());
 
     // A changed policy rewrites only the inline policy.
     moto.clear_recording();
@@ -88,7 +84,7 @@ async fn service_role_is_created_once_and_converged_costs_no_writes() {
     )
     .await
     .unwrap();
-    assert_eq!(write_ops(&moto), ["PutRolePolicy"]);
+    assert_eq!(moto.write_ops(), ["PutRolePolicy"]);
 
     // Another trusted service rewrites only the trust policy.
     moto.clear_recording();
@@ -101,7 +97,7 @@ async fn service_role_is_created_once_and_converged_costs_no_writes() {
     )
     .await
     .unwrap();
-    assert_eq!(write_ops(&moto), ["UpdateAssumeRolePolicy"]);
+    assert_eq!(moto.write_ops(), ["UpdateAssumeRolePolicy"]);
 
     aws.delete_role(name).await.unwrap();
     aws.delete_role(name).await.unwrap();

@@ -1,105 +1,48 @@
 //! Env lifecycle against the emulator: stop/start schedules (the test plays the scheduler, which
 //! moto never fires), manual stop/start, expiry and `gc`, protection, and input errors.
-mod support;
-
-use std::path::Path;
 
 use serde_json::Value;
-use support::{Moto, Run};
-use tempfile::TempDir;
+
+use crate::support::{ops, App};
 
 const CLUSTER: &str = "envctl-shop";
 const GROUP: &str = "envctl-shop-feature-x";
 const SERVICE: &str = "shop-feature-x-web";
 
-struct App {
-    moto: Moto,
-    dir: TempDir,
+async fn desired(app: &App, name: &str) -> i32 {
+    app.service(name).await.desired_count()
 }
 
-impl App {
-    fn bootstrapped() -> App {
-        let app = App {
-            moto: Moto::start(),
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
-        app.ok(&["init", "--app", "shop"]);
-        app.ok(&["bootstrap"]);
-        app
-    }
+/// Sets one tag on a service directly, as if time had passed (backdating expiry).
+async fn tag(app: &App, name: &str, key: &str, value: &str) {
+    let arn = app
+        .service(name)
+        .await
+        .service_arn()
+        .expect("arn")
+        .to_string();
+    app.ecs()
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(
+            aws_sdk_ecs::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("tag service");
+}
 
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn expect(&self, args: &[&str], code: i32) -> Run {
-        self.moto.expect_in(self.path(), args, code)
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        self.expect(args, 0)
-    }
-
-    fn ecs(&self) -> aws_sdk_ecs::Client {
-        aws_sdk_ecs::Client::new(&self.moto.sdk_config())
-    }
-
-    fn scheduler(&self) -> aws_sdk_scheduler::Client {
-        aws_sdk_scheduler::Client::new(&self.moto.sdk_config())
-    }
-
-    async fn service(&self, name: &str) -> aws_sdk_ecs::types::Service {
-        let out = self
-            .ecs()
-            .describe_services()
-            .cluster(CLUSTER)
-            .services(name)
-            .include(aws_sdk_ecs::types::ServiceField::Tags)
-            .send()
-            .await
-            .expect("describe services");
-        out.services()
-            .iter()
-            .find(|s| s.status() == Some("ACTIVE"))
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} is not active"))
-    }
-
-    async fn desired(&self, name: &str) -> i32 {
-        self.service(name).await.desired_count()
-    }
-
-    /// Sets one tag on a service directly, as if time had passed (backdating expiry).
-    async fn tag(&self, name: &str, key: &str, value: &str) {
-        let arn = self
-            .service(name)
-            .await
-            .service_arn()
-            .expect("arn")
-            .to_string();
-        self.ecs()
-            .tag_resource()
-            .resource_arn(arn)
-            .tags(
-                aws_sdk_ecs::types::Tag::builder()
-                    .key(key)
-                    .value(value)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("tag service");
-    }
-
-    fn env_names(&self) -> Vec<String> {
-        let r = self.ok(&["ls", "--output", "json"]);
-        let v: Value = serde_json::from_str(&r.stdout).expect("ls json");
-        v.as_array()
-            .expect("array")
-            .iter()
-            .map(|e| e["env"].as_str().unwrap_or_default().to_string())
-            .collect()
-    }
+fn env_names(app: &App) -> Vec<String> {
+    let r = app.ok(&["ls", "--output", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).expect("ls json");
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|e| e["env"].as_str().unwrap_or_default().to_string())
+        .collect()
 }
 
 /// What an EventBridge Scheduler universal target does when the schedule fires: call the target
@@ -191,9 +134,9 @@ async fn schedules_are_exact_and_playing_them_stops_and_starts_the_env() {
 
     // Evening: the stop schedule fires. Morning: the start schedule fires.
     fire(&app, &stop).await;
-    assert_eq!(app.desired(SERVICE).await, 0);
+    assert_eq!(desired(&app, SERVICE).await, 0);
     fire(&app, &start).await;
-    assert_eq!(app.desired(SERVICE).await, 1);
+    assert_eq!(desired(&app, SERVICE).await, 1);
 
     // A no-op up writes nothing; a changed stop time updates only the stop schedule.
     let same = [
@@ -214,13 +157,7 @@ async fn schedules_are_exact_and_playing_them_stops_and_starts_the_env() {
         &same[..],
     ]
     .concat());
-    let ops: Vec<String> = app
-        .moto
-        .writes()
-        .iter()
-        .map(|w| w.operation.clone())
-        .collect();
-    assert_eq!(ops, ["UpdateSchedule"]);
+    assert_eq!(app.moto.write_ops(), ["UpdateSchedule"]);
     let stop = get("stop-web").await.expect("stop schedule");
     assert_eq!(stop.schedule_expression(), Some("cron(0 18 ? * MON-FRI *)"));
 
@@ -262,7 +199,7 @@ async fn stop_and_start_round_trip_counts() {
         "{}",
         stopped.stdout
     );
-    assert_eq!(app.desired(SERVICE).await, 0);
+    assert_eq!(desired(&app, SERVICE).await, 0);
     let tags = app.service(SERVICE).await;
     assert!(tags
         .tags()
@@ -279,7 +216,7 @@ async fn stop_and_start_round_trip_counts() {
 
     app.ok(&["start", "feature-x"]);
     assert_eq!(
-        app.desired(SERVICE).await,
+        desired(&app, SERVICE).await,
         2,
         "start restores the recorded count, not the configured 1"
     );
@@ -307,7 +244,7 @@ async fn stop_and_start_round_trip_counts() {
         .await
         .expect("scale to 0 by hand");
     app.ok(&["start", "feature-x"]);
-    assert_eq!(app.desired(SERVICE).await, 1);
+    assert_eq!(desired(&app, SERVICE).await, 1);
 }
 
 #[tokio::test]
@@ -318,13 +255,15 @@ async fn gc_deletes_expired_and_branchless_envs_but_never_protected_ones() {
     }
     app.ok(&["up", "guarded", "--no-wait", "--protect"]);
     // Time passes for two of them.
-    app.tag(
+    tag(
+        &app,
         "shop-expired-web",
         "envctl:expires-at",
         "2020-01-01T00:00:00Z",
     )
     .await;
-    app.tag(
+    tag(
+        &app,
         "shop-guarded-web",
         "envctl:expires-at",
         "2020-01-01T00:00:00Z",
@@ -343,7 +282,7 @@ async fn gc_deletes_expired_and_branchless_envs_but_never_protected_ones() {
         dry.stdout
     );
     assert!(app.moto.writes().is_empty(), "{:?}", app.moto.writes());
-    assert_eq!(app.env_names().len(), 4);
+    assert_eq!(env_names(&app).len(), 4);
 
     let out = app.ok(&["gc", "--yes", "--live-branches", live, "--output", "json"]);
     let v: Value = serde_json::from_str(&out.stdout).expect("gc json");
@@ -355,7 +294,7 @@ async fn gc_deletes_expired_and_branchless_envs_but_never_protected_ones() {
         .collect();
     deleted.sort();
     assert_eq!(deleted, ["expired", "orphan"]);
-    let mut left = app.env_names();
+    let mut left = env_names(&app);
     left.sort();
     assert_eq!(left, ["guarded", "keeper"]);
 
@@ -363,7 +302,7 @@ async fn gc_deletes_expired_and_branchless_envs_but_never_protected_ones() {
     let refused = app.expect(&["down", "guarded", "--yes"], 4);
     assert!(refused.stderr.contains("protected"), "{}", refused.stderr);
     app.ok(&["down", "guarded", "--yes", "--force"]);
-    assert_eq!(app.env_names(), ["keeper"]);
+    assert_eq!(env_names(&app), ["keeper"]);
 }
 
 #[tokio::test]
@@ -435,32 +374,17 @@ async fn bad_cron_timezone_and_ttl_are_input_errors_with_zero_writes() {
 #[tokio::test]
 async fn a_changed_secret_rolls_a_new_revision_without_its_value() {
     let app = App::bootstrapped();
-    let set_secret = |value: &str| {
-        let out = app
-            .moto
-            .envctl(app.path())
-            .args(["params", "set", "feature-x", "API_TOKEN", "--secure"])
-            .write_stdin(value.to_string())
-            .output()
-            .expect("params set");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    set_secret("first-secret-value");
+    app.set_secret("feature-x", "API_TOKEN", "first-secret-value");
     app.ok(&["up", "feature-x"]);
     app.expect(&["plan", "feature-x", "--detailed-exitcode"], 0);
 
     // Same ARN, new version: the task definition must change so new tasks read the new value.
-    set_secret("second-secret-value");
+    app.set_secret("feature-x", "API_TOKEN", "second-secret-value");
     app.expect(&["plan", "feature-x", "--detailed-exitcode"], 2);
     app.moto.clear_recording();
     app.ok(&["up", "feature-x"]);
     let writes = app.moto.writes();
-    let ops: Vec<&str> = writes.iter().map(|w| w.operation.as_str()).collect();
-    assert_eq!(ops, ["RegisterTaskDefinition", "UpdateService"]);
+    assert_eq!(ops(&writes), ["RegisterTaskDefinition", "UpdateService"]);
     let body = &writes[0].body;
     assert!(
         body.contains("envctl.params-version") && body.contains("API_TOKEN"),
@@ -498,7 +422,7 @@ async fn protection_refuses_down_but_never_fails_on_a_gone_env() {
     // A stale stop record on a running service does not drag it back down on `start`.
     app.ok(&["stop", "staging"]);
     app.ok(&["up", "staging", "--no-wait"]);
-    assert_eq!(app.desired("shop-staging-web").await, 1);
+    assert_eq!(desired(&app, "shop-staging-web").await, 1);
     app.ok(&[
         "up",
         "staging",
@@ -507,5 +431,5 @@ async fn protection_refuses_down_but_never_fails_on_a_gone_env() {
         "services.web.count=2",
     ]);
     app.ok(&["start", "staging"]);
-    assert_eq!(app.desired("shop-staging-web").await, 2);
+    assert_eq!(desired(&app, "shop-staging-web").await, 2);
 }

@@ -1,11 +1,11 @@
 //! `aws::events` against a private moto server: the janitor's scheduled rule and its target are
 //! upserts, and deleting a rule (targets first) is idempotent.
-mod support;
 
 use envctl::aws::events::RuleTarget;
 
 use envctl::model::Tags;
-use support::Moto;
+
+use crate::support::Moto;
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
@@ -22,10 +22,6 @@ fn janitor_target() -> RuleTarget {
         arn: "arn:aws:codebuild:us-east-1:123456789012:project/envctl-shop-janitor".into(),
         role_arn: Some("arn:aws:iam::123456789012:role/envctl-shop-janitor-events".into()),
     }
-}
-
-fn write_ops(moto: &Moto) -> Vec<String> {
-    moto.writes().into_iter().map(|r| r.operation).collect()
 }
 
 /// Every rule on the default bus, counted with the SDK directly (envctl has no ListRules).
@@ -66,7 +62,7 @@ async fn put_rule_twice_gives_one_rule_with_its_tags() {
         .await
         .unwrap();
     assert_eq!(again, arn);
-    assert_eq!(write_ops(&moto), ["PutRule"]);
+    assert_eq!(moto.write_ops(), ["PutRule"]);
     assert_eq!(rule_names(&moto).await, [RULE]);
 
     let rule = aws.describe_rule(RULE).await.unwrap().expect("rule exists");
@@ -110,7 +106,7 @@ async fn put_target_twice_gives_one_target_and_delete_removes_everything() {
 
     moto.clear_recording();
     aws.delete_rule(RULE).await.unwrap();
-    assert_eq!(write_ops(&moto), ["RemoveTargets", "DeleteRule"]);
+    assert_eq!(moto.write_ops(), ["RemoveTargets", "DeleteRule"]);
     assert_eq!(aws.describe_rule(RULE).await.unwrap(), None);
     assert!(aws.list_targets(RULE).await.unwrap().is_empty());
     assert!(rule_names(&moto).await.is_empty());

@@ -2,14 +2,14 @@
 //! (tags, public access block, lifecycle), uploading a source archive, CodeBuild projects with
 //! an S3 or a local cache, starting a build and reading it back, the tail of a build's log, and
 //! an image's digest. moto 5.2.5 quirks are pinned where they show.
-mod support;
 
 use std::collections::BTreeMap;
 
 use envctl::aws::codebuild::{BuildRequest, ProjectCacheSpec, ProjectSpec};
 
 use envctl::model::Tags;
-use support::Moto;
+
+use crate::support::Moto;
 
 /// An S3 client for reading back what envctl wrote (path style, like envctl's own).
 fn s3_client(moto: &Moto) -> aws_sdk_s3::Client {

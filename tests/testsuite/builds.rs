@@ -3,13 +3,11 @@
 //! moto ignores overrides and reports SUCCEEDED at once), deploys the built image, and skips the
 //! build when ECR already holds the commit's image. Failure is covered in src/ops/build.rs with a
 //! fake backend, since the emulator cannot fail a build.
-mod support;
 
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
-use support::Moto;
+use crate::support::App;
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -26,68 +24,44 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-struct App {
-    moto: Moto,
-    dir: tempfile::TempDir,
-}
-
-impl App {
-    fn new() -> App {
-        let app = App {
-            moto: Moto::start(),
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
-        app.run(&["init", "--app", "shop"], 0);
-        let config = app.dir.path().join("envctl.toml");
-        let text = std::fs::read_to_string(&config).expect("config");
-        let text = text.replacen(
-            "[services.web]\n",
-            "[services.web.build]\npreset = \"npm\"\nrepository_url = \"https://github.com/acme/shop.git\"\n\n[services.web]\n",
-            1,
-        );
-        // A built service has no `image`: envctl deploys what it built.
-        let text: String = text
-            .lines()
-            .filter(|l| !l.starts_with("image = \"public.ecr.aws/nginx"))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        std::fs::write(&config, text).expect("write config");
-        std::fs::write(
-            app.dir.path().join("Dockerfile"),
-            "FROM public.ecr.aws/nginx/nginx:1.27-alpine\n",
-        )
-        .unwrap();
-        git(app.dir.path(), &["init", "-q"]);
-        git(app.dir.path(), &["add", "."]);
-        git(app.dir.path(), &["commit", "-qm", "app"]);
-        app.run(&["bootstrap"], 0);
-        app
-    }
-
-    fn run(&self, args: &[&str], code: i32) -> (String, String) {
-        let r = self.moto.expect_in(self.dir.path(), args, code);
-        (r.stdout, r.stderr)
-    }
-
-    fn ops(&self) -> Vec<String> {
-        self.moto
-            .writes()
-            .iter()
-            .map(|w| w.operation.clone())
-            .collect()
-    }
+/// An app whose `web` service is built by CodeBuild from the committed Dockerfile, bootstrapped.
+fn built_app() -> App {
+    let app = App::init();
+    let config = app.path().join("envctl.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let text = text.replacen(
+        "[services.web]\n",
+        "[services.web.build]\npreset = \"npm\"\nrepository_url = \"https://github.com/acme/shop.git\"\n\n[services.web]\n",
+        1,
+    );
+    // A built service has no `image`: envctl deploys what it built.
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("image = \"public.ecr.aws/nginx"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&config, text).expect("write config");
+    std::fs::write(
+        app.path().join("Dockerfile"),
+        "FROM public.ecr.aws/nginx/nginx:1.27-alpine\n",
+    )
+    .unwrap();
+    git(app.path(), &["init", "-q"]);
+    git(app.path(), &["add", "."]);
+    git(app.path(), &["commit", "-qm", "app"]);
+    app.ok(&["bootstrap"]);
+    app
 }
 
 #[tokio::test]
 async fn up_builds_the_commit_once_deploys_it_and_skips_an_existing_image() {
-    let app = App::new();
-    let sha = git(app.dir.path(), &["rev-parse", "HEAD"]);
+    let app = built_app();
+    let sha = git(app.path(), &["rev-parse", "HEAD"]);
     let tag = format!("git-{}", &sha[..12]);
     let conf = app.moto.sdk_config();
 
     app.moto.clear_recording();
-    let (stdout, _) = app.run(&["up", "feature-x", "--output", "json"], 0);
-    let report: Value = serde_json::from_str(&stdout).expect("up json");
+    let report = app.ok(&["up", "feature-x", "--output", "json"]).json();
     assert_eq!(report["builds"][0]["tag"], tag.as_str());
     assert_eq!(report["builds"][0]["cache_hit"], false);
 
@@ -185,40 +159,37 @@ async fn up_builds_the_commit_once_deploys_it_and_skips_an_existing_image() {
         .await
         .expect("put image");
     app.moto.clear_recording();
-    let (stdout, _) = app.run(&["up", "feature-x", "--output", "json"], 0);
-    let report: Value = serde_json::from_str(&stdout).expect("up json");
+    let report = app.ok(&["up", "feature-x", "--output", "json"]).json();
     assert_eq!(report["builds"][0]["cache_hit"], true);
     assert!(report["builds"][0]["digest"]
         .as_str()
         .unwrap_or_default()
         .starts_with("sha256:"));
     assert!(
-        !app.ops().iter().any(|o| o == "StartBuild"),
+        !app.moto.write_ops().iter().any(|o| o == "StartBuild"),
         "an unchanged commit starts no build: {:?}",
-        app.ops()
+        app.moto.write_ops()
     );
-    assert!(app.moto.writes().is_empty(), "{:?}", app.ops());
+    assert!(app.moto.writes().is_empty(), "{:?}", app.moto.write_ops());
 }
 
 #[tokio::test]
 async fn local_source_uploads_the_working_tree_and_builds_from_s3() {
-    let app = App::new();
-    std::fs::write(app.dir.path().join("uncommitted.txt"), "work in progress").unwrap();
-    std::fs::write(app.dir.path().join(".gitignore"), "secret.env\n").unwrap();
-    std::fs::write(app.dir.path().join("secret.env"), "TOKEN=x").unwrap();
+    let app = built_app();
+    std::fs::write(app.path().join("uncommitted.txt"), "work in progress").unwrap();
+    std::fs::write(app.path().join(".gitignore"), "secret.env\n").unwrap();
+    std::fs::write(app.path().join("secret.env"), "TOKEN=x").unwrap();
     app.moto.clear_recording();
-    let (stdout, _) = app.run(
-        &[
+    let built = app
+        .ok(&[
             "build",
             "feature-x",
             "--source",
             "local",
             "--output",
             "json",
-        ],
-        0,
-    );
-    let built: Value = serde_json::from_str(&stdout).expect("build json");
+        ])
+        .json();
     let tag = built[0]["tag"].as_str().expect("tag").to_string();
     assert!(tag.starts_with("local-"), "{tag}");
     let writes = app.moto.writes();

@@ -1,12 +1,11 @@
 //! The AWS service modules (ssm, ecr, logs, iam, ec2, sts) against a private moto server:
 //! what each call does to a resource that exists, is missing, or is already gone.
 
-mod support;
-
 use envctl::aws::ssm::ParameterValue;
 
 use envctl::model::{SecretString, Tags};
-use support::Moto;
+
+use crate::support::Moto;
 
 const ACCOUNT: &str = "123456789012";
 

@@ -2,7 +2,6 @@
 //! and for one that checks out a repository, what it reads back, and deleting twice. moto 5.2.5
 //! rejects a NO_SOURCE project without a `location` and has no UpdateProject; both are pinned
 //! below.
-mod support;
 
 use std::collections::BTreeMap;
 
@@ -10,7 +9,8 @@ use aws_sdk_codebuild::types as cb;
 use envctl::aws::codebuild::{ProjectCacheSpec, ProjectSpec, ProjectState};
 
 use envctl::model::Tags;
-use support::Moto;
+
+use crate::support::Moto;
 
 const NAME: &str = "envctl-shop-build";
 const ROLE: &str = "arn:aws:iam::123456789012:role/envctl-shop-codebuild";

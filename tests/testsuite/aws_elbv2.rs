@@ -1,7 +1,6 @@
 //! `aws::elbv2` against a private moto server: the shared ALB and its 404 listener, per-env target
 //! groups and listener rules round-trip through `model::preview`, deletes are idempotent, and the
 //! moto quirks the module works around are pinned.
-mod support;
 
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use envctl::aws::elbv2::CreateRuleError;
@@ -9,7 +8,8 @@ use envctl::aws::Aws;
 use envctl::model::{
     ListenerRuleState, ListenerState, RouteMatch, Tags, TargetGroupSpec, TargetGroupState,
 };
-use support::{DefaultNetwork as Network, Moto};
+
+use crate::support::{DefaultNetwork as Network, Moto};
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs

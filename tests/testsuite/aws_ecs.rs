@@ -1,5 +1,4 @@
 //! `aws::ecs` against a private moto server: what envctl sends, and what it reads back into the model.
-mod support;
 
 use std::collections::BTreeMap;
 
@@ -9,7 +8,8 @@ use envctl::model::{
     NetworkConfiguration, PortMapping, RuntimePlatform, SecretRef, ServiceDefinition, Tags,
     TaskDefinition,
 };
-use support::Moto;
+
+use crate::support::Moto;
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs

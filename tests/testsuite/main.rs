@@ -1,0 +1,24 @@
+//! Every integration test, in one test binary: each former `tests/*.rs` file is a module here, so
+//! the envctl library and the AWS SDK crates are linked once instead of once per file (cargo's own
+//! layout). Run one module with `cargo test --test testsuite <module>::`.
+
+mod support;
+
+mod aws_build;
+mod aws_codebuild;
+mod aws_ecs;
+mod aws_elbv2;
+mod aws_events;
+mod aws_iam;
+mod aws_scheduler;
+mod aws_services;
+mod builds;
+mod ci_github;
+mod cli;
+mod e2e;
+mod harness_smoke;
+mod janitor;
+mod lifecycle;
+mod plan_snapshots;
+mod preview;
+mod preview_plan;
