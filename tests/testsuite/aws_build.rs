@@ -40,6 +40,7 @@ fn project(cache: ProjectCacheSpec) -> ProjectSpec {
         service_role_arn: ROLE.into(),
         image: "aws/codebuild/amazonlinux2-x86_64-standard:5.0".into(),
         compute_type: "BUILD_GENERAL1_SMALL".into(),
+        environment_type: "LINUX_CONTAINER".into(),
         source_type: "S3".into(),
         source_location: format!("{BUCKET}/sources/shop.zip"),
         source_version: None,

@@ -23,6 +23,8 @@ fn spec() -> ProjectSpec {
         service_role_arn: ROLE.into(),
         image: "aws/codebuild/amazonlinux2-x86_64-standard:5.0".into(),
         compute_type: "BUILD_GENERAL1_SMALL".into(),
+        // The janitor's type: read back as sent.
+        environment_type: "ARM_CONTAINER".into(),
         source_type: "NO_SOURCE".into(),
         source_location: String::new(),
         source_version: None,
@@ -176,6 +178,7 @@ async fn project_is_described_and_deleted_twice() {
             source_version: None,
             image: spec.image.clone(),
             compute_type: "BUILD_GENERAL1_SMALL".into(),
+            environment_type: "ARM_CONTAINER".into(),
             service_role_arn: ROLE.into(),
             environment: spec.environment.clone(),
             cache: ProjectCacheSpec::None,

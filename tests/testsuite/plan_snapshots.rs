@@ -1873,6 +1873,7 @@ fn invariant_checker_rejects_broken_schedule_plans() {
         app: APP.into(),
         env: ENV.into(),
         actions,
+        hooks: vec![],
         conflicts,
         skipped: vec![],
         capacity: vec![],

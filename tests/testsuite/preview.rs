@@ -790,6 +790,7 @@ async fn a_stale_priority_moves_to_the_next_free_one() {
             target_group: TargetGroupRef::Existing(tg.clone()),
             tags,
         }],
+        hooks: vec![],
         conflicts: vec![],
         skipped: vec![],
         capacity: vec![],
