@@ -82,7 +82,7 @@ async fn seed_project(moto: &Moto, spec: &ProjectSpec) {
         )
         .environment(
             cb::ProjectEnvironment::builder()
-                .r#type(cb::EnvironmentType::LinuxContainer)
+                .r#type(cb::EnvironmentType::from(spec.environment_type.as_str()))
                 .image(&spec.image)
                 .compute_type(cb::ComputeType::from(spec.compute_type.as_str()))
                 .privileged_mode(spec.privileged)
@@ -127,7 +127,7 @@ async fn create_sends_a_source_less_project() {
     assert_eq!(
         sent["environment"],
         serde_json::json!({
-            "type": "LINUX_CONTAINER",
+            "type": "ARM_CONTAINER",
             "image": spec.image,
             "computeType": "BUILD_GENERAL1_SMALL",
             "privilegedMode": true,

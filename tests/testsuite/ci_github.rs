@@ -21,6 +21,10 @@ fn actionlint(file: &Path) -> std::process::Output {
 }
 
 fn workflow(naming: &str) -> (tempfile::TempDir, PathBuf, String) {
+    workflow_with(naming, &[])
+}
+
+fn workflow_with(naming: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     offline(dir.path())
         .args(["init", "--app", "shop"])
@@ -37,6 +41,7 @@ fn workflow(naming: &str) -> (tempfile::TempDir, PathBuf, String) {
             "--env-name",
             naming,
         ])
+        .args(extra)
         .assert()
         .success();
     let path = dir.path().join(".github/workflows/envctl.yml");
@@ -121,4 +126,47 @@ fn second_run_refuses_to_overwrite_without_force() {
         .assert()
         .code(3);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited");
+}
+
+#[test]
+fn cargo_install_workflow_caches_envctl_per_version_and_passes_actionlint() {
+    let (_dir, path, text) =
+        workflow_with("pr", &["--install", "cargo", "--envctl-version", "1.2.3"]);
+    let out = actionlint(&path);
+    assert!(
+        out.status.success(),
+        "actionlint found problems:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every job restores the binary from a cache keyed on the version and compiles only on a
+    // miss, from the tag of that version.
+    assert_eq!(text.matches("uses: actions/cache@v4").count(), 3, "{text}");
+    assert_eq!(
+        text.matches("key: envctl-${{ runner.os }}-1.2.3").count(),
+        3,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("if: steps.envctl-cache.outputs.cache-hit != 'true'")
+            .count(),
+        3
+    );
+    assert!(text.contains("--tag v1.2.3 envctl"), "{text}");
+    assert!(
+        text.contains("ENVCTL_GIT_URL: ${{ secrets.ENVCTL_GIT_URL }}"),
+        "{text}"
+    );
+}
+
+#[test]
+fn default_workflow_compiles_nothing() {
+    let (_dir, _path, text) = workflow("pr");
+    assert!(!text.contains("cargo"), "{text}");
+    assert!(!text.contains("ENVCTL_GIT_URL"), "{text}");
+    assert_eq!(
+        text.matches("(prebuilt, checksum-verified)").count(),
+        3,
+        "{text}"
+    );
 }

@@ -1,7 +1,9 @@
 //! The prebuilt distribution: the release workflow passes actionlint, and `scripts/install.sh`
 //! installs envctl from a release only when the archive's SHA-256 matches. The installer runs
 //! against a fake release in a temp dir (`ENVCTL_RELEASE_URL=file://...`), so no network is needed.
-//! Self-contained on purpose (no `support`): it needs neither the envctl binary nor the emulator.
+//! The install step that `envctl ci github` writes into the PR workflow, and the one the janitor's
+//! buildspec runs (both `envctl::dist::Prebuilt::install_script`), run for real against the same
+//! kind of fake release. None of this needs the emulator.
 #![cfg(unix)]
 
 use std::os::unix::fs::PermissionsExt;
@@ -302,4 +304,146 @@ fn install_sh_names_the_from_source_alternative_for_an_unsupported_target() {
     );
     assert!(stderr.contains(FROM_SOURCE), "{stderr}");
     assert_nothing_installed(&release);
+}
+
+/// The `run: |` block of the workflow's first "Install envctl" step, unindented.
+fn install_step(workflow: &str) -> String {
+    let mut lines = workflow.lines();
+    lines
+        .by_ref()
+        .find(|l| l.trim_start().starts_with("- name: Install envctl"))
+        .expect("an install step");
+    let run = lines.next().expect("run line");
+    assert_eq!(run.trim(), "run: |", "{workflow}");
+    lines
+        .take_while(|l| l.starts_with("          "))
+        .map(|l| &l[10..])
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Writes the PR workflow with `extra` flags in a fresh app dir and returns its text.
+fn pr_workflow(extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    crate::support::offline(dir.path())
+        .args(["init", "--app", "shop"])
+        .assert()
+        .success();
+    crate::support::offline(dir.path())
+        .args([
+            "ci",
+            "github",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/envctl-ci",
+            "--region",
+            "eu-west-1",
+            "--envctl-version",
+            VERSION,
+        ])
+        .args(extra)
+        .assert()
+        .success();
+    std::fs::read_to_string(dir.path().join(".github/workflows/envctl.yml")).expect("workflow")
+}
+
+/// Runs the workflow's install step as a GitHub runner would (bash -e, RUNNER_TEMP, GITHUB_PATH)
+/// against `release`; returns the output and the runner's temp dir.
+fn run_install_step(release: &FakeRelease, step: &str) -> (Output, PathBuf) {
+    let runner_temp = release.dir.path().join("runner");
+    std::fs::create_dir_all(&runner_temp).unwrap();
+    let out = Command::new("bash")
+        .args(["-e", "-c", step])
+        .env("RUNNER_TEMP", &runner_temp)
+        .env("GITHUB_PATH", runner_temp.join("github_path"))
+        .env("ENVCTL_RELEASE_URL", release.base_url())
+        .output()
+        .expect("bash runs");
+    (out, runner_temp)
+}
+
+#[test]
+fn pr_workflow_install_step_installs_the_verified_prebuilt_binary_and_adds_it_to_path() {
+    let release = FakeRelease::new("x86_64-unknown-linux-musl");
+    let step = install_step(&pr_workflow(&[]));
+    assert!(!step.contains("cargo"), "{step}");
+    let (out, runner_temp) = run_install_step(&release, &step);
+    assert!(
+        out.status.success(),
+        "install step failed:\n{}",
+        text(&out.stderr)
+    );
+    let exe = runner_temp.join("envctl/envctl");
+    let run = Command::new(&exe)
+        .arg("--version")
+        .output()
+        .expect("installed envctl runs");
+    assert_eq!(text(&run.stdout).trim(), format!("envctl {VERSION}"));
+    let path = std::fs::read_to_string(runner_temp.join("github_path")).unwrap();
+    assert_eq!(
+        path.trim(),
+        runner_temp.join("envctl").display().to_string()
+    );
+}
+
+#[test]
+fn pr_workflow_install_step_refuses_a_tampered_archive() {
+    let release = FakeRelease::new("x86_64-unknown-linux-musl");
+    release.pack("#!/bin/sh\necho tampered\n");
+    let (out, runner_temp) = run_install_step(&release, &install_step(&pr_workflow(&[])));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("checksum mismatch"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!runner_temp.join("envctl/envctl").exists());
+}
+
+#[test]
+fn pr_workflow_install_step_with_a_pinned_digest_accepts_only_that_digest() {
+    let release = FakeRelease::new("x86_64-unknown-linux-musl");
+    let good = release.archive_digest();
+    let (out, _) = run_install_step(&release, &install_step(&pr_workflow(&["--sha256", &good])));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // SHA256SUMS agrees with the archive, but the pinned digest does not: refused.
+    let (out, runner_temp) = run_install_step(
+        &release,
+        &install_step(&pr_workflow(&["--sha256", &"0".repeat(64)])),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("checksum mismatch"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = runner_temp;
+}
+
+#[test]
+fn janitor_install_script_installs_the_aarch64_binary_and_refuses_a_tampered_one() {
+    use envctl::dist::{Prebuilt, Target};
+    let release = FakeRelease::new("aarch64-unknown-linux-musl");
+    let bin = release.dir.path().join("usr-local-bin");
+    let script = Prebuilt {
+        version: VERSION.into(),
+        target: Target::LinuxAarch64,
+        sha256: None,
+    }
+    .install_script(&bin.display().to_string());
+    let run = |script: &str| {
+        Command::new("sh")
+            .args(["-c", script])
+            .env("ENVCTL_RELEASE_URL", release.base_url())
+            .output()
+            .expect("sh runs")
+    };
+    let out = run(&script);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The script ends by running `envctl --version`, as the buildspec log shows.
+    assert_eq!(text(&out.stdout).trim(), format!("envctl {VERSION}"));
+    std::fs::remove_dir_all(&bin).unwrap();
+    release.pack("#!/bin/sh\necho tampered\n");
+    let out = run(&script);
+    assert!(!out.status.success());
+    assert!(!bin.join("envctl").exists());
 }

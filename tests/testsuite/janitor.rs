@@ -10,12 +10,7 @@ use crate::support::{App, Run};
 const NAME: &str = "envctl-shop-janitor";
 const EVENTS_ROLE: &str = "envctl-shop-janitor-events";
 const SOURCE: &str = "https://github.com/acme/shop.git";
-const SETS: [&str; 4] = [
-    "--set",
-    "janitor.source=https://github.com/acme/shop.git",
-    "--set",
-    "janitor.install_command=cargo install envctl",
-];
+const SETS: [&str; 2] = ["--set", "janitor.source=https://github.com/acme/shop.git"];
 
 fn install(app: &App, extra: &[&str]) -> Run {
     app.ok(&[&["janitor", "install"][..], &SETS[..], extra].concat())
@@ -190,14 +185,27 @@ async fn install_creates_rule_target_project_and_roles_then_converges_with_zero_
     // By default gc collects expired envs only (live_branches = false).
     assert!(buildspec.contains("- \"envctl gc --yes\"\n"), "{buildspec}");
     assert!(!buildspec.contains("git fetch"), "{buildspec}");
+    // The prebuilt binary of this envctl's version for the ARM build host, checksum-verified;
+    // nothing compiles.
+    assert!(!buildspec.contains("cargo"), "{buildspec}");
+    let archive = format!(
+        "archive='envctl-v{}-aarch64-unknown-linux-musl.tar.gz'",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(buildspec.contains(&archive), "{buildspec}");
     assert!(
-        buildspec.contains("\"cargo install envctl\""),
+        buildspec.contains("SHA256SUMS") && buildspec.contains("sha256sum"),
         "{buildspec}"
     );
     assert_eq!(project.service_role(), Some(build_role_arn.as_str()));
     let env = project.environment().expect("environment");
-    assert_eq!(env.image(), "aws/codebuild/standard:7.0");
+    assert_eq!(
+        env.image(),
+        "aws/codebuild/amazonlinux-aarch64-standard:3.0"
+    );
+    assert_eq!(env.r#type().as_str(), "ARM_CONTAINER");
     assert_eq!(env.compute_type().as_str(), "BUILD_GENERAL1_SMALL");
+    assert_eq!(project.timeout_in_minutes(), Some(10));
     assert!(
         project
             .tags()
@@ -323,6 +331,13 @@ async fn uninstall_removes_everything_and_a_second_one_has_nothing_to_remove() {
         .source()
         .and_then(|s| s.buildspec())
         .expect("buildspec");
+    // A custom install command replaces the prebuilt download, with the longer timeout.
+    assert!(
+        buildspec.contains("\"cargo install envctl\""),
+        "{buildspec}"
+    );
+    assert!(!buildspec.contains("sha256sum"), "{buildspec}");
+    assert_eq!(projects[0].timeout_in_minutes(), Some(30));
     assert!(
         buildspec.contains("envctl gc --yes --live-branches-from git"),
         "{buildspec}"
@@ -410,14 +425,24 @@ async fn missing_or_bad_janitor_settings_are_input_errors_before_any_request() {
 
     let r = app.expect(
         &[
-            "janitor",
-            "install",
-            "--set",
-            &format!("janitor.source={SOURCE}"),
-        ],
+            &["janitor", "install"][..],
+            &SETS[..],
+            &["--set", "janitor.envctl_sha256=not-a-digest"],
+        ]
+        .concat(),
         3,
     );
-    assert!(r.stderr.contains("`janitor.install_command`"), "{r}");
+    assert!(r.stderr.contains("`janitor.envctl_sha256`"), "{r}");
+    let r = app.expect(
+        &[
+            &["janitor", "install"][..],
+            &SETS[..],
+            &["--set", "janitor.envctl_version=latest"],
+        ]
+        .concat(),
+        3,
+    );
+    assert!(r.stderr.contains("`janitor.envctl_version`"), "{r}");
 
     let r = app.expect(
         &[
@@ -425,8 +450,6 @@ async fn missing_or_bad_janitor_settings_are_input_errors_before_any_request() {
             "install",
             "--set",
             "janitor.source=https://gitlab.com/acme/shop.git",
-            "--set",
-            "janitor.install_command=cargo install envctl",
         ],
         3,
     );
