@@ -19,6 +19,7 @@ mod dist;
 mod e2e;
 mod harness_smoke;
 mod janitor;
+mod janitor_policy;
 mod lifecycle;
 mod plan_snapshots;
 mod preview;

@@ -272,6 +272,9 @@ pub struct Recorded {
     /// The API operation, from `X-Amz-Target` (JSON protocols) or `Action=` (query protocols).
     pub operation: String,
     pub body: String,
+    /// The SigV4 signing name from the credential scope (`ecs`, `elasticloadbalancing`, ...),
+    /// which is also the service's IAM action prefix; empty for unsigned requests.
+    pub service: String,
 }
 
 impl Recorded {
@@ -311,12 +314,29 @@ impl Recorded {
                         )
                     })
             });
+        let service = headers
+            .as_object()
+            .and_then(|h| {
+                h.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                    .and_then(|(_, v)| v.as_str())
+            })
+            .and_then(|auth| auth.split("Credential=").nth(1))
+            .and_then(|cred| cred.split('/').nth(3))
+            .unwrap_or_default()
+            .to_string();
         Recorded {
             method: v["method"].as_str().unwrap_or_default().to_string(),
             url: v["url"].as_str().unwrap_or_default().to_string(),
             operation,
             body,
+            service,
         }
+    }
+
+    /// The IAM action this request needs, e.g. `ecs:DeleteService`.
+    pub fn iam_action(&self) -> String {
+        format!("{}:{}", self.service, self.operation)
     }
 
     pub fn json(&self) -> serde_json::Value {
