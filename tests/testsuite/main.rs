@@ -24,3 +24,4 @@ mod lifecycle;
 mod plan_snapshots;
 mod preview;
 mod preview_plan;
+mod tasks;
