@@ -88,6 +88,13 @@ fn default_hook_timeout() -> String {
     "30m".into()
 }
 
+impl Config {
+    /// The service keys, for hints: `api, web, worker`.
+    pub fn service_keys(&self) -> String {
+        self.services.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+}
+
 impl HooksConfig {
     /// Every hook with its kind, in the order they run within a kind.
     pub fn all(&self) -> impl Iterator<Item = (HookKind, &HookConfig)> {
@@ -1277,10 +1284,7 @@ fn validate_hooks(file: &Path, c: &Config) -> Result<(), ConfigError> {
                 return err(
                     "service",
                     format!("names service `{}`, which is not defined", h.service),
-                    format!(
-                        "use one of: {}",
-                        c.services.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
+                    format!("use one of: {}", c.service_keys()),
                 );
             }
             if h.command.is_empty() || h.command.iter().all(|a| a.trim().is_empty()) {

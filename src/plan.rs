@@ -713,12 +713,7 @@ fn plan_up_hooks(desired: &DesiredEnv, actual: &ActualEnv, actions: &mut [Action
             HookKind::BeforeDestroy => None,
         };
         if let Some((task_definition, reason)) = run {
-            let network = svc
-                .service
-                .network_configuration
-                .as_ref()
-                .map(|n| n.awsvpc_configuration.clone())
-                .unwrap_or_default();
+            let network = svc.service.awsvpc();
             runs.push(HookRun {
                 kind: hook.kind,
                 service_key: hook.service_key.clone(),
@@ -758,14 +753,8 @@ pub fn plan_destroy_hooks(hooks: &[crate::model::HookSpec], actual: &ActualEnv) 
             .find(|t| t.arn == s.task_definition_arn)
             .and_then(|t| t.definition.as_ref());
         let configured = Some(hook.container.clone()).filter(|c| !c.is_empty());
-        let container = configured.or_else(|| {
-            td.and_then(|td| {
-                td.container_definitions
-                    .iter()
-                    .find(|c| c.essential != Some(false))
-                    .map(|c| c.name.clone())
-            })
-        });
+        let container =
+            configured.or_else(|| td.and_then(|td| td.container(None)).map(|c| c.name.clone()));
         let Some(container) = container else {
             continue;
         };

@@ -347,15 +347,8 @@ fn hooks(req: &RenderRequest, services: &[DesiredService]) -> Result<Vec<HookSpe
                 "check [[hooks]] in envctl.toml".into(),
             ));
         };
-        let containers = &svc.task_definition.container_definitions;
-        let container = match &h.container {
-            Some(name) => containers.iter().find(|c| &c.name == name),
-            None => containers
-                .iter()
-                .find(|c| c.essential != Some(false))
-                .or(containers.first()),
-        };
-        let Some(container) = container else {
+        let td = &svc.task_definition;
+        let Some(container) = td.container(h.container.as_deref()) else {
             return Err(error(
                 format!(
                     "hook {kind}: the task definition of `{}` has no container{}",
@@ -365,14 +358,7 @@ fn hooks(req: &RenderRequest, services: &[DesiredService]) -> Result<Vec<HookSpe
                         .map(|c| format!(" named `{c}`"))
                         .unwrap_or_default()
                 ),
-                format!(
-                    "containers are: {}",
-                    containers
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                format!("containers are: {}", td.container_names()),
             ));
         };
         let timeout_secs = crate::schedule::parse_duration_spec(&h.timeout)

@@ -34,6 +34,17 @@ pub struct ServiceDefinition {
     pub load_balancers: Vec<LoadBalancerAttachment>,
 }
 
+impl ServiceDefinition {
+    /// The awsvpc settings (subnets, security groups, public IP) its tasks get; one-off tasks of
+    /// the service get the same.
+    pub fn awsvpc(&self) -> AwsVpcConfiguration {
+        self.network_configuration
+            .as_ref()
+            .map(|n| n.awsvpc_configuration.clone())
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoadBalancerAttachment {

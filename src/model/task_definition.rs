@@ -38,6 +38,30 @@ pub struct TaskDefinition {
     pub container_definitions: Vec<ContainerDefinition>,
 }
 
+impl TaskDefinition {
+    /// The container named `name`, or without a name the one a command override is meant for:
+    /// the first essential container (else the first).
+    pub fn container(&self, name: Option<&str>) -> Option<&ContainerDefinition> {
+        let all = &self.container_definitions;
+        match name {
+            Some(name) => all.iter().find(|c| c.name == name),
+            None => all
+                .iter()
+                .find(|c| c.essential != Some(false))
+                .or(all.first()),
+        }
+    }
+
+    /// The container names, for hints.
+    pub fn container_names(&self) -> String {
+        self.container_definitions
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuntimePlatform {

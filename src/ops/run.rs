@@ -49,16 +49,7 @@ pub fn check_service(p: &Prepared, service: &str) -> Result<()> {
             "service `{service}` is not defined in {}",
             p.config.path.display()
         ),
-        Some(format!(
-            "services are: {}",
-            p.config
-                .config
-                .services
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        Some(format!("services are: {}", p.config.config.service_keys())),
     ))
 }
 
@@ -142,33 +133,17 @@ pub async fn resolve(session: &Session, p: &Prepared, opts: &RunOptions) -> Resu
         }
         None => (running.task_definition_arn.clone(), false),
     };
-    let containers = &svc.task_definition.container_definitions;
-    let container = match &opts.container {
-        Some(name) => containers.iter().find(|c| &c.name == name).ok_or_else(|| {
-            Error::invalid(
-                format!("service `{}` has no container `{name}`", opts.service),
-                Some(format!(
-                    "containers are: {}",
-                    containers
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            )
-        })?,
-        None => containers
-            .iter()
-            .find(|c| c.essential != Some(false))
-            .or(containers.first())
-            .ok_or_else(|| Error::invalid("the task definition has no container", None))?,
-    };
-    let network = svc
-        .service
-        .network_configuration
-        .as_ref()
-        .map(|n| n.awsvpc_configuration.clone())
-        .unwrap_or_default();
+    let td = &svc.task_definition;
+    let container = td.container(opts.container.as_deref()).ok_or_else(|| {
+        Error::invalid(
+            match &opts.container {
+                Some(name) => format!("service `{}` has no container `{name}`", opts.service),
+                None => "the task definition has no container".to_string(),
+            },
+            Some(format!("containers are: {}", td.container_names())),
+        )
+    })?;
+    let network = svc.service.awsvpc();
     let mut tags = desired.identity.tags();
     tags.insert("envctl:run".into(), "true".into());
     Ok(ResolvedRun {

@@ -39,16 +39,7 @@ pub fn prepare(session: &Session, args: &EnvArgs) -> Result<Prepared> {
                     "--image names service `{key}`, which {} does not define",
                     config.path.display()
                 ),
-                Some(format!(
-                    "services are: {}",
-                    config
-                        .config
-                        .services
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
+                Some(format!("services are: {}", config.config.service_keys())),
             ));
         }
     }
