@@ -46,6 +46,8 @@ command = ["bin/worker", "--queue", "default"]
 
 struct Inputs {
     worker: bool,
+    /// More envctl.toml text (hooks, ...).
+    extra: &'static str,
     sets: Vec<&'static str>,
     params: Params,
     created_at: &'static str,
@@ -57,6 +59,7 @@ impl Default for Inputs {
     fn default() -> Self {
         Inputs {
             worker: true,
+            extra: "",
             sets: vec![],
             params: base_params(),
             created_at: CREATED_AT,
@@ -115,6 +118,7 @@ fn render(inputs: &Inputs) -> DesiredEnv {
     if inputs.worker {
         text.push_str(WORKER_CONFIG);
     }
+    text.push_str(inputs.extra);
     let path = root().join("envctl.toml");
     let overrides: Vec<Override> = inputs
         .sets
@@ -2259,4 +2263,154 @@ fn phases_put_dependencies_first() {
     ] {
         assert!(other.phase() < delete_log_group.phase(), "{}", label(other));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hooks: which one-off tasks a plan starts, with which revision.
+
+const HOOKS: &str = r#"
+[[hooks.before_deploy]]
+service = "worker"
+command = ["bin/migrate"]
+
+[[hooks.after_create]]
+service = "worker"
+command = ["bin/seed"]
+"#;
+
+fn with_hooks(sets: Vec<&'static str>) -> DesiredEnv {
+    render(&Inputs {
+        extra: HOOKS,
+        sets,
+        ..Default::default()
+    })
+}
+
+fn hooks(plan: &Plan) -> Vec<(String, TaskDefRef, String)> {
+    plan.hooks
+        .iter()
+        .map(|h| {
+            (
+                format!("{} {} {}", h.kind, h.service, h.command.join(" ")),
+                h.task_definition.clone(),
+                h.reason.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn new_env_runs_migrations_with_the_new_revision_then_seeds_once() {
+    let d = with_hooks(vec![]);
+    let plan = plan_up_checked(&d, &nothing());
+    assert_eq!(
+        hooks(&plan),
+        [
+            (
+                format!("before_deploy {WORKER} bin/migrate"),
+                TaskDefRef::Registered(WORKER.into()),
+                "new service".to_string()
+            ),
+            (
+                format!("after_create {WORKER} bin/seed"),
+                TaskDefRef::Registered(WORKER.into()),
+                "first up of the env".to_string()
+            ),
+        ]
+    );
+    let hook = &plan.hooks[0];
+    assert_eq!(hook.container, "worker");
+    assert_eq!(hook.network, service(&d, WORKER).service.awsvpc());
+    assert!(hook.log.is_some(), "the default template logs with awslogs");
+    // The seeded service is created with the pending tag; the other one is not.
+    for a in &plan.actions {
+        if let Action::CreateService { name, tags, .. } = a {
+            assert_eq!(
+                tags.get(envctl::model::TAG_AFTER_CREATE_PENDING).is_some(),
+                name == WORKER,
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn converged_env_runs_no_hook() {
+    let d = with_hooks(vec![]);
+    let plan = plan_up_checked(&d, &converged(&d));
+    assert!(plan.is_empty(), "{:?}", hooks(&plan));
+}
+
+#[test]
+fn another_services_change_runs_no_migration() {
+    let before = with_hooks(vec![]);
+    let after = with_hooks(vec!["services.web.memory=1024"]);
+    let plan = plan_up_checked(&after, &converged(&before));
+    assert!(plan.hooks.is_empty(), "{:?}", hooks(&plan));
+}
+
+#[test]
+fn new_revision_of_the_hook_service_runs_migrations_first() {
+    let before = with_hooks(vec![]);
+    let after = with_hooks(vec!["services.worker.memory=2048"]);
+    let plan = plan_up_checked(&after, &converged(&before));
+    assert_eq!(
+        hooks(&plan),
+        [(
+            format!("before_deploy {WORKER} bin/migrate"),
+            TaskDefRef::Registered(WORKER.into()),
+            "new revision".to_string()
+        )]
+    );
+}
+
+#[test]
+fn deploy_cut_off_after_registering_runs_migrations_again_with_that_revision() {
+    // An earlier `up` registered revision 2 (what the config renders now) and stopped before the
+    // service moved to it: the service still runs revision 1.
+    let old = with_hooks(vec![]);
+    let new = with_hooks(vec!["services.worker.memory=2048"]);
+    let mut actual = converged(&old);
+    let worker = service(&new, WORKER);
+    actual.task_definitions.push(revision(worker, 2));
+    let plan = plan_up_checked(&new, &actual);
+    assert_eq!(
+        hooks(&plan),
+        [(
+            format!("before_deploy {WORKER} bin/migrate"),
+            TaskDefRef::Existing(td_arn(WORKER, 2)),
+            format!("moving to revision {WORKER}:2")
+        )]
+    );
+    assert!(
+        !labels(&plan)
+            .iter()
+            .any(|l| l.starts_with("register_task_definition")),
+        "{:?}",
+        labels(&plan)
+    );
+}
+
+#[test]
+fn seed_still_pending_runs_again_until_it_succeeds() {
+    let d = with_hooks(vec![]);
+    let mut actual = converged(&d);
+    for s in &mut actual.services {
+        if s.name == WORKER {
+            s.tags.insert(
+                envctl::model::TAG_AFTER_CREATE_PENDING.into(),
+                envctl::model::AFTER_CREATE_PENDING.into(),
+            );
+        }
+    }
+    let plan = plan_up_checked(&d, &actual);
+    assert!(plan.actions.is_empty(), "{:?}", labels(&plan));
+    assert_eq!(
+        hooks(&plan),
+        [(
+            format!("after_create {WORKER} bin/seed"),
+            TaskDefRef::Existing(td_arn(WORKER, 1)),
+            "an earlier run did not finish it".to_string()
+        )]
+    );
 }
