@@ -73,6 +73,10 @@ pub enum Command {
     Build(BuildArgs),
     /// Run a one-off task of a service (migrations, scripts): streams its logs, exits with its code
     Run(RunArgs),
+    /// Show an env's container logs, all services interleaved (`-f` to follow)
+    Logs(LogsArgs),
+    /// Open a shell (or run a command) in a running container of a service (ECS Exec)
+    Exec(ExecArgs),
     /// Delete everything an env owns
     Down(DownArgs),
     /// List the app's envs
@@ -122,6 +126,44 @@ pub struct RunArgs {
     /// Stop the task if it runs longer than this, e.g. 30m, 2h
     #[arg(long, default_value = "1h", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Env or branch name (default: the current git branch)
+    pub env: Option<String>,
+    /// Only this service's lines (repeatable)
+    #[arg(long = "service", short = 's', value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Keep polling for new lines until Ctrl-C
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Start this long ago (15m, 2h, 1d) or at this time (RFC 3339)
+    #[arg(long, value_name = "DURATION|TIME", default_value = crate::ops::logs::DEFAULT_SINCE)]
+    pub since: String,
+    /// Only lines matching this CloudWatch Logs filter pattern, e.g. ERROR or "\"user 42\""
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+    /// Put each line's time (UTC) after the service column
+    #[arg(long, short = 't')]
+    pub timestamps: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Env or branch name
+    pub env: String,
+    /// The service whose running task to enter
+    pub service: String,
+    /// The container (default: the one named after the service, or the task's only one)
+    #[arg(long)]
+    pub container: Option<String>,
+    /// A running task's id or ARN (default: the newest running task)
+    #[arg(long, value_name = "ID")]
+    pub task: Option<String>,
+    /// The command, after `--` [default: /bin/sh]
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

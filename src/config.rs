@@ -49,6 +49,26 @@ pub struct Config {
     /// One-off tasks around deploys: migrations, seeding, cleanup.
     #[serde(default)]
     pub hooks: HooksConfig,
+    /// `envctl exec`: ECS Exec on the env's services.
+    #[serde(default)]
+    pub exec: ExecConfig,
+}
+
+/// `[exec]`: whether services run with ECS Exec (`enableExecuteCommand`), so `envctl exec` can
+/// open a shell in their containers. On by default: the point of a preview env is poking at it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecConfig {
+    /// Sets the `exec_enabled` template variable and makes the env's tasks run with a task role
+    /// (`roles.task_role_arn`, else bootstrap's `envctl-<app>-task`).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+impl Default for ExecConfig {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
 }
 
 /// `[[hooks.before_deploy]]`, `[[hooks.after_create]]`, `[[hooks.before_destroy]]`: each a
@@ -1754,5 +1774,17 @@ mod tests {
                 .starts_with("envctl.toml: `logs.retention_days`: "),
             "{e}"
         );
+    }
+
+    #[test]
+    fn exec_is_on_by_default_and_only_takes_a_boolean() {
+        assert!(parse_text(MINIMAL).expect("minimal").exec.enabled);
+        let off = parse_with(MINIMAL, &["exec.enabled=false"]).expect("--set exec.enabled");
+        assert!(!off.exec.enabled);
+        let e = error(&format!("{MINIMAL}\n[exec]\nenabled = \"yes\"\n"));
+        assert!(e.message.contains("enabled"), "{e}");
+        let e = error(&format!("{MINIMAL}\n[exec]\nshell = \"/bin/bash\"\n"));
+        assert!(e.message.contains("shell"), "{e}");
+        assert!(parse_text(EXAMPLE).expect("example").exec.enabled);
     }
 }

@@ -303,6 +303,12 @@ pub fn execution_role(app: &str) -> String {
     format!("envctl-{app}-execution")
 }
 
+/// The IAM role an env's containers run as when `[exec]` is on and `roles.task_role_arn` is not
+/// set: it carries only the `ssmmessages` channel actions ECS Exec needs.
+pub fn task_role(app: &str) -> String {
+    format!("envctl-{app}-task")
+}
+
 /// The janitor's CodeBuild project, its EventBridge rule, and the IAM role the build runs as
 /// (three namespaces, one name).
 pub fn janitor(app: &str) -> String {
@@ -567,6 +573,7 @@ mod tests {
         assert_eq!(scheduler_group("shop", &sl), "envctl-shop-feature-x");
         assert_eq!(cluster("shop"), "envctl-shop");
         assert_eq!(execution_role("shop"), "envctl-shop-execution");
+        assert_eq!(task_role("shop"), "envctl-shop-task");
         assert_eq!(janitor("shop"), "envctl-shop-janitor");
         assert_eq!(janitor_events_role("shop"), "envctl-shop-janitor-events");
     }
@@ -592,6 +599,7 @@ mod tests {
             ("Scheduler group", scheduler_group(&app, &sl), 64),
             ("ECS cluster", cluster(&app), 255),
             ("IAM role", execution_role(&app), 64),
+            ("IAM role (task)", task_role(&app), 64),
             ("IAM role (janitor events)", janitor_events_role(&app), 64),
             ("EventBridge rule (janitor)", janitor(&app), 64),
             ("CodeBuild project (janitor)", janitor(&app), 150),

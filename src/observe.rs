@@ -34,16 +34,30 @@ pub async fn facts(aws: &Aws, cfg: &LoadedConfig) -> Result<Facts> {
             Ok(None)
         }
     };
+    // ECS Exec needs a task role with the ssmmessages channel actions: the user's, else
+    // bootstrap's. Without exec, only a configured task role is used.
+    let task_role_name = naming::task_role(&c.app);
+    let task_role = async {
+        match &c.roles.task_role_arn {
+            Some(arn) => Ok(Some(arn.clone())),
+            None if c.exec.enabled => aws
+                .get_role(&task_role_name)
+                .await
+                .map(|r| r.map(|r| r.arn)),
+            None => Ok(None),
+        }
+    };
     let (
         account,
         (subnets, security_groups, vpc_id),
         (role, scheduler_role_arn, preview_listener_arn),
-    ) = try_join3(
+        task_role_arn,
+    ) = futures::try_join!(
         aws.account_id(),
         network(aws, cfg),
         try_join3(role, scheduler_role, preview_listener(aws, cfg)),
-    )
-    .await?;
+        task_role,
+    )?;
     if c.preview.enabled && preview_listener_arn.is_none() {
         return Err(Error::Precondition {
             message: format!("preview URLs are enabled but the ALB `{}` has no listener", naming::load_balancer(&c.app)),
@@ -60,13 +74,19 @@ pub async fn facts(aws: &Aws, cfg: &LoadedConfig) -> Result<Facts> {
             hint: "run `envctl bootstrap` again: it creates the role stop/start schedules use (or set schedule.enabled = false)".into(),
         });
     }
+    if c.exec.enabled && task_role_arn.is_none() {
+        return Err(Error::Precondition {
+            message: format!("[exec] is enabled but the task role `{task_role_name}` does not exist"),
+            hint: "run `envctl bootstrap` again: it creates the task role ECS Exec needs (or set roles.task_role_arn, or `[exec] enabled = false` in envctl.toml)".into(),
+        });
+    }
     Ok(Facts {
         account,
         region: aws.region.clone(),
         subnets,
         security_groups,
         execution_role_arn,
-        task_role_arn: c.roles.task_role_arn.clone(),
+        task_role_arn,
         scheduler_role_arn,
         preview_listener_arn,
         vpc_id,

@@ -616,6 +616,7 @@ fn base_context(
         },
         "execution_role_arn": facts.execution_role_arn,
         "task_role_arn": facts.task_role_arn,
+        "exec_enabled": cfg.exec.enabled,
         "params": req.params.plain,
         "environment": environment,
         "params_version": req.params.version(),
@@ -1235,5 +1236,15 @@ mod tests {
         let policy: serde_json::Value =
             serde_json::from_str(&d.repositories[0].lifecycle_policy).expect("policy is JSON");
         assert_eq!(policy["rules"][1]["selection"]["countNumber"], 10);
+    }
+
+    #[test]
+    fn repo_service_template_turns_ecs_exec_on_from_the_config() {
+        let on = Fixture::repo(&[]).render().expect("renders");
+        assert_eq!(web(&on).service.enable_execute_command, Some(true));
+        let off = Fixture::repo(&["exec.enabled=false"])
+            .render()
+            .expect("renders");
+        assert_eq!(web(&off).service.enable_execute_command, Some(false));
     }
 }

@@ -1,8 +1,8 @@
 //! CloudWatch Logs: the env's log group, where its containers' awslogs output goes, and the
-//! tail of a build's log stream when a build fails.
+//! tail of a build's log stream when a build fails, and the events `envctl logs` shows.
 
 use super::{Aws, AwsError, AwsResult};
-use crate::model::{LogGroupState, Tags};
+use crate::model::{LogEvent, LogGroupState, LogQuery, Tags};
 
 impl Aws {
     /// The log group named exactly `name` with its retention and tags, or `None`.
@@ -195,5 +195,49 @@ impl Aws {
             .map(|m| m.trim_end_matches(['\n', '\r']).to_string())
             .collect();
         Ok((lines, out.next_forward_token().map(str::to_string)))
+    }
+}
+
+impl Aws {
+    /// Every event `query` matches, following `nextToken` to the last page, in the order AWS
+    /// returns them (callers sort). `None` when the log group does not exist.
+    pub async fn filter_log_events(&self, query: &LogQuery) -> AwsResult<Option<Vec<LogEvent>>> {
+        let mut pages = self
+            .logs
+            .filter_log_events()
+            .log_group_name(&query.group)
+            .set_log_stream_name_prefix(query.stream_prefix.clone())
+            .start_time(query.start_ms)
+            .set_filter_pattern(query.pattern.clone().filter(|p| !p.is_empty()))
+            .into_paginator()
+            .send();
+        let mut events = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(page) => page,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                {
+                    return Ok(None)
+                }
+                Err(e) => return Err(AwsError::from_sdk("logs:FilterLogEvents", &query.group, e)),
+            };
+            // An event without an id, stream or time cannot be placed or de-duplicated; AWS
+            // always sends them, so skipping one loses nothing real.
+            events.extend(page.events().iter().filter_map(|e| {
+                Some(LogEvent {
+                    timestamp_ms: e.timestamp()?,
+                    event_id: e.event_id()?.to_string(),
+                    stream: e.log_stream_name()?.to_string(),
+                    message: e
+                        .message()
+                        .unwrap_or_default()
+                        .trim_end_matches(['\n', '\r'])
+                        .to_string(),
+                })
+            }));
+        }
+        Ok(Some(events))
     }
 }

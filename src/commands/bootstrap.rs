@@ -31,6 +31,14 @@ pub async fn run(session: &Session) -> Result<i32> {
                         .unwrap_or_else(|| "(schedules disabled)".into()),
                     state(report.scheduler_role_created).into(),
                 ],
+                vec![
+                    "task role".into(),
+                    report
+                        .task_role
+                        .clone()
+                        .unwrap_or_else(|| "(exec disabled or roles.task_role_arn set)".into()),
+                    state(report.task_role_created).into(),
+                ],
             ],
         ));
     }

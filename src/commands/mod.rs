@@ -5,10 +5,12 @@ pub mod bootstrap;
 pub mod build;
 pub mod ci;
 pub mod down;
+pub mod exec;
 pub mod gc;
 pub mod init;
 pub mod janitor;
 pub mod lifecycle;
+pub mod logs;
 pub mod ls;
 pub mod params;
 pub mod plan;
@@ -31,6 +33,8 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Up(args) => up::run(session, args).await,
         Command::Build(args) => build::run(session, args).await,
         Command::Run(args) => run::run(session, args).await,
+        Command::Logs(args) => logs::run(session, args).await,
+        Command::Exec(args) => exec::run(session, args).await,
         Command::Down(args) => down::run(session, args).await,
         Command::Ls => ls::run(session).await,
         Command::Status(args) => status::run(session, args).await,

@@ -3,6 +3,7 @@
 
 pub mod env;
 pub mod hook;
+pub mod logs;
 pub mod preview;
 pub mod schedule;
 pub mod secret;
@@ -13,6 +14,7 @@ pub mod task_definition;
 
 pub use env::*;
 pub use hook::*;
+pub use logs::*;
 pub use preview::*;
 pub use schedule::*;
 pub use secret::SecretString;

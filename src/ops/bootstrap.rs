@@ -1,5 +1,6 @@
 //! `bootstrap`: the app-wide pieces every env shares (ECS cluster with Fargate and Fargate Spot,
-//! task execution role). Observe first, create only what is missing; never adopt foreign ones.
+//! task execution role, the task role ECS Exec needs). Observe first, create only what is
+//! missing; never adopt foreign ones.
 
 use serde::Serialize;
 
@@ -20,6 +21,10 @@ pub struct BootstrapReport {
     /// The role stop/start schedules run as (absent with `schedule.enabled = false`).
     pub scheduler_role: Option<String>,
     pub scheduler_role_created: bool,
+    /// The role the env's tasks run as for ECS Exec (absent with `[exec] enabled = false` or
+    /// `roles.task_role_arn` set).
+    pub task_role: Option<String>,
+    pub task_role_created: bool,
     /// The preview listener (`[preview]` enabled without a listener ARN of the user's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<PreviewAlb>,
@@ -45,10 +50,20 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
     let tags = app_tags(app, &ops::owner(), &ops::now_rfc3339());
 
     let scheduler_role_name = naming::scheduler_role(app);
-    let (cluster, role, scheduler_role, account) = futures::try_join!(
+    let task_role_name = naming::task_role(app);
+    let wants_task_role = cfg.config.exec.enabled && cfg.config.roles.task_role_arn.is_none();
+    let task_role = async {
+        if wants_task_role {
+            aws.get_role(&task_role_name).await
+        } else {
+            Ok(None)
+        }
+    };
+    let (cluster, role, scheduler_role, task_role, account) = futures::try_join!(
         aws.describe_cluster(&cluster_name),
         aws.get_role(&role_name),
         aws.get_role(&scheduler_role_name),
+        task_role,
         aws.account_id()
     )?;
 
@@ -91,6 +106,16 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
             conflicts.push(Conflict {
                 kind: "IAM role".into(),
                 name: scheduler_role_name.clone(),
+                owner,
+            });
+        }
+    }
+    if let Some(r) = &task_role {
+        let owner = app_ownership(&r.tags, app);
+        if owner != Ownership::Ours {
+            conflicts.push(Conflict {
+                kind: "IAM role".into(),
+                name: task_role_name.clone(),
                 owner,
             });
         }
@@ -148,6 +173,27 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
             .await?;
         scheduler_role_arn = Some(r.arn);
     }
+    // Like the scheduler role: also for an existing role, so a bootstrap cut off after
+    // CreateRole still gets its policy; a converged role costs reads only.
+    let task_role_created = wants_task_role && task_role.is_none();
+    let mut task_role_arn = None;
+    if wants_task_role {
+        if task_role_created {
+            printer.status(format!(
+                "  + create IAM role {task_role_name} (task role: ECS Exec's ssmmessages channels)"
+            ));
+        }
+        let r = aws
+            .ensure_service_role(
+                &task_role_name,
+                "ecs-tasks.amazonaws.com",
+                EXEC_POLICY_NAME,
+                &exec_policy(),
+                &tags,
+            )
+            .await?;
+        task_role_arn = Some(r.arn);
+    }
     let preview = preview_alb(aws, &cfg, &tags).await?;
     let builds = build_infra(aws, &cfg, &account, &tags).await?;
     if let Some(b) = &builds {
@@ -167,7 +213,12 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
         }
     }
     let alb_created = preview.as_ref().is_some_and(|p| p.created);
-    if !cluster_created && !execution_role_created && !scheduler_role_created && !alb_created {
+    if !cluster_created
+        && !execution_role_created
+        && !scheduler_role_created
+        && !task_role_created
+        && !alb_created
+    {
         printer.status(format!(
             "Nothing to do: app `{app}` is already bootstrapped in {}.",
             aws.region
@@ -184,6 +235,30 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
         preview,
         builds,
         scheduler_role_created,
+        task_role: task_role_arn,
+        task_role_created,
+    })
+}
+
+/// The inline policy envctl owns on the task role.
+pub const EXEC_POLICY_NAME: &str = "envctl-exec";
+
+/// What the ECS Exec agent in a task does: open the Session Manager control and data channels.
+/// These actions have no resource-level permissions, hence `*`.
+pub fn exec_policy() -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "EcsExecChannels",
+            "Effect": "Allow",
+            "Action": [
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel",
+            ],
+            "Resource": "*",
+        }],
     })
 }
 

@@ -431,7 +431,16 @@ pub async fn install(session: &Session, overrides: &[Override]) -> Result<Janito
                     )
                 }),
         ),
-        cfg.config.roles.task_role_arn.clone(),
+        // Hook tasks run with the env's task role: the user's, or bootstrap's for ECS Exec.
+        cfg.config.roles.task_role_arn.clone().or_else(|| {
+            cfg.config.exec.enabled.then(|| {
+                format!(
+                    "arn:{}:iam::{account}:role/{}",
+                    partition(&aws.region),
+                    naming::task_role(app)
+                )
+            })
+        }),
     ]
     .into_iter()
     .flatten()

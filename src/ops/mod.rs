@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod build;
 pub mod ci;
 pub mod down;
+pub mod exec;
 pub mod gc;
 pub mod hooks;
 pub mod init;
@@ -12,6 +13,7 @@ pub mod inspect;
 pub mod janitor;
 pub mod janitor_policy;
 pub mod lifecycle;
+pub mod logs;
 pub mod params;
 pub mod run;
 pub mod task;
@@ -159,11 +161,16 @@ pub fn image_overrides(flags: &[String]) -> Result<BTreeMap<String, String>> {
 /// How often envctl polls AWS while it waits (services, builds, one-off tasks):
 /// `ENVCTL_POLL_INTERVAL_MS`, else 5 s.
 pub fn poll_interval() -> std::time::Duration {
+    poll_interval_or(std::time::Duration::from_secs(5))
+}
+
+/// `ENVCTL_POLL_INTERVAL_MS`, else `default` (`logs -f` polls faster than waits do).
+pub fn poll_interval_or(default: std::time::Duration) -> std::time::Duration {
     std::env::var("ENVCTL_POLL_INTERVAL_MS")
         .ok()
         .and_then(|v| v.parse().ok())
         .map(std::time::Duration::from_millis)
-        .unwrap_or(std::time::Duration::from_secs(5))
+        .unwrap_or(default)
 }
 
 pub fn process_env() -> BTreeMap<String, String> {

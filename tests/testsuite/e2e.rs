@@ -626,8 +626,8 @@ async fn up_before_bootstrap_fails_with_a_hint_and_writes_nothing() {
 async fn bootstrap_twice_writes_nothing_the_second_time() {
     let app = App::init();
     let first = app.ok(&["bootstrap"]);
-    // Cluster, execution role and scheduler role.
-    assert_eq!(first.stdout.matches("created").count(), 3, "{first}");
+    // Cluster, execution role, scheduler role and task role (ECS Exec).
+    assert_eq!(first.stdout.matches("created").count(), 4, "{first}");
     let writes = app.moto.writes();
     assert!(
         ops(&writes).contains(&"CreateCluster"),
@@ -644,6 +644,7 @@ async fn bootstrap_twice_writes_nothing_the_second_time() {
     assert_eq!(report["cluster"], CLUSTER);
     assert_eq!(report["cluster_created"], false);
     assert_eq!(report["execution_role_created"], false);
+    assert_eq!(report["task_role_created"], false);
 }
 
 #[tokio::test]

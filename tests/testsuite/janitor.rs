@@ -77,7 +77,7 @@ async fn inline_policy(app: &App, role: &str, policy: &str) -> Value {
 }
 
 /// IAM returns policy documents URL-encoded (moto too, for inline policies).
-fn policy_json(raw: &str) -> Value {
+pub(crate) fn policy_json(raw: &str) -> Value {
     if let Ok(v) = serde_json::from_str(raw) {
         return v;
     }
