@@ -52,6 +52,9 @@ pub struct Config {
     /// `envctl exec`: ECS Exec on the env's services.
     #[serde(default)]
     pub exec: ExecConfig,
+    /// A database per env on a shared server (docs/database.md).
+    #[serde(default)]
+    pub database: Option<DatabaseConfig>,
 }
 
 /// `[exec]`: whether services run with ECS Exec (`enableExecuteCommand`), so `envctl exec` can
@@ -68,6 +71,54 @@ pub struct ExecConfig {
 impl Default for ExecConfig {
     fn default() -> Self {
         Self { enabled: true }
+    }
+}
+
+/// `[database]`: each env gets its own database and login role on a shared Postgres server,
+/// created by a one-off task in the env's network, and a `DATABASE_URL` SecureString.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Only `postgres`.
+    pub engine: String,
+    /// SSM SecureString holding `postgres://ADMIN:PASSWORD@HOST:5432/postgres`.
+    pub admin_url_param: String,
+    /// A database to copy (`CREATE DATABASE ... TEMPLATE`).
+    #[serde(default)]
+    pub template: Option<String>,
+    /// Services that get `DATABASE_URL`; default all.
+    #[serde(default)]
+    pub services: Option<Vec<String>>,
+    /// The image running psql (official postgres image, pinned).
+    #[serde(default = "default_client_image")]
+    pub client_image: String,
+    /// How long the database task may run (a template copy of a big seed takes a while).
+    #[serde(default = "default_database_timeout")]
+    pub timeout: String,
+}
+
+fn default_client_image() -> String {
+    crate::database::DEFAULT_CLIENT_IMAGE.into()
+}
+
+fn default_database_timeout() -> String {
+    "15m".into()
+}
+
+impl DatabaseConfig {
+    /// Whether the service `key` gets `DATABASE_URL`.
+    pub fn serves(&self, key: &str) -> bool {
+        self.services
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|k| k == key))
+    }
+
+    pub fn timeout_secs(&self) -> u64 {
+        crate::schedule::parse_duration_spec(&self.timeout)
+            .ok()
+            .flatten()
+            .and_then(|d| u64::try_from(d.as_secs()).ok())
+            .unwrap_or(900)
     }
 }
 
@@ -1072,6 +1123,7 @@ fn validate_lifecycle(file: &Path, c: &Config) -> Result<(), ConfigError> {
     }
     validate_janitor(file, &c.janitor)?;
     validate_hooks(file, c)?;
+    validate_database(file, c)?;
     validate_codebuild(file, &c.build)
 }
 
@@ -1286,6 +1338,66 @@ fn validate_janitor(file: &Path, j: &JanitorConfig) -> Result<(), ConfigError> {
         );
     }
     Ok(())
+}
+
+fn validate_database(file: &Path, c: &Config) -> Result<(), ConfigError> {
+    let Some(d) = &c.database else {
+        return Ok(());
+    };
+    let err = |key: &str, msg: String, hint: &str| {
+        Err(ConfigError::new(file, Some(key), msg, Some(hint)))
+    };
+    if d.engine != "postgres" {
+        return err(
+            "database.engine",
+            format!("`{}` is not supported", d.engine),
+            "use engine = \"postgres\" (the only engine envctl creates databases on)",
+        );
+    }
+    let p = &d.admin_url_param;
+    if !p.starts_with('/') || p.len() < 2 || p.ends_with('/') || p.contains(char::is_whitespace) {
+        return err(
+            "database.admin_url_param",
+            format!("`{p}` is not an SSM parameter name"),
+            "give the full name of a SecureString, e.g. \"/envctl/shop/shared/DB_ADMIN_URL\"",
+        );
+    }
+    if let Some(t) = &d.template {
+        if t.is_empty() || t.len() > crate::naming::PG_IDENTIFIER_MAX {
+            return err(
+                "database.template",
+                format!("`{t}` is not a database name"),
+                "name an existing database on the server (at most 63 bytes), or remove the key",
+            );
+        }
+    }
+    for k in d.services.iter().flatten() {
+        if !c.services.contains_key(k) {
+            return err(
+                "database.services",
+                format!("names service `{k}`, which is not defined"),
+                &format!(
+                    "use some of: {}",
+                    c.services.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+    }
+    if d.client_image.trim().is_empty() {
+        return err(
+            "database.client_image",
+            "is empty".into(),
+            "remove the key to use the pinned official postgres image",
+        );
+    }
+    match crate::schedule::parse_duration_spec(&d.timeout) {
+        Ok(Some(t)) if t.as_secs() > 0 => Ok(()),
+        _ => err(
+            "database.timeout",
+            format!("`{}` is not a duration", d.timeout),
+            "e.g. `15m` or `1h`",
+        ),
+    }
 }
 
 fn validate_hooks(file: &Path, c: &Config) -> Result<(), ConfigError> {

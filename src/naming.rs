@@ -268,6 +268,38 @@ pub fn env_param_path(app: &str, slug: &Slug) -> String {
     format!("/envctl/{app}/env/{slug}/")
 }
 
+/// Postgres's identifier limit (NAMEDATALEN - 1), in bytes.
+pub const PG_IDENTIFIER_MAX: usize = 63;
+
+/// The env's database on the shared Postgres server, also the name of its login role:
+/// `<app>__<slug>` with '-' turned into '_' (`shop__feature_x`). App names have no "--" and slugs
+/// no "--", so the double underscore keeps `shop` + `x-y` apart from `shop-x` + `y` on a server
+/// shared by several apps. Longer than 63 bytes (only with a custom prefix): cut, plus a hash.
+pub fn database(app: &str, slug: &Slug) -> String {
+    pg_identifier(format!(
+        "{}__{}",
+        app.replace('-', "_"),
+        slug.as_str().replace('-', "_")
+    ))
+}
+
+/// `name` when it fits in 63 bytes, else a cut of it plus a hash of the whole.
+fn pg_identifier(name: String) -> String {
+    if name.len() <= PG_IDENTIFIER_MAX {
+        return name;
+    }
+    let hash = short_hash(&name);
+    let keep = PG_IDENTIFIER_MAX - hash.len() - 1;
+    format!("{}_{hash}", name[..keep].trim_end_matches('_'))
+}
+
+/// Task definition family of the env's database task. Service keys never start with '-', so
+/// `<app>-<slug>--db` is never a service's family; it still starts with the env's service prefix,
+/// so `down` finds it with the rest.
+pub fn database_family(app: &str, slug: &Slug) -> String {
+    format!("{app}-{slug}--db")
+}
+
 /// SSM parameter path holding parameters shared by every env of the app.
 pub fn shared_param_path(app: &str) -> String {
     format!("/envctl/{app}/shared/")
@@ -672,5 +704,27 @@ mod tests {
             prop_assert_ne!(slug(&plain).unwrap(), slug(&other).unwrap());
             prop_assert_ne!(slug(&plain).unwrap(), slug(&upper).unwrap());
         }
+    }
+
+    #[test]
+    fn database_names_are_postgres_identifiers_unique_per_app_and_env() {
+        let db = |app: &str, env: &str| database(app, &slug(env).unwrap());
+        assert_eq!(db("shop", "feature-x"), "shop__feature_x");
+        assert_ne!(db("shop", "x-y"), db("shop-x", "y"));
+        assert_ne!(db("shop", "feature/x"), db("shop", "feature-x"));
+        for env in ["Feature/ÜNÏCODE", "1234", &"x".repeat(200)] {
+            let name = db("my-long-app-name", env);
+            assert!(name.len() <= PG_IDENTIFIER_MAX, "{name}");
+            assert!(name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+        }
+        let long = pg_identifier("a_".repeat(40));
+        assert!(long.len() <= PG_IDENTIFIER_MAX && long.len() > 55, "{long}");
+        assert_ne!(long, pg_identifier(format!("{}b", "a_".repeat(40))));
+        assert_eq!(
+            database_family("shop", &slug("feature-x").unwrap()),
+            "shop-feature-x--db"
+        );
     }
 }

@@ -7,7 +7,7 @@ use crate::aws::{Aws, AwsResult};
 use crate::config::LoadedConfig;
 use crate::error::{Error, Result};
 use crate::model::{
-    ownership, ActualEnv, DesiredEnv, ListenerRuleState, ListenerState, Ownership,
+    ownership, ActualEnv, DesiredEnv, ListenerRuleState, ListenerState, Ownership, ParameterState,
     ScheduleGroupState, ScheduleSpec, ServiceState, TargetGroupState, TaskDefinitionState,
 };
 use crate::naming::{self, Slug};
@@ -204,7 +204,9 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
         desired
             .services
             .iter()
-            .map(|s| aws.describe_task_definition(&s.name)),
+            .map(|s| s.name.as_str())
+            .chain(desired.database.as_ref().map(|d| d.family.as_str()))
+            .map(|family| aws.describe_task_definition(family)),
     );
     let running = try_join_all(
         services
@@ -241,6 +243,7 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
         }
     }
 
+    let parameters = database_url_param(aws, desired).await?;
     let mut task_definitions: Vec<TaskDefinitionState> = Vec::new();
     for td in latest
         .into_iter()
@@ -258,7 +261,7 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
         services,
         task_definitions,
         repositories: repositories.into_iter().flatten().collect(),
-        parameters: vec![],
+        parameters,
         schedule_group,
         schedules,
         listener: preview.listener,
@@ -266,6 +269,50 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
         target_groups: preview.target_groups,
         load_balancer_target_groups: preview.on_load_balancer.len(),
     })
+}
+
+/// With `[database]`: the env's `DATABASE_URL` parameter and its tags (its `envctl:database`
+/// tag says whether the database exists), after checking that the admin parameter is a
+/// SecureString. Metadata only: no value is read.
+async fn database_url_param(aws: &Aws, desired: &DesiredEnv) -> Result<Vec<ParameterState>> {
+    let Some(db) = &desired.database else {
+        return Ok(vec![]);
+    };
+    let account = db.account.clone();
+    let (admin, url) = try_join(
+        aws.get_parameter_meta(&db.admin_param, &account),
+        aws.get_parameter_meta(&db.url_param, &account),
+    )
+    .await?;
+    match admin {
+        None => {
+            return Err(Error::invalid(
+                format!(
+                    "database.admin_url_param: the SSM parameter `{}` does not exist",
+                    db.admin_param
+                ),
+                Some(format!(
+                    "store the admin URL as a SecureString: printf %s 'postgres://ADMIN:PASSWORD@HOST:5432/postgres' | aws ssm put-parameter --type SecureString --name {} --value file:///dev/stdin (see docs/database.md)",
+                    db.admin_param
+                )),
+            ))
+        }
+        Some(p) if !p.secure => {
+            return Err(Error::invalid(
+                format!(
+                    "database.admin_url_param: `{}` is a String parameter; it holds a password and must be a SecureString",
+                    db.admin_param
+                ),
+                Some("delete it and store it again with --type SecureString (docs/database.md)".into()),
+            ))
+        }
+        Some(_) => {}
+    }
+    let Some(mut url) = url else {
+        return Ok(vec![]);
+    };
+    url.tags = aws.parameter_tags(&url.name).await?;
+    Ok(vec![url])
 }
 
 #[derive(Default)]

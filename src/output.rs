@@ -193,9 +193,24 @@ pub fn plan_text(plan: &Plan, show_diffs: bool) -> String {
         for h in plan.hooks_of(HookKind::BeforeDestroy) {
             out.push_str(&hook_line(h));
         }
+        let db_line = plan
+            .database
+            .as_ref()
+            .map(|d| format!("  > {}\n", d.describe()))
+            .unwrap_or_default();
+        let drop = plan
+            .database
+            .as_ref()
+            .is_some_and(|d| d.op == crate::database::DbOp::Drop);
+        if drop {
+            out.push_str(&db_line);
+        }
         let mut before_deploy_shown = false;
         for a in &plan.actions {
             if !before_deploy_shown && a.phase() >= SERVICES_PHASE {
+                if !drop {
+                    out.push_str(&db_line);
+                }
                 for h in plan.hooks_of(HookKind::BeforeDeploy) {
                     out.push_str(&hook_line(h));
                 }
@@ -214,6 +229,9 @@ pub fn plan_text(plan: &Plan, show_diffs: bool) -> String {
             }
         }
         if !before_deploy_shown {
+            if !drop {
+                out.push_str(&db_line);
+            }
             for h in plan.hooks_of(HookKind::BeforeDeploy) {
                 out.push_str(&hook_line(h));
             }

@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::database::{self, DbOp};
 use crate::model::{
-    ownership, ActualEnv, AwsVpcConfiguration, CapacityProviderStrategyItem, DesiredEnv,
-    DesiredService, ExpirySpec, HookKind, ListenerRuleState, LoadBalancerAttachment, LogSource,
-    Ownership, PreviewRoute, RouteMatch, ScheduleSpec, ServiceDefinition, ServiceState, Tags,
-    TargetGroupSpec, TaskDefinition, TaskDefinitionState, AFTER_CREATE_PENDING,
+    ownership, ActualEnv, AwsVpcConfiguration, CapacityProviderStrategyItem, DesiredDatabase,
+    DesiredEnv, DesiredService, ExpirySpec, HookKind, ListenerRuleState, LoadBalancerAttachment,
+    LogSource, Ownership, PreviewRoute, RouteMatch, ScheduleSpec, ServiceDefinition, ServiceState,
+    Tags, TargetGroupSpec, TaskDefinition, TaskDefinitionState, AFTER_CREATE_PENDING,
     TAG_AFTER_CREATE_PENDING, TAG_ENV, TAG_EXPIRES_AT, TAG_PROTECTED, TAG_SERVICE, TAG_SPEC_HASH,
     TAG_TTL,
 };
@@ -74,6 +75,45 @@ impl HookRun {
             self.command.join(" "),
             self.reason
         )
+    }
+}
+
+/// The env's database task in this run: `create` in `up` (after new revisions are registered,
+/// before `before_deploy` hooks), `drop` in `down` (after `before_destroy` hooks, before any
+/// delete).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseRun {
+    pub op: DbOp,
+    /// Database and role name.
+    pub database: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    pub task_definition: TaskDefRef,
+    pub network: AwsVpcConfiguration,
+    pub log: Option<LogSource>,
+    pub url_param: String,
+    pub admin_param: String,
+    /// `DATABASE_URL` is stored already (an earlier run was cut off): its password is kept.
+    pub url_stored: bool,
+    pub timeout_secs: u64,
+    pub reason: String,
+}
+
+impl DatabaseRun {
+    /// `create database shop__x (from template shop_seed)`; never a URL or password.
+    pub fn describe(&self) -> String {
+        match self.op {
+            DbOp::Create => format!(
+                "create database {}{} ({})",
+                self.database,
+                self.template
+                    .as_deref()
+                    .map(|t| format!(" (from template {t})"))
+                    .unwrap_or_default(),
+                self.reason
+            ),
+            DbOp::Drop => format!("drop database {} and its role", self.database),
+        }
     }
 }
 
@@ -409,6 +449,9 @@ pub struct Plan {
     /// before `down` deletes anything.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<HookRun>,
+    /// The database task this run starts, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseRun>,
     /// Names taken by resources envctl does not own; `up` refuses to apply while any exist.
     pub conflicts: Vec<Conflict>,
     /// Resources `down` found under the env's names but leaves alone (not ours).
@@ -427,7 +470,7 @@ pub struct Summary {
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.actions.is_empty() && self.hooks.is_empty()
+        self.actions.is_empty() && self.hooks.is_empty() && self.database.is_none()
     }
 
     /// The plan's hooks of one kind, in order.
@@ -629,16 +672,143 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
         }
     }
 
+    let database = desired
+        .database
+        .as_ref()
+        .and_then(|db| plan_database(db, actual, &tags, app, env, &mut actions, &mut conflicts));
     let hooks = plan_up_hooks(desired, actual, &mut actions);
     Plan {
         app: app.into(),
         env: env.into(),
         actions,
         hooks,
+        database,
         conflicts,
         skipped: vec![],
         capacity,
     }
+}
+
+/// The database task definition (registered like a service's), and the create task when the
+/// env's `DATABASE_URL` parameter is missing or not yet tagged ready.
+fn plan_database(
+    db: &DesiredDatabase,
+    actual: &ActualEnv,
+    tags: &Tags,
+    app: &str,
+    env: &str,
+    actions: &mut Vec<Action>,
+    conflicts: &mut Vec<Conflict>,
+) -> Option<DatabaseRun> {
+    let latest = latest_revision(actual, &db.family);
+    if let Some(td) = latest {
+        let owner = ownership(&td.tags, app, env);
+        if owner != Ownership::Ours {
+            conflicts.push(Conflict {
+                kind: "task definition family".into(),
+                name: db.family.clone(),
+                owner,
+            });
+            return None;
+        }
+    }
+    let param = actual.parameters.iter().find(|p| p.name == db.url_param);
+    if let Some(p) = param {
+        let owner = ownership(&p.tags, app, env);
+        if owner != Ownership::Ours {
+            conflicts.push(Conflict {
+                kind: "SSM parameter".into(),
+                name: p.name.clone(),
+                owner,
+            });
+            return None;
+        }
+    }
+    let want = normalize::task_definition(&db.task_definition);
+    let td_ref = match latest.filter(|t| {
+        t.definition
+            .as_ref()
+            .map(normalize::task_definition)
+            .as_ref()
+            == Some(&want)
+    }) {
+        Some(t) => TaskDefRef::Existing(t.arn.clone()),
+        None => {
+            actions.push(Action::RegisterTaskDefinition {
+                service: database::CONTAINER.into(),
+                family: db.family.clone(),
+                definition: db.task_definition.clone(),
+                tags: tags.clone(),
+                diff: latest
+                    .and_then(|t| t.definition.as_ref())
+                    .map(|old| json_diff(&normalize::task_definition(old), &want)),
+            });
+            TaskDefRef::Registered(db.family.clone())
+        }
+    };
+    let state = param.and_then(|p| p.tags.get(database::TAG_DATABASE));
+    let reason = match state.map(String::as_str) {
+        Some(database::READY) => return None,
+        Some(_) => "an earlier run did not finish it",
+        None => "new env",
+    };
+    Some(DatabaseRun {
+        op: DbOp::Create,
+        database: db.name.clone(),
+        template: db.template.clone(),
+        task_definition: td_ref,
+        network: db.network.clone(),
+        log: LogSource::of(&db.task_definition, database::CONTAINER),
+        url_param: db.url_param.clone(),
+        admin_param: db.admin_param.clone(),
+        url_stored: param.is_some(),
+        timeout_secs: db.timeout_secs,
+        reason: reason.into(),
+    })
+}
+
+/// `down`'s drop task: when the env's `DATABASE_URL` parameter is ours and tagged by `[database]`
+/// (stored before the database was created, deleted after it is dropped), with the latest
+/// revision of the env's database family. `Err` names what is missing.
+pub fn plan_drop_database(
+    app: &str,
+    slug: &crate::naming::Slug,
+    actual: &ActualEnv,
+    network: AwsVpcConfiguration,
+) -> Result<Option<DatabaseRun>, String> {
+    let url_param = format!(
+        "{}{}",
+        crate::naming::env_param_path(app, slug),
+        database::URL_PARAM
+    );
+    let Some(p) = actual.parameters.iter().find(|p| {
+        p.name == url_param
+            && p.tags.contains_key(database::TAG_DATABASE)
+            && ownership(&p.tags, app, slug.as_str()) == Ownership::Ours
+    }) else {
+        return Ok(None);
+    };
+    let family = crate::naming::database_family(app, slug);
+    let td = owned_revisions(actual, app, slug.as_str())
+        .filter(|t| t.family == family)
+        .max_by_key(|t| t.revision)
+        .ok_or_else(|| format!("the database task definition `{family}` is gone, so the database cannot be dropped"))?;
+    Ok(Some(DatabaseRun {
+        op: DbOp::Drop,
+        database: crate::naming::database(app, slug),
+        template: None,
+        task_definition: TaskDefRef::Existing(td.arn.clone()),
+        log: td
+            .definition
+            .as_ref()
+            .and_then(|d| LogSource::of(d, database::CONTAINER)),
+        network,
+        url_param: p.name.clone(),
+        admin_param: String::new(),
+        url_stored: true,
+        timeout_secs: 900,
+        reason: "env is going".into(),
+    }))
 }
 
 /// Which hooks this `up` runs. `before_deploy`: when the hook's service is created or moves to
@@ -1321,6 +1491,7 @@ pub fn plan_down(app: &str, env: &str, actual: &ActualEnv) -> Plan {
         env: env.into(),
         actions,
         hooks: vec![],
+        database: None,
         conflicts: vec![],
         skipped,
         capacity: vec![],

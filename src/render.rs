@@ -10,9 +10,11 @@ use serde_json::json;
 
 use crate::config::{LoadedConfig, PreviewMode, ServiceConfig};
 use crate::model::{
-    DesiredEnv, DesiredService, EnvIdentity, ExpirySpec, HookSpec, LogGroupSpec, ParameterState,
+    AwsVpcConfiguration, ContainerDefinition, DesiredDatabase, DesiredEnv, DesiredService,
+    EnvIdentity, ExpirySpec, HookSpec, LogConfiguration, LogGroupSpec, ParameterState,
     PreviewListenerSpec, PreviewRoute, RepositorySpec, RouteMatch, ScheduleGroupSpec, ScheduleSpec,
-    ServiceDefinition, TargetGroupSpec, TaskDefinition, TAG_SERVICE, UPDATE_SERVICE_TARGET,
+    SecretRef, ServiceDefinition, TargetGroupSpec, TaskDefinition, TAG_SERVICE,
+    UPDATE_SERVICE_TARGET,
 };
 use crate::naming::{self, EnvName};
 use crate::schedule;
@@ -309,6 +311,7 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
             max_target_groups: cfg.preview.max_target_groups,
         });
     let hooks = hooks(req, &services)?;
+    let database = database(req, &log_group);
     Ok(DesiredEnv {
         identity: req.identity.clone(),
         cluster,
@@ -322,6 +325,119 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
         expiry: expiry(req)?,
         preview,
         hooks,
+        database,
+    })
+}
+
+/// The SSM ARN of a parameter in the env's account and region.
+pub fn parameter_arn(facts: &Facts, name: &str) -> String {
+    let partition = if facts.region.starts_with("cn-") {
+        "aws-cn"
+    } else if facts.region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    format!(
+        "arn:{partition}:ssm:{}:{}:parameter{name}",
+        facts.region, facts.account
+    )
+}
+
+/// The env's `DATABASE_URL` parameter name.
+pub fn database_url_param(app: &str, slug: &crate::naming::Slug) -> String {
+    format!(
+        "{}{}",
+        naming::env_param_path(app, slug),
+        crate::database::URL_PARAM
+    )
+}
+
+/// Drops what `[database]` owns from the parameters the services get: the admin URL (a shared
+/// SecureString no service should see) and `DATABASE_URL` (added per service by the render, so
+/// its existence and version never change the services' task definitions).
+pub fn without_database_params(cfg: &crate::config::Config, params: &mut Params) {
+    let Some(d) = &cfg.database else {
+        return;
+    };
+    let mut drop = vec![crate::database::URL_PARAM.to_string()];
+    if let Some(name) = param_var_name(&naming::shared_param_path(&cfg.app), &d.admin_url_param) {
+        drop.push(name);
+    }
+    for name in drop {
+        params.plain.remove(&name);
+        params.secure.remove(&name);
+        params.versions.remove(&name);
+    }
+}
+
+/// The database task: the pinned client image, the script as entry point, both URLs as secrets,
+/// the env's log group, on-demand Fargate in the env's network.
+fn database(req: &RenderRequest, log_group: &str) -> Option<DesiredDatabase> {
+    let cfg = &req.config.config;
+    let d = cfg.database.as_ref()?;
+    let slug = &req.env.slug;
+    let url_param = database_url_param(&cfg.app, slug);
+    let container = ContainerDefinition {
+        name: crate::database::CONTAINER.into(),
+        image: d.client_image.clone(),
+        essential: Some(true),
+        memory: Some(512),
+        entry_point: crate::database::entry_point(),
+        secrets: vec![
+            SecretRef {
+                name: "ADMIN_URL".into(),
+                value_from: parameter_arn(req.facts, &d.admin_url_param),
+            },
+            SecretRef {
+                name: crate::database::URL_PARAM.into(),
+                value_from: parameter_arn(req.facts, &url_param),
+            },
+        ],
+        log_configuration: Some(LogConfiguration {
+            log_driver: "awslogs".into(),
+            options: [
+                ("awslogs-group", log_group.to_string()),
+                ("awslogs-region", req.facts.region.clone()),
+                ("awslogs-stream-prefix", "envctl".to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        }),
+        ..Default::default()
+    };
+    let family = naming::database_family(&cfg.app, slug);
+    Some(DesiredDatabase {
+        name: naming::database(&cfg.app, slug),
+        template: d.template.clone(),
+        task_definition: TaskDefinition {
+            family: family.clone(),
+            cpu: Some("256".into()),
+            memory: Some("512".into()),
+            network_mode: Some("awsvpc".into()),
+            requires_compatibilities: vec!["FARGATE".into()],
+            execution_role_arn: Some(req.facts.execution_role_arn.clone()),
+            container_definitions: vec![container],
+            ..Default::default()
+        },
+        family,
+        url_param,
+        admin_param: d.admin_url_param.clone(),
+        network: AwsVpcConfiguration {
+            subnets: req.facts.subnets.clone(),
+            security_groups: req.facts.security_groups.clone(),
+            assign_public_ip: Some(
+                if cfg.network.assign_public_ip {
+                    "ENABLED"
+                } else {
+                    "DISABLED"
+                }
+                .into(),
+            ),
+        },
+        timeout_secs: d.timeout_secs(),
+        account: req.facts.account.clone(),
     })
 }
 
@@ -577,9 +693,15 @@ fn base_context(
         .iter()
         .map(|(k, v)| json!({"name": k, "value": v}))
         .collect();
-    let secrets: Vec<_> = req
-        .params
-        .secure
+    let mut secure = req.params.secure.clone();
+    if cfg.database.as_ref().is_some_and(|d| d.serves(key)) {
+        let url_param = database_url_param(&cfg.app, &req.env.slug);
+        secure.insert(
+            crate::database::URL_PARAM.into(),
+            parameter_arn(facts, &url_param),
+        );
+    }
+    let secrets: Vec<_> = secure
         .iter()
         .map(|(k, arn)| json!({"name": k, "valueFrom": arn}))
         .collect();

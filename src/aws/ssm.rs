@@ -123,6 +123,44 @@ impl Aws {
         Ok(())
     }
 
+    /// A SecureString's decrypted value, or `None` when the parameter does not exist. Only the
+    /// database step calls this, for the admin URL's host (never printed, never stored).
+    pub async fn get_secure_parameter(&self, name: &str) -> AwsResult<Option<SecretString>> {
+        let out = self
+            .ssm
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await;
+        match out {
+            Ok(o) => Ok(o
+                .parameter()
+                .and_then(|p| p.value())
+                .map(|v| SecretString::new(v.to_string()))),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_parameter_not_found()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(AwsError::from_sdk("ssm:GetParameter", name, e)),
+        }
+    }
+
+    /// Adds or overwrites tags on a parameter.
+    pub async fn tag_parameter(&self, name: &str, tags: &Tags) -> AwsResult<()> {
+        self.ssm
+            .add_tags_to_resource()
+            .resource_type(ResourceTypeForTagging::Parameter)
+            .resource_id(name)
+            .set_tags(Some(ssm_tags(tags, name)?))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ssm:AddTagsToResource", name, e))?;
+        Ok(())
+    }
+
     /// Deletes the named parameters; names that are already gone count as deleted.
     pub async fn delete_parameters(&self, names: &[String]) -> AwsResult<()> {
         for batch in names.chunks(NAMES_PER_CALL) {

@@ -25,6 +25,26 @@ pub struct DesiredEnv {
     pub preview: Option<PreviewListenerSpec>,
     /// One-off tasks around deploys, in the order they run within a kind.
     pub hooks: Vec<HookSpec>,
+    /// `[database]`: the env's database on the shared server.
+    pub database: Option<DesiredDatabase>,
+}
+
+/// The env's database, its role (same name) and the task definition that creates and drops them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredDatabase {
+    /// Database and role name on the shared server.
+    pub name: String,
+    pub template: Option<String>,
+    /// Task definition family of the database task.
+    pub family: String,
+    pub task_definition: TaskDefinition,
+    /// Full name of the env's `DATABASE_URL` parameter.
+    pub url_param: String,
+    pub admin_param: String,
+    pub network: AwsVpcConfiguration,
+    pub timeout_secs: u64,
+    /// The account, for parameter ARNs.
+    pub account: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -55,6 +55,44 @@ pub async fn plan(session: &Session, env: &EnvName, force: bool) -> Result<Plan>
         .any(|s| s.tags.get(TAG_PROTECTED).map(String::as_str) == Some("true"));
     let mut plan = plan::plan_down(&cfg.config.app, slug, &actual);
     plan.hooks = plan::plan_destroy_hooks(&destroy_hooks(&cfg, env), &actual);
+    // Only an env with a database pays for the network lookup.
+    let has_database = actual
+        .parameters
+        .iter()
+        .any(|p| p.tags.contains_key(crate::database::TAG_DATABASE));
+    let network = if has_database {
+        let (subnets, security_groups, _) = observe::network(aws, &cfg).await?;
+        crate::model::AwsVpcConfiguration {
+            subnets,
+            security_groups,
+            assign_public_ip: Some(
+                if cfg.config.network.assign_public_ip {
+                    "ENABLED"
+                } else {
+                    "DISABLED"
+                }
+                .into(),
+            ),
+        }
+    } else {
+        Default::default()
+    };
+    match plan::plan_drop_database(&cfg.config.app, &env.slug, &actual, network) {
+        Ok(Some(db)) if force => session.printer.warn(format!(
+            "--force: leaving database `{}` and its role on the shared server; drop them by hand (DROP DATABASE \"{0}\" WITH (FORCE); DROP ROLE \"{0}\")",
+            db.database
+        )),
+        Ok(db) => plan.database = db,
+        Err(_) if force => session.printer.warn(
+            "--force: the env's database task definition is gone; leaving its database on the shared server",
+        ),
+        Err(m) => {
+            return Err(Error::Precondition {
+                message: m,
+                hint: "run `envctl up` for this env again (it registers the task definition), then `envctl down`; or `envctl down --force` to leave the database behind".into(),
+            })
+        }
+    }
     // An env that is already gone is not protected from anything: `down` stays a success.
     if (by_config || by_tag) && !force && !plan.is_empty() {
         return Err(Error::Precondition {
@@ -111,6 +149,22 @@ pub async fn apply(session: &Session, plan: Plan) -> Result<DownReport> {
         plan.hooks_of(HookKind::BeforeDestroy),
     )
     .await?;
+    // The database goes before its URL parameter and task definition: a failed drop deletes
+    // nothing, and the next `down` finds the parameter and tries again.
+    if let Some(db) = &plan.database {
+        crate::ops::database::run(
+            aws,
+            &session.printer,
+            &crate::ops::database::DatabaseContext {
+                cluster: &cfg.cluster_name(),
+                registered: &Default::default(),
+                tags: &tags,
+                poll: crate::ops::poll_interval(),
+            },
+            db,
+        )
+        .await?;
+    }
     let applied = apply::apply(
         aws,
         &plan,

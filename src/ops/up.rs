@@ -15,7 +15,7 @@ use crate::model::TAG_AFTER_CREATE_PENDING;
 use crate::naming::EnvName;
 use crate::observe;
 use crate::ops::hooks::{self, HookContext};
-use crate::ops::{self, build, wait, Session};
+use crate::ops::{self, build, database, wait, Session};
 use crate::plan::{self, Action, Plan, TaskDefRef, SERVICES_PHASE};
 use crate::render::{self, EnvOptions, RenderRequest};
 use crate::schedule;
@@ -66,7 +66,8 @@ pub async fn render(session: &Session, p: &Prepared) -> Result<DesiredEnv> {
     let aws = session.aws(Some(&p.config)).await?;
     let app = p.config.config.app.clone();
     let facts = observe::facts(aws, &p.config).await?;
-    let params = observe::params(aws, &app, &p.env.slug, &facts.account).await?;
+    let mut params = observe::params(aws, &app, &p.env.slug, &facts.account).await?;
+    render::without_database_params(&p.config.config, &mut params);
     let env_vars = ops::process_env();
     let desired = render::render_env(&RenderRequest {
         config: &p.config,
@@ -197,6 +198,21 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
     )
     .await?;
     let tags = desired.identity.tags();
+    // The database before the migrations that need it.
+    if let Some(db) = &plan.database {
+        database::run(
+            aws,
+            printer,
+            &database::DatabaseContext {
+                cluster: &desired.cluster,
+                registered: &registered.registered,
+                tags: &tags,
+                poll: opts.poll_interval,
+            },
+            db,
+        )
+        .await?;
+    }
     let hook_ctx = |registered| HookContext {
         cluster: &desired.cluster,
         registered,

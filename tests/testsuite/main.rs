@@ -15,6 +15,8 @@ mod aws_services;
 mod builds;
 mod ci_github;
 mod cli;
+mod database;
+mod database_sql;
 mod dist;
 mod e2e;
 mod exec;

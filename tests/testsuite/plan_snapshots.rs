@@ -1878,6 +1878,7 @@ fn invariant_checker_rejects_broken_schedule_plans() {
         env: ENV.into(),
         actions,
         hooks: vec![],
+        database: None,
         conflicts,
         skipped: vec![],
         capacity: vec![],

@@ -791,6 +791,7 @@ async fn a_stale_priority_moves_to_the_next_free_one() {
             tags,
         }],
         hooks: vec![],
+        database: None,
         conflicts: vec![],
         skipped: vec![],
         capacity: vec![],

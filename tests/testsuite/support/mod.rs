@@ -3,6 +3,7 @@
 //! app fixture and the envctl runner are in `app`.
 
 mod app;
+pub mod postgres;
 
 pub use app::{offline, App, Run, TD_TEMPLATE};
 
