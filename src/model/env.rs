@@ -25,6 +25,24 @@ pub struct DesiredEnv {
     pub preview: Option<PreviewListenerSpec>,
     /// One-off tasks around deploys, in the order they run within a kind.
     pub hooks: Vec<HookSpec>,
+    /// The env's Cloud Map HTTP namespace, which its services join with ECS Service Connect.
+    pub namespace: NamespaceSpec,
+}
+
+/// The Cloud Map HTTP namespace of an env (`naming::namespace`): one per env, so two envs never
+/// see each other's services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamespaceSpec {
+    pub name: String,
+}
+
+/// A Cloud Map namespace as observed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamespaceState {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub tags: Tags,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,6 +134,8 @@ pub struct ActualEnv {
     pub target_groups: Vec<TargetGroupState>,
     /// Target groups on the listener's load balancer, all envs (for the capacity pre-flight).
     pub load_balancer_target_groups: usize,
+    /// The Cloud Map namespace with the env's name, whoever owns it.
+    pub namespace: Option<NamespaceState>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -23,3 +23,4 @@ mod lifecycle;
 mod plan_snapshots;
 mod preview;
 mod preview_plan;
+mod service_connect;
