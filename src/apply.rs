@@ -232,6 +232,12 @@ async fn run(
         } => aws.modify_listener_rule(arn, route, target_group_arn).await,
         Action::DeleteListenerRule { arn, .. } => aws.delete_listener_rule(arn).await,
         Action::DeleteTargetGroup { arn, .. } => aws.delete_target_group(arn).await,
+        Action::CreateNamespace { name, tags } => {
+            aws.create_http_namespace(name, tags).await.map(|_| ())
+        }
+        // Retries ResourceInUse with a bounded backoff: ECS removes the Cloud Map services of
+        // the env's deleted ECS services asynchronously.
+        Action::DeleteNamespace { id, name } => aws.delete_namespace(id, name).await,
     }
 }
 

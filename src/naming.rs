@@ -320,6 +320,23 @@ pub fn scheduler_group(app: &str, slug: &Slug) -> String {
     format!("envctl-{app}-{slug}")
 }
 
+/// The env's Cloud Map HTTP namespace (ECS Service Connect). Cloud Map allows 1,024 printable
+/// characters, but Service Connect uses the name as a DNS suffix, so it is kept to one DNS
+/// label (63): with the longest app and slug it is 48 characters, and anything longer would be
+/// cut and hashed like a target group name, so two envs never share one.
+pub fn namespace(app: &str, slug: &Slug) -> String {
+    const MAX: usize = 63;
+    let full = format!("envctl-{app}-{}", slug.as_str());
+    if full.len() <= MAX {
+        return full;
+    }
+    let digest = Sha256::digest(full.as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let keep = MAX - hash.len() - 1;
+    let head = full[..keep].trim_end_matches('-');
+    format!("{head}-{hash}")
+}
+
 /// The app's shared ECS cluster.
 pub fn cluster(app: &str) -> String {
     format!("envctl-{app}")
@@ -604,6 +621,7 @@ mod tests {
         assert_eq!(repository_prefix("shop", &sl), "envctl/shop/feature-x/");
         assert_eq!(scheduler_group("shop", &sl), "envctl-shop-feature-x");
         assert_eq!(cluster("shop"), "envctl-shop");
+        assert_eq!(namespace("shop", &sl), "envctl-shop-feature-x");
         assert_eq!(execution_role("shop"), "envctl-shop-execution");
         assert_eq!(task_role("shop"), "envctl-shop-task");
         assert_eq!(janitor("shop"), "envctl-shop-janitor");
@@ -629,6 +647,11 @@ mod tests {
             ("SSM shared path", shared_param_path(&app), 512),
             ("ECR repository", repository(&app, &sl, &svc), 256),
             ("Scheduler group", scheduler_group(&app, &sl), 64),
+            (
+                "Cloud Map namespace (one DNS label)",
+                namespace(&app, &sl),
+                63,
+            ),
             ("ECS cluster", cluster(&app), 255),
             ("IAM role", execution_role(&app), 64),
             ("IAM role (task)", task_role(&app), 64),
@@ -649,6 +672,7 @@ mod tests {
         }
         assert_eq!(service_name(&app, &sl, &svc).len(), 62);
         assert_eq!(scheduler_group(&app, &sl).len(), 48);
+        assert_eq!(namespace(&app, &sl).len(), 48);
         assert_eq!(repository(&app, &sl, &svc).len(), 69);
     }
 

@@ -191,8 +191,11 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
             .iter()
             .map(|r| aws.describe_repository(&r.name)),
     );
-    let (log_group, repositories, services) = try_join3(
-        aws.describe_log_group(&desired.log_group.name),
+    let ((log_group, namespace), repositories, services) = try_join3(
+        try_join(
+            aws.describe_log_group(&desired.log_group.name),
+            aws.find_namespace(&desired.namespace.name),
+        ),
         repos,
         services,
     )
@@ -268,6 +271,7 @@ pub async fn env_for_up(aws: &Aws, desired: &DesiredEnv) -> Result<ActualEnv> {
         listener_rules: preview.rules,
         target_groups: preview.target_groups,
         load_balancer_target_groups: preview.on_load_balancer.len(),
+        namespace,
     })
 }
 
@@ -423,7 +427,12 @@ pub async fn env_for_down(
     };
     let log_group_name = naming::log_group(app, slug);
     let (services, revisions, repositories) = try_join3(services, revisions, repos).await?;
-    let (parameters, log_group) = try_join(params, aws.describe_log_group(&log_group_name)).await?;
+    let (parameters, log_group, namespace) = try_join3(
+        params,
+        aws.describe_log_group(&log_group_name),
+        aws.find_namespace(&naming::namespace(app, slug)),
+    )
+    .await?;
     let (schedule_group, schedules) =
         schedule_group(aws, &naming::scheduler_group(app, slug)).await?;
     // The env's target groups: its services' (found by name, so a group whose rule a crashed
@@ -447,6 +456,7 @@ pub async fn env_for_down(
         listener_rules: preview.rules,
         target_groups: preview.target_groups,
         load_balancer_target_groups: preview.on_load_balancer.len(),
+        namespace,
     })
 }
 

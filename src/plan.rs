@@ -243,6 +243,16 @@ pub enum Action {
     DeleteLogGroup {
         name: String,
     },
+    /// The env's Cloud Map HTTP namespace (ECS Service Connect).
+    CreateNamespace {
+        name: String,
+        tags: Tags,
+    },
+    /// Retried while ECS is still removing the namespace's services (apply).
+    DeleteNamespace {
+        id: String,
+        name: String,
+    },
 }
 
 impl Action {
@@ -256,7 +266,9 @@ impl Action {
             | Action::CreateRepository { .. }
             | Action::RegisterTaskDefinition { .. }
             | Action::CreateScheduleGroup { .. }
-            | Action::CreateTargetGroup { .. } => 0,
+            | Action::CreateTargetGroup { .. }
+            // Services name the namespace in their Service Connect settings: it exists first.
+            | Action::CreateNamespace { .. } => 0,
             // ECS only attaches a service to a target group that a listener rule uses.
             Action::PutLifecyclePolicy { .. }
             | Action::CreateListenerRule { .. }
@@ -274,7 +286,9 @@ impl Action {
             Action::DeregisterTaskDefinition { .. }
             | Action::DeleteRepository { .. }
             | Action::DeleteParameters { .. }
-            | Action::DeleteTargetGroup { .. } => 4,
+            | Action::DeleteTargetGroup { .. }
+            // Only after the env's ECS services are deleted (phase 3).
+            | Action::DeleteNamespace { .. } => 4,
             Action::DeleteLogGroup { .. } => 5,
         }
     }
@@ -288,7 +302,8 @@ impl Action {
             | Action::CreateScheduleGroup { .. }
             | Action::CreateSchedule { .. }
             | Action::CreateTargetGroup { .. }
-            | Action::CreateListenerRule { .. } => Verb::Create,
+            | Action::CreateListenerRule { .. }
+            | Action::CreateNamespace { .. } => Verb::Create,
             Action::SetLogRetention { .. }
             | Action::PutLifecyclePolicy { .. }
             | Action::UpdateService { .. }
@@ -303,7 +318,8 @@ impl Action {
             | Action::DeregisterTaskDefinition { .. }
             | Action::DeleteRepository { .. }
             | Action::DeleteParameters { .. }
-            | Action::DeleteLogGroup { .. } => Verb::Delete,
+            | Action::DeleteLogGroup { .. }
+            | Action::DeleteNamespace { .. } => Verb::Delete,
         }
     }
 
@@ -398,6 +414,10 @@ impl Action {
                 names.join(", ")
             ),
             Action::DeleteLogGroup { name } => format!("delete log group {name}"),
+            Action::CreateNamespace { name, .. } => {
+                format!("create Cloud Map namespace {name} (Service Connect)")
+            }
+            Action::DeleteNamespace { name, .. } => format!("delete Cloud Map namespace {name}"),
         }
     }
 }
@@ -526,6 +546,19 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
                 }
             }
             other => conflicts.push(conflict("log group", &lg.name, other)),
+        },
+    }
+
+    // Observed by exact name: one that exists (ours, say after a crashed `up`) is never created
+    // again; one that is not ours is a conflict, and services never point at it.
+    match &actual.namespace {
+        None => actions.push(Action::CreateNamespace {
+            name: desired.namespace.name.clone(),
+            tags: tags.clone(),
+        }),
+        Some(ns) => match ownership(&ns.tags, app, env) {
+            Ownership::Ours => {}
+            other => conflicts.push(conflict("Cloud Map namespace", &ns.name, other)),
         },
     }
 
@@ -1477,6 +1510,15 @@ pub fn plan_down(app: &str, env: &str, actual: &ActualEnv) -> Plan {
     if !params.is_empty() {
         params.sort();
         actions.push(Action::DeleteParameters { names: params });
+    }
+    if let Some(ns) = &actual.namespace {
+        match ownership(&ns.tags, app, env) {
+            Ownership::Ours => actions.push(Action::DeleteNamespace {
+                id: ns.id.clone(),
+                name: ns.name.clone(),
+            }),
+            other => skip("Cloud Map namespace", &ns.name, other),
+        }
     }
     if let Some(lg) = &actual.log_group {
         match ownership(&lg.tags, app, env) {

@@ -11,10 +11,11 @@ use serde_json::json;
 use crate::config::{LoadedConfig, PreviewMode, ServiceConfig};
 use crate::model::{
     AwsVpcConfiguration, ContainerDefinition, DesiredDatabase, DesiredEnv, DesiredService,
-    EnvIdentity, ExpirySpec, HookSpec, LogConfiguration, LogGroupSpec, ParameterState,
-    PreviewListenerSpec, PreviewRoute, RepositorySpec, RouteMatch, ScheduleGroupSpec, ScheduleSpec,
-    SecretRef, ServiceDefinition, TargetGroupSpec, TaskDefinition, TAG_SERVICE,
-    UPDATE_SERVICE_TARGET,
+    EnvIdentity, ExpirySpec, HookSpec, LogConfiguration, LogGroupSpec, NamespaceSpec,
+    ParameterState, PreviewListenerSpec, PreviewRoute, RepositorySpec, RouteMatch,
+    ScheduleGroupSpec, ScheduleSpec, SecretRef, ServiceConnectClientAlias,
+    ServiceConnectConfiguration, ServiceConnectService, ServiceDefinition, TargetGroupSpec,
+    TaskDefinition, TAG_SERVICE, UPDATE_SERVICE_TARGET,
 };
 use crate::naming::{self, EnvName};
 use crate::schedule;
@@ -195,12 +196,16 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
     let lifecycle_path = cfg.ecr.lifecycle_policy.clone();
     load_template(&mut jinja, req.config, &lifecycle_path)?;
 
+    let namespace = naming::namespace(app, slug);
+    let peers = service_urls(req);
     let mut services = Vec::new();
     let mut repositories = Vec::new();
     for (key, svc) in &cfg.services {
         let name = naming::service_name(app, slug, key);
         let repository = naming::repository(app, slug, key);
         let mut ctx = base_context(req, key, svc, &name, &cluster, &log_group, &repository);
+        ctx["namespace"] = json!(namespace);
+        ctx["services"] = peers.clone();
 
         let image_source = req.images.get(key).unwrap_or(&svc.image);
         let image = jinja
@@ -242,6 +247,7 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
             key,
             &ctx,
             "task definition",
+            Some(req),
         )?;
         if !task_definition.family.is_empty() && task_definition.family != name {
             return Err(RenderError {
@@ -265,14 +271,19 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
                 hint: Some("define at least one container".into()),
             });
         }
-        let service: ServiceDefinition = render_json(
+        let mut service: ServiceDefinition = render_json(
             &mut jinja,
             req.config,
             &svc_path,
             key,
             &ctx,
             "service definition",
+            Some(req),
         )?;
+        // A template that sets its own Service Connect settings keeps them.
+        if service.service_connect_configuration.is_none() {
+            service.service_connect_configuration = Some(service_connect(key, svc, &namespace));
+        }
 
         let policy: serde_json::Value = render_json(
             &mut jinja,
@@ -281,6 +292,7 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
             key,
             &ctx,
             "lifecycle policy",
+            Some(req),
         )?;
         repositories.push(RepositorySpec {
             service_key: key.clone(),
@@ -310,6 +322,7 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
             max_rules: cfg.preview.max_rules,
             max_target_groups: cfg.preview.max_target_groups,
         });
+    validate_service_connect(req, &services)?;
     let hooks = hooks(req, &services)?;
     let database = database(req, &log_group);
     Ok(DesiredEnv {
@@ -326,6 +339,7 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
         preview,
         hooks,
         database,
+        namespace: NamespaceSpec { name: namespace },
     })
 }
 
@@ -439,6 +453,182 @@ fn database(req: &RenderRequest, log_group: &str) -> Option<DesiredDatabase> {
         timeout_secs: d.timeout_secs(),
         account: req.facts.account.clone(),
     })
+}
+
+/// `services.<key>` in templates: every service's ECS name, and for a service with a `port` its
+/// Service Connect URL inside the env (`http://<key>:<port>`). Services without a port have no
+/// `url`, so a template using one fails (see `check_service_urls`).
+fn service_urls(req: &RenderRequest) -> serde_json::Value {
+    let cfg = &req.config.config;
+    let mut out = serde_json::Map::new();
+    for (key, svc) in &cfg.services {
+        let mut v = json!({ "name": naming::service_name(&cfg.app, &req.env.slug, key) });
+        if let Some(port) = svc.port {
+            v["port"] = json!(port);
+            v["url"] = json!(format!("http://{key}:{port}"));
+        }
+        out.insert(key.clone(), v);
+    }
+    serde_json::Value::Object(out)
+}
+
+/// A service with a port offers it as `http://<key>:<port>` (its port mapping is named after
+/// the key); one without is a client only. Both join the env's namespace.
+fn service_connect(key: &str, svc: &ServiceConfig, namespace: &str) -> ServiceConnectConfiguration {
+    ServiceConnectConfiguration {
+        enabled: true,
+        namespace: Some(namespace.to_string()),
+        services: svc
+            .port
+            .map(|port| ServiceConnectService {
+                port_name: key.to_string(),
+                discovery_name: Some(key.to_string()),
+                client_aliases: vec![ServiceConnectClientAlias {
+                    port: i32::from(port),
+                    dns_name: Some(key.to_string()),
+                }],
+            })
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// A DNS label: 1 to 63 lowercase letters, digits and '-', not starting or ending with '-'.
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// Before any AWS write: names other services resolve must be DNS labels, no two services may
+/// claim one name, and each offered port must be a named port mapping of the task definition.
+fn validate_service_connect(
+    req: &RenderRequest,
+    services: &[DesiredService],
+) -> Result<(), RenderError> {
+    let cfg = &req.config.config;
+    let mut claimed: BTreeMap<String, String> = BTreeMap::new();
+    for s in services {
+        let Some(sc) = &s.service.service_connect_configuration else {
+            continue;
+        };
+        let template = cfg
+            .services
+            .get(&s.key)
+            .and_then(|c| c.service_template.clone())
+            .unwrap_or_else(|| cfg.templates.service.clone());
+        let error = |message: String, hint: &str| RenderError {
+            file: template.display().to_string(),
+            line: None,
+            service: Some(s.key.clone()),
+            message,
+            hint: Some(hint.to_string()),
+        };
+        for offered in &sc.services {
+            let named = s
+                .task_definition
+                .container_definitions
+                .iter()
+                .flat_map(|c| c.port_mappings.iter())
+                .any(|p| p.name.as_deref() == Some(offered.port_name.as_str()));
+            if !named {
+                return Err(error(
+                    format!(
+                        "serviceConnectConfiguration offers port `{}`, but no port mapping of the task definition has that `name`",
+                        offered.port_name
+                    ),
+                    "name the port mapping in the task definition template (`\"name\": {{ service | tojson }}`), as the default template does",
+                ));
+            }
+            let names = offered.discovery_name.iter().chain(
+                offered
+                    .client_aliases
+                    .iter()
+                    .filter_map(|a| a.dns_name.as_ref()),
+            );
+            for name in names {
+                if !is_dns_label(name) {
+                    return Err(error(
+                        format!("`{name}` is used as a DNS name by Service Connect but is not a valid DNS label"),
+                        "use 1 to 63 lowercase letters, digits and '-' (service keys are used by default)",
+                    ));
+                }
+                if let Some(other) = claimed.insert(name.clone(), s.key.clone()) {
+                    if other != s.key {
+                        return Err(error(
+                            format!("services `{other}` and `{}` both claim the Service Connect name `{name}`", s.key),
+                            "give each service its own discoveryName and client alias dnsName",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `services.<key>.url` (or `services["<key>"].url`) in a template source, for a service that
+/// has no port (no URL) or does not exist: a clear error with the file, line and variable, where
+/// minijinja would only say "undefined value".
+fn check_service_urls(
+    source: &str,
+    file: &str,
+    service: &str,
+    req: &RenderRequest,
+) -> Result<(), RenderError> {
+    let cfg = &req.config.config;
+    for (at, _) in source.match_indices("services") {
+        let before = source[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let rest = &source[at + "services".len()..];
+        let (key, after) = if let Some(r) = rest.strip_prefix('.') {
+            let end = r
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(r.len());
+            (&r[..end], &r[end..])
+        } else if let Some(r) = rest.strip_prefix("[\"").or_else(|| rest.strip_prefix("['")) {
+            let end = r.find(['"', '\'']).unwrap_or(r.len());
+            (&r[..end], r.get(end + 2..).unwrap_or(""))
+        } else {
+            continue;
+        };
+        if key.is_empty() || !after.starts_with(".url") {
+            continue;
+        }
+        let tail = after[".url".len()..].chars().next();
+        if tail.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let line = source[..at].matches('\n').count() + 1;
+        let variable = format!("services.{key}.url");
+        let (message, hint) = match cfg.services.get(key) {
+            Some(s) if s.port.is_some() => continue,
+            Some(_) => (
+                format!("`{variable}` is not defined: service `{key}` has no `port`, so other services cannot reach it"),
+                format!("set services.{key}.port in {}, or remove the reference", req.config.path.display()),
+            ),
+            None => (
+                format!("`{variable}` is not defined: there is no service `{key}`"),
+                format!(
+                    "services are: {}",
+                    cfg.services.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ),
+        };
+        return Err(RenderError {
+            file: file.to_string(),
+            line: Some(line),
+            service: Some(service.to_string()),
+            message,
+            hint: Some(hint),
+        });
+    }
+    Ok(())
 }
 
 /// The configured hooks, each resolved to its service's rendered task definition: the container
@@ -801,12 +991,16 @@ fn render_json<T: serde::de::DeserializeOwned>(
     service: &str,
     ctx: &serde_json::Value,
     what: &str,
+    urls_of: Option<&RenderRequest>,
 ) -> Result<T, RenderError> {
     load_template(jinja, config, path)?;
     let name = template_name(path);
     let tmpl = jinja
         .get_template(&name)
         .map_err(|e| jinja_error(&name, Some(service), &e, None))?;
+    if let Some(req) = urls_of {
+        check_service_urls(tmpl.source(), &name, service, req)?;
+    }
     let text = tmpl.render(Value::from_serialize(ctx)).map_err(|e| {
         jinja_error(
             &name,

@@ -11,43 +11,29 @@
 //! of an error.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use aws_runtime::auth::sigv4::{SigV4AuthScheme, SCHEME_ID as SIGV4};
-use aws_runtime::auth::SigV4OperationSigningConfig;
-use aws_runtime::retries::classifiers::AwsErrorCodeClassifier;
 use aws_smithy_runtime::client::orchestrator::operation::Operation;
-use aws_smithy_runtime::client::retries::classifiers::{
-    HttpStatusCodeClassifier, TransientErrorClassifier,
-};
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::auth::static_resolver::StaticAuthSchemeOptionResolver;
-use aws_smithy_runtime_api::client::auth::AuthSchemeOptionResolverParams;
-use aws_smithy_runtime_api::client::identity::SharedIdentityResolver;
-use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
+use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, OrchestratorError};
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
-use aws_smithy_runtime_api::client::runtime_plugin::StaticRuntimePlugin;
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::config_bag::{FrozenLayer, Layer};
-use aws_smithy_types::error::metadata::{ErrorMetadata, ProvideErrorMetadata};
-use aws_smithy_types::retry::RetryConfig;
-use aws_smithy_types::timeout::TimeoutConfig;
-use aws_types::region::SigningRegion;
 use aws_types::sdk_config::SdkConfig;
-use aws_types::SigningName;
 
+use super::raw::{RawClient, ServiceError, ServiceInfo};
 use super::{Aws, AwsError, AwsResult};
 
 /// EC2's query API version, as in every EC2 SDK.
 const API_VERSION: &str = "2016-11-15";
-/// The service name envctl's call counter and the SDK's retry partition see (the generated
-/// clients use the service's display name: "ECS", "SSM", ...).
-const SERVICE: &str = "EC2";
-/// The SigV4 signing name.
-const SIGNING_NAME: &str = "ec2";
-/// Service-specific endpoint override, as the generated clients honour it.
-const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_EC2";
+/// How EC2 is reached and counted (`AWS_ENDPOINT_URL_EC2` overrides the endpoint).
+const EC2: ServiceInfo = ServiceInfo {
+    service: "EC2",
+    signing_name: "ec2",
+    endpoint_env: "AWS_ENDPOINT_URL_EC2",
+    endpoint_prefix: "ec2",
+};
+
+/// An error EC2 answered (`<Response><Errors><Error><Code>…`).
+pub type Ec2Error = ServiceError;
 
 /// The network a Fargate task gets when the config does not choose one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,39 +143,10 @@ struct DescribePage {
     next_token: Option<String>,
 }
 
-/// An error EC2 answered (`<Response><Errors><Error><Code>…`), with the code the retry
-/// classifier and `AwsError` match on.
-#[derive(Debug)]
-pub struct Ec2Error {
-    meta: ErrorMetadata,
-}
-
-impl fmt::Display for Ec2Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.meta.code(), self.meta.message()) {
-            (Some(code), Some(message)) => write!(f, "{code}: {message}"),
-            (Some(code), None) => f.write_str(code),
-            _ => f.write_str("unhandled EC2 error"),
-        }
-    }
-}
-
-impl std::error::Error for Ec2Error {}
-
-impl ProvideErrorMetadata for Ec2Error {
-    fn meta(&self) -> &ErrorMetadata {
-        &self.meta
-    }
-}
-
-/// What every EC2 operation shares: the SDK configuration's credentials, region, endpoint,
-/// HTTP client, retry and timeout settings, and envctl's interceptors.
+/// EC2's three Describe calls, through the shared hand-written client.
 #[derive(Clone, Debug)]
 pub(crate) struct Ec2Client {
-    sdk: SdkConfig,
-    region: String,
-    endpoint: String,
-    interceptors: Vec<SharedInterceptor>,
+    raw: RawClient,
 }
 
 impl Ec2Client {
@@ -200,85 +157,16 @@ impl Ec2Client {
         interceptor: impl Intercept + 'static,
     ) -> Self {
         Ec2Client {
-            sdk: sdk.clone(),
-            region: region.to_string(),
-            endpoint: endpoint(
-                endpoint_in_code,
-                std::env::var(ENDPOINT_ENV).ok(),
-                sdk,
-                region,
-            ),
-            interceptors: vec![SharedInterceptor::new(interceptor)],
+            raw: RawClient::new(EC2, sdk, region, endpoint_in_code, interceptor),
         }
     }
 
     fn operation(&self, op: Describe) -> Operation<DescribeRequest, DescribePage, Ec2Error> {
-        let mut builder = Operation::builder()
-            .service_name(SERVICE)
-            .operation_name(op.action())
-            .endpoint_url(&self.endpoint)
-            .timeout_config(
-                self.sdk
-                    .timeout_config()
-                    .cloned()
-                    .unwrap_or_else(TimeoutConfig::disabled),
-            )
-            .standard_retry(
-                &self
-                    .sdk
-                    .retry_config()
-                    .cloned()
-                    .unwrap_or_else(RetryConfig::standard),
-            )
-            .retry_classifier(AwsErrorCodeClassifier::<Ec2Error>::new())
-            .retry_classifier(TransientErrorClassifier::<Ec2Error>::new())
-            .retry_classifier(HttpStatusCodeClassifier::default())
-            .with_connection_poisoning()
-            .runtime_plugin(self.signing_plugin())
+        self.raw
+            .builder::<Ec2Error>(op.action())
             .serializer(serialize)
-            .deserializer(move |resp: &HttpResponse| deserialize(op, resp));
-        if let Some(version) = self.sdk.behavior_version() {
-            builder = builder.behavior_version(version);
-        }
-        if let Some(client) = self.sdk.http_client() {
-            builder = builder.http_client(client);
-        }
-        if let Some(sleep) = self.sdk.sleep_impl() {
-            builder = builder.sleep_impl(sleep);
-        }
-        for interceptor in &self.interceptors {
-            builder = builder.interceptor(interceptor.clone());
-        }
-        builder.build()
-    }
-
-    /// SigV4 with the SDK configuration's credentials (and identity cache), as the generated
-    /// clients sign.
-    fn signing_plugin(&self) -> StaticRuntimePlugin {
-        let mut layer = Layer::new("envctl-ec2-signing");
-        layer.store_put(AuthSchemeOptionResolverParams::new(()));
-        layer.store_put(SigV4OperationSigningConfig {
-            region: Some(SigningRegion::from(aws_types::region::Region::new(
-                self.region.clone(),
-            ))),
-            name: Some(SigningName::from_static(SIGNING_NAME)),
-            ..Default::default()
-        });
-        let mut components = RuntimeComponentsBuilder::new("envctl-ec2-signing")
-            .with_auth_scheme_option_resolver(Some(StaticAuthSchemeOptionResolver::new(vec![
-                SIGV4,
-            ])))
-            .with_auth_scheme(SigV4AuthScheme::new());
-        if let Some(creds) = self.sdk.credentials_provider() {
-            components =
-                components.with_identity_resolver(SIGV4, SharedIdentityResolver::new(creds));
-        }
-        if let Some(cache) = self.sdk.identity_cache() {
-            components = components.with_identity_cache(Some(cache));
-        }
-        StaticRuntimePlugin::new()
-            .with_config(FrozenLayer::from(layer))
-            .with_runtime_components(components)
+            .deserializer(move |resp: &HttpResponse| deserialize(op, resp))
+            .build()
     }
 
     /// Every page of one Describe call.
@@ -363,32 +251,6 @@ impl Ec2Client {
             })
             .collect())
     }
-}
-
-/// The endpoint, in the generated clients' order: an endpoint set in code (`--endpoint-url`),
-/// then `AWS_ENDPOINT_URL_EC2`, then the global `AWS_ENDPOINT_URL` or profile setting (which
-/// the loaded SDK configuration carries), then the regional default.
-fn endpoint(
-    in_code: Option<&str>,
-    service_env: Option<String>,
-    sdk: &SdkConfig,
-    region: &str,
-) -> String {
-    if let Some(url) = in_code {
-        return url.to_string();
-    }
-    if let Some(url) = service_env.filter(|u| !u.is_empty()) {
-        return url;
-    }
-    if let Some(url) = sdk.endpoint_url() {
-        return url.to_string();
-    }
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    format!("https://ec2.{region}.{suffix}")
 }
 
 fn serialize(request: DescribeRequest) -> Result<HttpRequest, BoxError> {
@@ -479,16 +341,9 @@ fn parse_error(text: &str, status: u16) -> Ec2Error {
             }
         }
     }
-    let mut meta = ErrorMetadata::builder();
-    match code {
-        Some(code) => meta = meta.code(code),
-        // Without an error document (a proxy's 503, say) the status is all there is.
-        None => meta = meta.code(format!("HTTP{status}")),
-    }
-    if let Some(message) = message {
-        meta = meta.message(message);
-    }
-    Ec2Error { meta: meta.build() }
+    // Without an error document (a proxy's 503, say) the status is all there is.
+    let code = code.unwrap_or_else(|| format!("HTTP{status}"));
+    ServiceError::new(EC2.service, code, message)
 }
 
 impl Aws {
@@ -573,6 +428,7 @@ impl Aws {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
     #[test]
     fn form_body_numbers_filters_and_values_from_one() {
@@ -627,29 +483,14 @@ mod tests {
     }
 
     #[test]
-    fn endpoint_order_matches_the_generated_clients() {
-        let sdk = SdkConfig::builder().endpoint_url("http://global:1").build();
+    fn regional_endpoint_is_ec2s() {
         let bare = SdkConfig::builder().build();
         assert_eq!(
-            endpoint(
-                Some("http://flag:1"),
-                Some("http://ec2:1".into()),
-                &sdk,
-                "eu-west-1"
-            ),
-            "http://flag:1"
-        );
-        assert_eq!(
-            endpoint(None, Some("http://ec2:1".into()), &sdk, "eu-west-1"),
-            "http://ec2:1"
-        );
-        assert_eq!(endpoint(None, None, &sdk, "eu-west-1"), "http://global:1");
-        assert_eq!(
-            endpoint(None, None, &bare, "eu-west-1"),
+            super::super::raw::endpoint(EC2, None, None, &bare, "eu-west-1"),
             "https://ec2.eu-west-1.amazonaws.com"
         );
         assert_eq!(
-            endpoint(None, None, &bare, "cn-north-1"),
+            super::super::raw::endpoint(EC2, None, None, &bare, "cn-north-1"),
             "https://ec2.cn-north-1.amazonaws.com.cn"
         );
     }
@@ -666,72 +507,14 @@ mod tests {
         assert_eq!(bare.code(), Some("HTTP503"));
     }
 
-    /// A one-connection-per-request HTTP server on loopback that answers each request with the
-    /// next canned reply and keeps what it received.
-    fn fake_ec2(
-        replies: Vec<(u16, &'static str)>,
-    ) -> (String, std::thread::JoinHandle<Vec<String>>) {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let handle = std::thread::spawn(move || {
-            let mut seen = Vec::new();
-            for (status, body) in replies {
-                let (stream, _) = listener.accept().expect("accept");
-                let mut reader = BufReader::new(stream);
-                let mut head = String::new();
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).expect("read request line");
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().expect("content length");
-                    }
-                    head.push_str(&line);
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                let mut body_in = vec![0; length];
-                reader.read_exact(&mut body_in).expect("request body");
-                seen.push(format!("{head}{}", String::from_utf8_lossy(&body_in)));
-                let mut stream = reader.into_inner();
-                write!(
-                    stream,
-                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-                .expect("write reply");
-            }
-            seen
-        });
-        (url, handle)
-    }
+    use super::super::raw::tests::{fake_server as fake_ec2, test_sdk};
 
     fn client(url: &str) -> Ec2Client {
         client_with_stats(url).0
     }
 
     fn client_with_stats(url: &str) -> (Ec2Client, std::sync::Arc<super::super::CallStats>) {
-        use aws_credential_types::provider::SharedCredentialsProvider;
-        use aws_credential_types::Credentials;
-        let sdk = SdkConfig::builder()
-            .region(aws_types::region::Region::new("eu-west-1"))
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                "AKIDTEST", "secret", None, None, "test",
-            )))
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(3)
-                    .with_initial_backoff(std::time::Duration::from_millis(5)),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_timeout(std::time::Duration::from_secs(10))
-                    .build(),
-            )
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
+        let sdk = test_sdk();
         let stats = std::sync::Arc::new(super::super::CallStats::default());
         let client = Ec2Client::new(
             &sdk,

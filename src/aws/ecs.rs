@@ -294,6 +294,7 @@ impl Aws {
             .set_propagate_tags(parts.propagate_tags)
             .set_health_check_grace_period_seconds(def.health_check_grace_period_seconds)
             .set_load_balancers(load_balancers_to_sdk(&def.load_balancers))
+            .set_service_connect_configuration(parts.service_connect)
             .set_tags(tags_to_sdk(tags))
             .send()
             .await
@@ -330,6 +331,7 @@ impl Aws {
             .set_load_balancers(Some(
                 load_balancers_to_sdk(&def.load_balancers).unwrap_or_default(),
             ))
+            .set_service_connect_configuration(parts.service_connect)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, name, e))?;
@@ -848,6 +850,7 @@ struct ServiceParts {
     network_configuration: Option<ecs::NetworkConfiguration>,
     deployment_configuration: Option<ecs::DeploymentConfiguration>,
     propagate_tags: Option<ecs::PropagateTags>,
+    service_connect: Option<ecs::ServiceConnectConfiguration>,
 }
 
 impl ServiceParts {
@@ -902,8 +905,44 @@ impl ServiceParts {
             network_configuration: network,
             deployment_configuration: deployment,
             propagate_tags: def.propagate_tags.as_deref().map(ecs::PropagateTags::from),
+            service_connect: def
+                .service_connect_configuration
+                .as_ref()
+                .map(service_connect_to_sdk)
+                .transpose()?,
         })
     }
+}
+
+fn service_connect_to_sdk(
+    sc: &model::ServiceConnectConfiguration,
+) -> Result<ecs::ServiceConnectConfiguration, BuildError> {
+    let services = sc
+        .services
+        .iter()
+        .map(|svc| {
+            let aliases = svc
+                .client_aliases
+                .iter()
+                .map(|a| {
+                    ecs::ServiceConnectClientAlias::builder()
+                        .port(a.port)
+                        .set_dns_name(a.dns_name.clone())
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            ecs::ServiceConnectService::builder()
+                .port_name(&svc.port_name)
+                .set_discovery_name(svc.discovery_name.clone())
+                .set_client_aliases(non_empty(aliases))
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ecs::ServiceConnectConfiguration::builder()
+        .enabled(sc.enabled)
+        .set_namespace(sc.namespace.clone())
+        .set_services(non_empty(services))
+        .build())
 }
 
 fn runtime_platform_to_sdk(p: &model::RuntimePlatform) -> ecs::RuntimePlatform {

@@ -12,8 +12,10 @@ pub mod error;
 pub mod events;
 pub mod iam;
 pub mod logs;
+pub(crate) mod raw;
 pub mod s3;
 pub mod scheduler;
+pub mod servicediscovery;
 pub mod ssm;
 pub mod stats;
 pub mod sts;
@@ -63,6 +65,7 @@ pub struct Aws {
     pub(crate) codebuild: aws_sdk_codebuild::Client,
     pub(crate) elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub(crate) s3: aws_sdk_s3::Client,
+    pub(crate) servicediscovery: servicediscovery::ServiceDiscoveryClient,
 }
 
 /// Default total attempts per call: the SDK's standard mode, retrying throttling with backoff.
@@ -83,6 +86,12 @@ impl Aws {
         let stats = opts.stats.clone();
         let interceptor = || StatsInterceptor::new(stats.clone());
         let ec2 = ec2::Ec2Client::new(&sdk, &region, opts.endpoint_url.as_deref(), interceptor());
+        let servicediscovery = servicediscovery::ServiceDiscoveryClient::new(
+            &sdk,
+            &region,
+            opts.endpoint_url.as_deref(),
+            interceptor(),
+        );
         Ok(Aws {
             region,
             ecs: aws_sdk_ecs::Client::from_conf(
@@ -143,6 +152,7 @@ impl Aws {
                     .interceptor(interceptor())
                     .build(),
             ),
+            servicediscovery,
             stats,
         })
     }

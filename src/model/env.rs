@@ -27,6 +27,8 @@ pub struct DesiredEnv {
     pub hooks: Vec<HookSpec>,
     /// `[database]`: the env's database on the shared server.
     pub database: Option<DesiredDatabase>,
+    /// The env's Cloud Map HTTP namespace, which its services join with ECS Service Connect.
+    pub namespace: NamespaceSpec,
 }
 
 /// The env's database, its role (same name) and the task definition that creates and drops them.
@@ -45,6 +47,22 @@ pub struct DesiredDatabase {
     pub timeout_secs: u64,
     /// The account, for parameter ARNs.
     pub account: String,
+}
+
+/// The Cloud Map HTTP namespace of an env (`naming::namespace`): one per env, so two envs never
+/// see each other's services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamespaceSpec {
+    pub name: String,
+}
+
+/// A Cloud Map namespace as observed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamespaceState {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub tags: Tags,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -136,6 +154,8 @@ pub struct ActualEnv {
     pub target_groups: Vec<TargetGroupState>,
     /// Target groups on the listener's load balancer, all envs (for the capacity pre-flight).
     pub load_balancer_target_groups: usize,
+    /// The Cloud Map namespace with the env's name, whoever owns it.
+    pub namespace: Option<NamespaceState>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

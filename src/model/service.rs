@@ -32,6 +32,41 @@ pub struct ServiceDefinition {
     /// Target groups the service registers its tasks with (envctl adds the preview one itself).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub load_balancers: Vec<LoadBalancerAttachment>,
+    /// ECS Service Connect: envctl fills it in (the env's namespace; the service's port as
+    /// `http://<key>:<port>`) unless the template sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceConnectConfiguration {
+    pub enabled: bool,
+    /// The Cloud Map namespace's name or ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Endpoints this service offers; none for a client-only service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServiceConnectService>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceConnectService {
+    /// The `name` of a port mapping in the task definition.
+    pub port_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_aliases: Vec<ServiceConnectClientAlias>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceConnectClientAlias {
+    pub port: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
 }
 
 impl ServiceDefinition {

@@ -46,6 +46,9 @@ enum Scope {
     AppLogStreams,
     /// The roles a hook's task is passed.
     TaskRoles,
+    /// Cloud Map namespaces: their ARNs carry an opaque id, not the name, so they cannot be
+    /// scoped to the app's names; envctl checks their ownership tags before deleting.
+    Namespaces,
 }
 
 /// When a statement applies.
@@ -136,6 +139,24 @@ const GC_GRANTS: &[Grant] = &[
         when: When::Always,
     },
     Grant {
+        sid: "DiscoverNamespaces",
+        actions: &[
+            "servicediscovery:ListNamespaces",
+            "servicediscovery:GetOperation",
+        ],
+        scope: Scope::Any,
+        when: When::Always,
+    },
+    Grant {
+        sid: "EnvNamespaces",
+        actions: &[
+            "servicediscovery:ListTagsForResource",
+            "servicediscovery:DeleteNamespace",
+        ],
+        scope: Scope::Namespaces,
+        when: When::Always,
+    },
+    Grant {
         sid: "DiscoverPreviews",
         actions: &[
             "elasticloadbalancing:DescribeLoadBalancers",
@@ -222,6 +243,7 @@ impl PolicyScope<'_> {
                 json!(self.arn("ecs", &format!("task-definition/{app}-*")))
             }
             Scope::ClusterTasks => json!(self.arn("ecs", &format!("task/{}/*", self.cluster))),
+            Scope::Namespaces => json!(self.arn("servicediscovery", "namespace/*")),
             Scope::AppLogStreams => {
                 json!(self.arn("logs", &format!("log-group:/envctl/{app}/*:log-stream:*")))
             }

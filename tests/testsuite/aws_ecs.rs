@@ -144,6 +144,7 @@ fn spot_service(desired_count: i32, network: AwsVpcConfiguration) -> ServiceDefi
         propagate_tags: Some("SERVICE".into()),
         health_check_grace_period_seconds: Some(60),
         load_balancers: vec![],
+        service_connect_configuration: None,
     }
 }
 

@@ -190,6 +190,7 @@ async fn lifecycle_creates_converges_updates_minimally_and_tears_down_everything
     assert_eq!(
         sorted(ops(&writes).iter().map(|s| s.to_string()).collect()),
         [
+            "CreateHttpNamespace",
             "CreateLogGroup",
             "CreateRepository",
             "CreateSchedule",

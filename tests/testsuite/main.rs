@@ -28,4 +28,5 @@ mod logs;
 mod plan_snapshots;
 mod preview;
 mod preview_plan;
+mod service_connect;
 mod tasks;

@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use envctl::config::{self, LoadedConfig, Override};
 use envctl::model::{
     ownership, ActualEnv, ClusterState, DeploymentState, DesiredEnv, DesiredService, EnvIdentity,
-    LogGroupState, Ownership, ParameterState, RepositorySpec, RepositoryState, ScheduleGroupState,
-    ScheduleSpec, ServiceEvent, ServiceState, Tags, TaskDefinition, TaskDefinitionState, TAG_APP,
-    TAG_ENV, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_PROTECTED, TAG_SPEC_HASH, TAG_TTL,
-    UPDATE_SERVICE_TARGET,
+    LogGroupState, NamespaceState, Ownership, ParameterState, RepositorySpec, RepositoryState,
+    ScheduleGroupState, ScheduleSpec, ServiceEvent, ServiceState, Tags, TaskDefinition,
+    TaskDefinitionState, TAG_APP, TAG_ENV, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_PROTECTED,
+    TAG_SPEC_HASH, TAG_TTL, UPDATE_SERVICE_TARGET,
 };
 use envctl::naming;
 use envctl::normalize;
@@ -341,12 +341,23 @@ fn converged_at(d: &DesiredEnv, rev: i32) -> ActualEnv {
                 sc
             })
             .collect(),
+        namespace: Some(namespace(d, owned_tags())),
         ..Default::default()
     }
 }
 
 fn converged(d: &DesiredEnv) -> ActualEnv {
     converged_at(d, 1)
+}
+
+/// The env's Cloud Map namespace as observed, with `tags`.
+fn namespace(d: &DesiredEnv, tags: Tags) -> NamespaceState {
+    NamespaceState {
+        id: "ns-0123456789abcdef".into(),
+        arn: format!("arn:aws:servicediscovery:{REGION}:{ACCOUNT}:namespace/ns-0123456789abcdef"),
+        name: d.namespace.name.clone(),
+        tags,
+    }
 }
 
 fn nothing() -> ActualEnv {
@@ -554,6 +565,24 @@ fn check_invariants(plan: &Plan) {
                 assert!(lg.phase() < p, "{} before its log group", label(a));
             }
         }
+        // Services join the env's namespace: it exists before any service is created or
+        // updated, and goes only after every service of the env is deleted.
+        if let Action::CreateService { .. } | Action::UpdateService { .. } = a {
+            for ns in acts
+                .iter()
+                .filter(|n| matches!(n, Action::CreateNamespace { .. }))
+            {
+                assert!(ns.phase() < p, "{} before its namespace", label(a));
+            }
+        }
+        if let Action::DeleteNamespace { .. } = a {
+            for d in acts
+                .iter()
+                .filter(|d| matches!(d, Action::DeleteService { .. }))
+            {
+                assert!(d.phase() < p, "namespace deleted while services run");
+            }
+        }
         // Every registration is used by exactly one service action.
         if let Action::RegisterTaskDefinition { family: fam, .. } = a {
             let users = acts
@@ -604,6 +633,15 @@ fn check_invariants(plan: &Plan) {
     // whose name does.
     for c in plan.conflicts.iter().chain(&plan.skipped) {
         for a in acts {
+            // The env's namespace and schedule group share a name in different services: a
+            // conflict is about one kind of resource.
+            let namespace_action = matches!(
+                a,
+                Action::CreateNamespace { .. } | Action::DeleteNamespace { .. }
+            );
+            if namespace_action != (c.kind == "Cloud Map namespace") {
+                continue;
+            }
             let v = serde_json::to_value(a).expect("actions serialize");
             for k in ["name", "family", "repository", "group"] {
                 assert_ne!(
@@ -734,6 +772,15 @@ fn check_against(plan: &Plan, actual: &ActualEnv) {
                     .unwrap_or_else(|| panic!("{l}: no such rule"));
                 assert!(ours(&r.tags), "{l}: not ours");
             }
+            Action::CreateNamespace { .. } => assert!(actual.namespace.is_none(), "{l}: exists"),
+            Action::DeleteNamespace { id, .. } => {
+                let ns = actual
+                    .namespace
+                    .as_ref()
+                    .filter(|n| n.id == *id)
+                    .unwrap_or_else(|| panic!("{l}: no such namespace"));
+                assert!(ours(&ns.tags), "{l}: not ours");
+            }
         }
     }
 }
@@ -847,6 +894,7 @@ fn create_from_nothing() {
         labels(&plan),
         [
             "create_log_group /envctl/shop/feat-x",
+            "create_namespace envctl-shop-feat-x",
             "create_repository envctl/shop/feat-x/web",
             "put_lifecycle_policy envctl/shop/feat-x/web",
             "create_repository envctl/shop/feat-x/worker",
@@ -1316,12 +1364,16 @@ fn existing_resources_are_never_created_again() {
         ..Default::default()
     });
     let full = converged(&before);
-    for mask in 0..16u8 {
+    for mask in 0..32u8 {
         let has_log_group = mask & 1 != 0;
         let has_repos = mask & 2 != 0;
         let has_services = mask & 4 != 0;
         let has_schedules = mask & 8 != 0;
+        let has_namespace = mask & 16 != 0;
         let mut actual = nothing();
+        if has_namespace {
+            actual.namespace = full.namespace.clone();
+        }
         if has_log_group {
             actual.log_group = full.log_group.clone();
         }
@@ -1380,18 +1432,105 @@ fn existing_resources_are_never_created_again() {
             usize::from(has_schedules),
             "{mask}: {l:?}"
         );
+        assert_eq!(
+            count("create_namespace "),
+            usize::from(!has_namespace),
+            "{mask}: {l:?}"
+        );
         assert_eq!(count("tag_service "), 0, "{mask}: {l:?}");
         assert!(plan.conflicts.is_empty());
     }
 }
 
+/// moto accepts a second CreateHttpNamespace with the same name (AWS refuses it): only the
+/// plan shows that an `up` after a crash that left the namespace behind does not create another.
+#[test]
+fn namespace_left_by_a_crashed_up_is_not_created_again() {
+    let d = desired();
+    let mut actual = nothing();
+    actual.namespace = Some(namespace(&d, owned_tags()));
+    let plan = plan_up_checked(&d, &actual);
+    let l = labels(&plan);
+    assert!(
+        !l.iter().any(|a| a.starts_with("create_namespace")),
+        "{l:?}"
+    );
+    assert!(plan.conflicts.is_empty());
+    insta::assert_yaml_snapshot!("namespace_left_by_crash", l);
+
+    // And with nothing there, exactly one, before the services.
+    let fresh = plan_up_checked(&d, &nothing());
+    let creates: Vec<&Action> = fresh
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::CreateNamespace { .. }))
+        .collect();
+    assert_eq!(creates.len(), 1);
+    let Action::CreateNamespace { name, tags } = creates[0] else {
+        unreachable!()
+    };
+    assert_eq!(name, "envctl-shop-feat-x");
+    assert_eq!(ownership(tags, APP, ENV), Ownership::Ours);
+}
+
+#[test]
+fn services_join_the_env_namespace_with_their_port() {
+    let d = render(&Inputs {
+        sets: vec!["services.web.port=8080"],
+        ..Default::default()
+    });
+    let web = service(&d, WEB)
+        .service
+        .service_connect_configuration
+        .clone();
+    let worker = service(&d, WORKER)
+        .service
+        .service_connect_configuration
+        .clone();
+    insta::assert_yaml_snapshot!("service_connect_settings", (web, worker));
+}
+
+#[test]
+fn foreign_namespace_with_the_env_name_is_a_conflict_and_left_alone() {
+    let d = desired();
+    let mut actual = converged(&d);
+    actual.namespace = Some(namespace(&d, Tags::new()));
+    let plan = plan_up_checked(&d, &actual);
+    assert_eq!(
+        plan.conflicts,
+        [Conflict {
+            kind: "Cloud Map namespace".into(),
+            name: "envctl-shop-feat-x".into(),
+            owner: Ownership::Foreign,
+        }]
+    );
+    let down = plan_down_checked(&actual);
+    assert!(
+        !down
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::DeleteNamespace { .. })),
+        "{:?}",
+        labels(&down)
+    );
+    assert!(down
+        .skipped
+        .iter()
+        .any(|c| c.kind == "Cloud Map namespace" && c.owner == Ownership::Foreign));
+    // Another env's namespace under this name (a `-` collision) is not ours either.
+    actual.namespace = Some(namespace(&d, other_env_tags("feat")));
+    assert_eq!(plan_up_checked(&d, &actual).conflicts.len(), 1);
+}
+
 #[test]
 fn resume_after_a_crash_in_the_first_phase() {
-    // `up` died after phase 0: log group, repositories (no policy yet) and revisions exist.
+    // `up` died after phase 0: log group, namespace, repositories (no policy yet) and
+    // revisions exist.
     let d = desired();
     let full = converged(&d);
     let mut actual = nothing();
     actual.log_group = full.log_group.clone();
+    actual.namespace = full.namespace.clone();
     actual.task_definitions = full.task_definitions.clone();
     actual.repositories = full
         .repositories
@@ -1537,6 +1676,7 @@ fn down_deletes_owned_resources_and_log_group_last() {
             "delete_repository envctl/shop/feat-x/web",
             "delete_repository envctl/shop/feat-x/worker",
             "delete_parameters /envctl/shop/env/feat-x/API_URL,/envctl/shop/env/feat-x/DB_PASSWORD",
+            "delete_namespace envctl-shop-feat-x",
             "delete_log_group /envctl/shop/feat-x",
         ]
     );
@@ -1589,6 +1729,7 @@ fn down_leaves_and_reports_what_is_not_ours() {
             "delete_repository envctl/shop/feat-x/web",
             "delete_repository envctl/shop/feat-x/worker",
             "delete_parameters /envctl/shop/env/feat-x/DB_PASSWORD",
+            "delete_namespace envctl-shop-feat-x",
         ]
     );
     let skipped: Vec<(&str, &str)> = plan
@@ -1764,7 +1905,7 @@ fn env_without_schedules_deletes_its_group_or_creates_none() {
         );
         let plan = plan_up_checked(&d, &nothing());
         assert_eq!(schedule_labels(&plan), Vec::<String>::new(), "{why}");
-        assert_eq!(plan.actions.len(), 9, "{why}: {:?}", labels(&plan));
+        assert_eq!(plan.actions.len(), 10, "{why}: {:?}", labels(&plan));
         // Once the group is gone, nothing more.
         assert!(plan_up_checked(&d, &converged(&d)).is_empty(), "{why}");
     }
@@ -1809,7 +1950,7 @@ fn schedule_group_of_someone_else_is_a_conflict_and_left_alone() {
         let plan = plan_up_checked(&after, &fresh);
         assert_eq!(plan.conflicts, std::slice::from_ref(&conflict));
         assert_eq!(schedule_labels(&plan), Vec::<String>::new());
-        assert_eq!(plan.actions.len(), 9, "{:?}", labels(&plan));
+        assert_eq!(plan.actions.len(), 10, "{:?}", labels(&plan));
 
         // An env that wants no schedules neither needs the name nor deletes the group.
         let always_on = with_options(EnvOptions {

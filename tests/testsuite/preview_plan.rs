@@ -432,6 +432,12 @@ fn converged_at(d: &DesiredEnv, first_priority: i32) -> ActualEnv {
         });
     }
     a.load_balancer_target_groups = a.target_groups.len();
+    a.namespace = Some(envctl::model::NamespaceState {
+        id: "ns-0123456789abcdef".into(),
+        arn: format!("arn:aws:servicediscovery:{REGION}:{ACCOUNT}:namespace/ns-0123456789abcdef"),
+        name: d.namespace.name.clone(),
+        tags: d.identity.tags(),
+    });
     a
 }
 

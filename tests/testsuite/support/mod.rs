@@ -252,6 +252,45 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// One Cloud Map call (awsJson1_1) straight to the server, independently of envctl's own
+    /// client; the reply's JSON.
+    pub fn cloud_map(&self, operation: &str, body: serde_json::Value) -> serde_json::Value {
+        let reply = http()
+            .post(&format!("{}/", self.url))
+            .set("Content-Type", "application/x-amz-json-1.1")
+            .set(
+                "X-Amz-Target",
+                &format!("Route53AutoNaming_v20170314.{operation}"),
+            )
+            .set(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/servicediscovery/aws4_request, \
+                 SignedHeaders=host, Signature=0",
+            )
+            .send_string(&body.to_string())
+            .unwrap_or_else(|e| panic!("{operation} against moto: {e}"))
+            .into_string()
+            .expect("Cloud Map reply body");
+        serde_json::from_str(&reply).expect("Cloud Map reply is JSON")
+    }
+
+    /// Names of the HTTP namespaces on the server (moto ignores ListNamespaces filters).
+    pub fn namespace_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.cloud_map("ListNamespaces", serde_json::json!({}))
+            ["Namespaces"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n["Name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
