@@ -452,7 +452,8 @@ pub async fn install(session: &Session, overrides: &[Override]) -> Result<Janito
         app,
         cluster: &cluster,
         previews: cfg.config.preview.enabled,
-        destroy_hooks: !cfg.config.hooks.before_destroy.is_empty(),
+        one_off_tasks: !cfg.config.hooks.before_destroy.is_empty() || cfg.config.database.is_some(),
+        database: cfg.config.database.is_some(),
         task_roles: task_roles.clone(),
         codecommit_repo: source
             .codecommit_repo

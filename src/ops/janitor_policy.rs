@@ -18,9 +18,11 @@ pub struct PolicyScope<'a> {
     pub cluster: &'a str,
     /// Whether envs of this app have preview URLs (their rules and target groups go with them).
     pub previews: bool,
-    /// Whether `down` runs `before_destroy` hooks (one-off tasks), and the roles those tasks
-    /// are passed (the execution role, and the task role if any).
-    pub destroy_hooks: bool,
+    /// Whether `down` runs one-off tasks (`before_destroy` hooks, the database drop), and the
+    /// roles those tasks are passed (the execution role, and the task role if any).
+    pub one_off_tasks: bool,
+    /// Whether envs have a `[database]`: `down` looks up the network the drop task runs in.
+    pub database: bool,
     pub task_roles: Vec<String>,
     /// (region, repository) of a CodeCommit source.
     pub codecommit_repo: Option<(&'a str, &'a str)>,
@@ -56,7 +58,8 @@ enum Scope {
 enum When {
     Always,
     Previews,
-    DestroyHooks,
+    OneOffTasks,
+    Database,
 }
 
 /// One statement of what gc/down calls.
@@ -181,28 +184,38 @@ const GC_GRANTS: &[Grant] = &[
         when: When::Previews,
     },
     Grant {
-        sid: "RunDestroyHooks",
+        sid: "DatabaseTaskNetwork",
+        actions: &[
+            "ec2:DescribeVpcs",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+        ],
+        scope: Scope::Any,
+        when: When::Database,
+    },
+    Grant {
+        sid: "RunOneOffTasks",
         actions: &["ecs:RunTask"],
         scope: Scope::AppTaskDefinitions,
-        when: When::DestroyHooks,
+        when: When::OneOffTasks,
     },
     Grant {
-        sid: "WatchDestroyHooks",
+        sid: "WatchOneOffTasks",
         actions: &["ecs:DescribeTasks", "ecs:StopTask"],
         scope: Scope::ClusterTasks,
-        when: When::DestroyHooks,
+        when: When::OneOffTasks,
     },
     Grant {
-        sid: "ReadDestroyHookLogs",
+        sid: "ReadOneOffTaskLogs",
         actions: &["logs:GetLogEvents"],
         scope: Scope::AppLogStreams,
-        when: When::DestroyHooks,
+        when: When::OneOffTasks,
     },
     Grant {
         sid: "PassTaskRoles",
         actions: &["iam:PassRole"],
         scope: Scope::TaskRoles,
-        when: When::DestroyHooks,
+        when: When::OneOffTasks,
     },
 ];
 
@@ -255,20 +268,22 @@ impl PolicyScope<'_> {
         match when {
             When::Always => true,
             When::Previews => self.previews,
-            When::DestroyHooks => self.destroy_hooks,
+            When::OneOffTasks => self.one_off_tasks,
+            When::Database => self.database,
         }
     }
 }
 
 /// The actions `gc --yes` and `down` may call for an app (with or without previews and
 /// `before_destroy` hooks).
-pub fn gc_actions(previews: bool, destroy_hooks: bool) -> BTreeSet<&'static str> {
+pub fn gc_actions(previews: bool, one_off_tasks: bool, database: bool) -> BTreeSet<&'static str> {
     GC_GRANTS
         .iter()
         .filter(|g| match g.when {
             When::Always => true,
             When::Previews => previews,
-            When::DestroyHooks => destroy_hooks,
+            When::OneOffTasks => one_off_tasks,
+            When::Database => database,
         })
         .flat_map(|g| g.actions.iter().copied())
         .collect()
@@ -335,7 +350,8 @@ mod tests {
             app: "shop",
             cluster: "envctl-shop",
             previews,
-            destroy_hooks: false,
+            one_off_tasks: false,
+            database: false,
             task_roles: vec![],
             codecommit_repo: codecommit,
         }
@@ -419,6 +435,10 @@ mod tests {
                         || action == "ecs:DeregisterTaskDefinition",
                     "{action} on *"
                 );
+            } else if action.starts_with("servicediscovery:") {
+                // Namespace ARNs carry an opaque id, not the name: envctl checks the env's
+                // ownership tags before it deletes one.
+                assert!(resource.ends_with(":namespace/*"), "{action} on {resource}");
             } else if action != "elasticloadbalancing:DeleteRule" {
                 assert!(resource.contains("shop"), "{action} on {resource}");
             }
@@ -434,14 +454,14 @@ mod tests {
         assert!(!without
             .iter()
             .any(|(a, _)| a.starts_with("elasticloadbalancing:")));
-        assert!(!gc_actions(false, false).contains("elasticloadbalancing:DeleteRule"));
-        assert!(gc_actions(true, false).contains("elasticloadbalancing:DeleteRule"));
+        assert!(!gc_actions(false, false, false).contains("elasticloadbalancing:DeleteRule"));
+        assert!(gc_actions(true, false, false).contains("elasticloadbalancing:DeleteRule"));
         let with: BTreeSet<String> = grants(&build_role_policy(&scope(true, None)))
             .into_iter()
             .map(|(a, _)| a)
             .filter(|a| !a.starts_with("logs:Create") && a != "logs:PutLogEvents")
             .collect();
-        let table: BTreeSet<String> = gc_actions(true, false)
+        let table: BTreeSet<String> = gc_actions(true, false, false)
             .into_iter()
             .map(String::from)
             .collect();
@@ -451,7 +471,7 @@ mod tests {
     #[test]
     fn destroy_hooks_may_run_app_tasks_and_pass_only_the_app_roles() {
         let mut s = scope(false, None);
-        s.destroy_hooks = true;
+        s.one_off_tasks = true;
         s.task_roles = vec!["arn:aws:iam::123456789012:role/envctl-shop-execution".into()];
         let g = grants(&build_role_policy(&s));
         assert!(g.contains(&(
@@ -463,7 +483,7 @@ mod tests {
             "arn:aws:iam::123456789012:role/envctl-shop-execution".to_string()
         )));
         assert_eq!(g.iter().filter(|(a, _)| a == "iam:PassRole").count(), 1);
-        assert!(!gc_actions(false, false).contains("ecs:RunTask"));
+        assert!(!gc_actions(false, false, false).contains("ecs:RunTask"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! install` puts on the build role (rendered from `src/ops/janitor_policy.rs`) is compared, both
 //! ways, with the IAM actions of every request moto recorded while `gc` and `down` removed envs
 //! that have every kind of resource (services, String and SecureString parameters, images,
-//! schedules, preview URLs, a before_destroy hook).
+//! schedules, preview URLs, Service Connect namespaces, a before_destroy hook, a database).
 //! moto enforces no IAM, so this is what stands between a policy gap and an AccessDenied in the
 //! janitor's first real run.
 
@@ -18,7 +18,9 @@ fn app_with_everything() -> App {
     let text = std::fs::read_to_string(&path).expect("envctl.toml");
     let text = text.replacen("\n[services.web]\n", "\n[services.web]\npublic = true\n", 1);
     let extra = "\n[preview]\nenabled = true\ndomain = \"preview.example.test\"\n\
-                 \n[[hooks.before_destroy]]\nservice = \"web\"\ncommand = [\"bin/export\"]\n";
+                 \n[[hooks.before_destroy]]\nservice = \"web\"\ncommand = [\"bin/export\"]\n\
+                 \n[database]\nengine = \"postgres\"\n\
+                 admin_url_param = \"/envctl/shop/shared/DB_ADMIN_URL\"\n";
     std::fs::write(&path, format!("{text}{extra}")).expect("write envctl.toml");
     app.edit(
         "templates/task-definition.json.j2",
@@ -26,6 +28,11 @@ fn app_with_everything() -> App {
         "\"essential\": true,\n      \"memory\": {{ memory }},",
     );
     app.ok(&["bootstrap"]);
+    let r = app.run_with(
+        &["params", "set", "--shared", "DB_ADMIN_URL", "--secure"],
+        Some("postgres://admin:pw@db.internal:5432/postgres"),
+    );
+    assert_eq!(r.code, 0, "{r}");
     app
 }
 
@@ -163,6 +170,14 @@ async fn janitor_policy_matches_what_gc_and_down_call() {
     );
     assert!(called.contains("ecs:RunTask"), "{called:?}");
     assert!(called.contains("ecr:BatchDeleteImage"), "{called:?}");
+    assert!(
+        called.contains("servicediscovery:DeleteNamespace"),
+        "{called:?}"
+    );
+    assert!(
+        called.contains("ec2:DescribeSubnets"),
+        "the drop task's network: {called:?}"
+    );
     assert_eq!(
         build_own,
         BTreeSet::from([
