@@ -30,3 +30,4 @@ mod preview;
 mod preview_plan;
 mod service_connect;
 mod tasks;
+mod walkthrough;
