@@ -56,7 +56,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write envctl.toml and templates/ for a new app (no AWS needed)
+    /// Write envctl.toml and templates/ for a new app (or from a live ECS service)
     Init(InitArgs),
     /// Create the app's shared cluster and task execution role, once per app and region
     Bootstrap,
