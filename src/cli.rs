@@ -56,7 +56,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write envctl.toml and templates/ for a new app (no AWS needed)
+    /// Write envctl.toml and templates/ for a new app (or from a live ECS service)
     Init(InitArgs),
     /// Create the app's shared cluster and task execution role, once per app and region
     Bootstrap,
@@ -168,9 +168,12 @@ pub struct ExecArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// App name: short, lowercase (e.g. `shop`)
-    #[arg(long)]
-    pub app: String,
+    /// App name: short, lowercase (e.g. `shop`); with --from-service, defaults to the cluster name
+    #[arg(long, required_unless_present = "from_service")]
+    pub app: Option<String>,
+    /// Import a live ECS service: its image, size, port, command, env vars, secrets (docs/import.md)
+    #[arg(long, value_name = "CLUSTER/SERVICE")]
+    pub from_service: Option<String>,
     /// Directory to write into
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,

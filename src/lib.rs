@@ -12,6 +12,7 @@ pub mod config;
 pub mod database;
 pub mod dist;
 pub mod error;
+pub mod import;
 pub mod model;
 pub mod naming;
 pub mod normalize;

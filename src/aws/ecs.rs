@@ -13,8 +13,8 @@ use futures::future::try_join_all;
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{
     self, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterState, DeploymentState,
-    LoadBalancerAttachment, ServiceDefinition, ServiceEvent, ServiceState, StoppedTask, Tags,
-    TaskDefinitionState,
+    ImportLookup, LiveService, LoadBalancerAttachment, ServiceDefinition, ServiceEvent,
+    ServiceExtras, ServiceState, StoppedTask, Tags, TaskDefinitionState,
 };
 
 /// DescribeServices accepts at most 10 services per call.
@@ -186,6 +186,83 @@ impl Aws {
             definition: Some(task_definition_from_sdk(td)),
             tags: tags_from_sdk(out.tags()),
         }))
+    }
+
+    /// A service and its task definition in full, for `init --from-service`: what envctl's models
+    /// hold plus the names of every setting they cannot hold, so nothing is dropped silently.
+    pub async fn import_service(&self, cluster: &str, service: &str) -> AwsResult<ImportLookup> {
+        let reply = self
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await;
+        let out = match reply {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_cluster_not_found_exception()) =>
+            {
+                return Ok(ImportLookup::NoCluster)
+            }
+            Err(e) => return Err(AwsError::from_sdk("ecs:DescribeServices", service, e)),
+        };
+        // An unknown cluster may also come back as a failure with reason MISSING.
+        if out
+            .failures()
+            .iter()
+            .any(|f| f.arn().is_some_and(|a| a.contains(":cluster/")))
+        {
+            return Ok(ImportLookup::NoCluster);
+        }
+        let Some(svc) = out.services().iter().find(|s| s.status() != Some(INACTIVE)) else {
+            return Ok(ImportLookup::NoService);
+        };
+        let td_arn = svc.task_definition().unwrap_or_default().to_string();
+        let reply = self
+            .ecs
+            .describe_task_definition()
+            .task_definition(&td_arn)
+            .send()
+            .await;
+        let td = match reply {
+            Ok(out) => out.task_definition().cloned(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_client_exception()) =>
+            {
+                None
+            }
+            Err(e) => {
+                return Err(AwsError::from_sdk(
+                    "ecs:DescribeTaskDefinition",
+                    td_arn.as_str(),
+                    e,
+                ))
+            }
+        };
+        let Some(td) = td else {
+            return Ok(ImportLookup::NoTaskDefinition(td_arn));
+        };
+        Ok(ImportLookup::Found(Box::new(LiveService {
+            cluster: cluster.to_string(),
+            service: service_from_sdk(svc),
+            task_definition_arn: td_arn,
+            task_definition: task_definition_from_sdk(&td),
+            service_extras: service_extras_from_sdk(svc),
+            task_extras: task_extras_from_sdk(&td),
+            container_extras: td
+                .container_definitions()
+                .iter()
+                .flat_map(|c| {
+                    let name = c.name().unwrap_or_default().to_string();
+                    container_extras_from_sdk(c)
+                        .into_iter()
+                        .map(move |field| (name.clone(), field.to_string()))
+                })
+                .collect(),
+        })))
     }
 
     /// ARNs of the ACTIVE revisions of exactly `family`.
@@ -824,6 +901,152 @@ fn container_from_sdk(c: &ecs::ContainerDefinition) -> model::ContainerDefinitio
             })
             .collect(),
     }
+}
+
+fn service_extras_from_sdk(s: &ecs::Service) -> ServiceExtras {
+    ServiceExtras {
+        service_registries: s
+            .service_registries()
+            .iter()
+            .map(|r| r.registry_arn().unwrap_or_default().to_string())
+            .collect(),
+        service_connect: s.deployments().iter().any(|d| {
+            d.service_connect_configuration()
+                .is_some_and(|c| c.enabled())
+        }),
+        placement_constraints: s
+            .placement_constraints()
+            .iter()
+            .map(|c| {
+                let kind = c.r#type().map(|t| t.as_str()).unwrap_or_default();
+                match c.expression() {
+                    Some(e) => format!("{kind} {e}"),
+                    None => kind.to_string(),
+                }
+            })
+            .collect(),
+        placement_strategy: s
+            .placement_strategy()
+            .iter()
+            .map(|p| {
+                let kind = p.r#type().map(|t| t.as_str()).unwrap_or_default();
+                match p.field() {
+                    Some(f) => format!("{kind} {f}"),
+                    None => kind.to_string(),
+                }
+            })
+            .collect(),
+        platform_version: s.platform_version().map(str::to_string),
+        scheduling_strategy: s.scheduling_strategy().map(|x| x.as_str().to_string()),
+        deployment_controller: s
+            .deployment_controller()
+            .map(|d| d.r#type().as_str().to_string()),
+        health_check_grace_period_seconds: s.health_check_grace_period_seconds(),
+        role_arn: s.role_arn().map(str::to_string),
+    }
+}
+
+/// Task definition settings `model::TaskDefinition` has no field for, with a short detail.
+fn task_extras_from_sdk(td: &ecs::TaskDefinition) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for v in td.volumes() {
+        let kind = if v.efs_volume_configuration().is_some() {
+            "EFS"
+        } else if v.docker_volume_configuration().is_some() {
+            "Docker"
+        } else if v.fsx_windows_file_server_volume_configuration().is_some() {
+            "FSx"
+        } else if v.configured_at_launch() == Some(true) {
+            "configured at launch"
+        } else {
+            "bind"
+        };
+        out.push((
+            "volumes".to_string(),
+            format!("{} ({kind})", v.name().unwrap_or_default()),
+        ));
+    }
+    for c in td.placement_constraints() {
+        out.push((
+            "placementConstraints".to_string(),
+            c.expression().unwrap_or_default().to_string(),
+        ));
+    }
+    if let Some(m) = td.pid_mode() {
+        out.push(("pidMode".to_string(), m.as_str().to_string()));
+    }
+    if let Some(m) = td.ipc_mode() {
+        out.push(("ipcMode".to_string(), m.as_str().to_string()));
+    }
+    if let Some(e) = td.ephemeral_storage() {
+        out.push((
+            "ephemeralStorage".to_string(),
+            format!("{} GiB", e.size_in_gib()),
+        ));
+    }
+    if let Some(p) = td.proxy_configuration() {
+        out.push((
+            "proxyConfiguration".to_string(),
+            p.container_name().to_string(),
+        ));
+    }
+    for a in td.inference_accelerators() {
+        out.push((
+            "inferenceAccelerators".to_string(),
+            a.device_name().to_string(),
+        ));
+    }
+    out
+}
+
+/// The JSON names of container settings `model::ContainerDefinition` has no field for.
+fn container_extras_from_sdk(c: &ecs::ContainerDefinition) -> Vec<&'static str> {
+    let checks: [(&'static str, bool); 23] = [
+        (
+            "repositoryCredentials",
+            c.repository_credentials().is_some(),
+        ),
+        ("links", !c.links().is_empty()),
+        ("restartPolicy", c.restart_policy().is_some()),
+        ("environmentFiles", !c.environment_files().is_empty()),
+        ("mountPoints", !c.mount_points().is_empty()),
+        ("volumesFrom", !c.volumes_from().is_empty()),
+        ("linuxParameters", c.linux_parameters().is_some()),
+        ("startTimeout", c.start_timeout().is_some()),
+        ("hostname", c.hostname().is_some()),
+        ("disableNetworking", c.disable_networking() == Some(true)),
+        ("privileged", c.privileged() == Some(true)),
+        ("dnsServers", !c.dns_servers().is_empty()),
+        ("dnsSearchDomains", !c.dns_search_domains().is_empty()),
+        ("extraHosts", !c.extra_hosts().is_empty()),
+        (
+            "dockerSecurityOptions",
+            !c.docker_security_options().is_empty(),
+        ),
+        ("interactive", c.interactive() == Some(true)),
+        ("pseudoTerminal", c.pseudo_terminal() == Some(true)),
+        ("ulimits", !c.ulimits().is_empty()),
+        ("systemControls", !c.system_controls().is_empty()),
+        (
+            "resourceRequirements",
+            !c.resource_requirements().is_empty(),
+        ),
+        (
+            "firelensConfiguration",
+            c.firelens_configuration().is_some(),
+        ),
+        ("credentialSpecs", !c.credential_specs().is_empty()),
+        (
+            "versionConsistency",
+            c.version_consistency()
+                .is_some_and(|v| v.as_str() == "disabled"),
+        ),
+    ];
+    checks
+        .into_iter()
+        .filter(|(_, present)| *present)
+        .map(|(name, _)| name)
+        .collect()
 }
 
 fn tags_from_sdk(tags: &[ecs::Tag]) -> Tags {

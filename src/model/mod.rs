@@ -3,6 +3,7 @@
 
 pub mod env;
 pub mod hook;
+pub mod import;
 pub mod logs;
 pub mod preview;
 pub mod schedule;
@@ -14,6 +15,7 @@ pub mod task_definition;
 
 pub use env::*;
 pub use hook::*;
+pub use import::*;
 pub use logs::*;
 pub use preview::*;
 pub use schedule::*;

@@ -21,6 +21,7 @@ mod dist;
 mod e2e;
 mod exec;
 mod harness_smoke;
+mod import;
 mod janitor;
 mod janitor_policy;
 mod lifecycle;
