@@ -9,7 +9,7 @@ use crate::aws::{ssm::ParameterValue, Aws};
 use crate::database::{self, DbOp, ServerAddress};
 use crate::error::{Error, Result};
 use crate::model::{Tags, TaskLaunch};
-use crate::ops::task::{self, Watch};
+use crate::ops::task::{self, TaskBackend, Watch};
 use crate::output::Printer;
 use crate::plan::{DatabaseRun, TaskDefRef};
 
@@ -85,8 +85,8 @@ async fn store_url(aws: &Aws, ctx: &DatabaseContext<'_>, run: &DatabaseRun) -> R
     Ok(())
 }
 
-async fn run_task(
-    aws: &Aws,
+async fn run_task<B: TaskBackend>(
+    backend: &B,
     printer: &Printer,
     ctx: &DatabaseContext<'_>,
     run: &DatabaseRun,
@@ -123,7 +123,7 @@ async fn run_task(
     printer.status(format!("  > {}", run.describe()));
     let prefix = format!("    [database {}] ", run.op.as_str());
     let outcome = task::run_to_completion(
-        aws,
+        backend,
         &launch,
         run.log.as_ref(),
         &Watch {
@@ -136,21 +136,7 @@ async fn run_task(
     )
     .await?;
     if !outcome.succeeded() {
-        let mut message = format!(
-            "{} failed: task {} {}",
-            run.describe(),
-            outcome.task_arn,
-            outcome.describe()
-        );
-        if outcome.tail.is_empty() {
-            message.push_str(" (it wrote no log lines)");
-        } else {
-            message.push_str(&format!(
-                "; the last {} log line(s):\n{}",
-                outcome.tail.len(),
-                outcome.tail.join("\n")
-            ));
-        }
+        let message = outcome.failure_message(&run.describe());
         let hint = match run.op {
             DbOp::Create => "fix it (admin URL, network path to the server on 5432, template) and run `envctl up` again: the step is idempotent",
             DbOp::Drop => "nothing else was deleted; fix the admin connection and run `envctl down` again, or `envctl down --force` to leave the database behind",
@@ -162,4 +148,65 @@ async fn run_task(
     }
     printer.status(format!("  ✓ {}", run.describe()));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AwsVpcConfiguration, LogSource};
+    use crate::ops::task::fake::FakeTasks;
+    use crate::output::Format;
+
+    fn drop_run() -> DatabaseRun {
+        DatabaseRun {
+            op: DbOp::Drop,
+            database: "shop__feature_x".into(),
+            template: None,
+            task_definition: TaskDefRef::Existing("arn:td/shop-feature-x--db:1".into()),
+            url_param: "/envctl/shop/env/feature-x/DATABASE_URL".into(),
+            admin_param: "/envctl/shop/shared/DB_ADMIN_URL".into(),
+            url_stored: true,
+            network: AwsVpcConfiguration::default(),
+            log: Some(LogSource {
+                group: "/envctl/shop/x".into(),
+                stream_prefix: "ecs".into(),
+                container: "api".into(),
+            }),
+            timeout_secs: 60,
+            reason: "env is going".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_drop_is_an_error_with_the_log_tail_and_says_nothing_was_deleted() {
+        let fake = FakeTasks::new(
+            vec![vec![
+                "psql: error: connection to server at \"db.internal\" failed: timeout",
+            ]],
+            Some(1),
+            Some(2),
+        );
+        let registered = BTreeMap::new();
+        let tags = Tags::new();
+        let err = run_task(
+            &fake,
+            &Printer::new(Format::Text, true, false),
+            &DatabaseContext {
+                cluster: "envctl-shop",
+                registered: &registered,
+                tags: &tags,
+                poll: Duration::from_millis(1),
+            },
+            &drop_run(),
+        )
+        .await
+        .expect_err("the drop failed");
+        let text = err.to_string();
+        assert!(text.contains("exited with code 2"), "{text}");
+        assert!(text.contains("connection to server"), "{text}");
+        assert!(err.hint().unwrap().contains("nothing else was deleted"));
+        let started = fake.started.lock().unwrap();
+        assert_eq!(started[0].command[0], "drop");
+        assert!(!started[0].spot);
+    }
 }

@@ -101,22 +101,8 @@ pub async fn run_hook<B: TaskBackend>(
         other => other,
     })?;
     if !outcome.succeeded() {
-        let mut message = format!(
-            "hook {} on {} failed: task {} {}",
-            hook.kind,
-            hook.service_key,
-            outcome.task_arn,
-            outcome.describe()
-        );
-        if outcome.tail.is_empty() {
-            message.push_str(" (it wrote no log lines)");
-        } else {
-            message.push_str(&format!(
-                "; the last {} log line(s):\n{}",
-                outcome.tail.len(),
-                outcome.tail.join("\n")
-            ));
-        }
+        let message =
+            outcome.failure_message(&format!("hook {} on {}", hook.kind, hook.service_key));
         return Err(Error::TaskFailed {
             message,
             hint: format!(

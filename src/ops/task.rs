@@ -93,6 +93,24 @@ impl TaskOutcome {
     }
 }
 
+impl TaskOutcome {
+    /// The error message of a one-off task that did not exit 0: what it was, how it ended, and
+    /// the end of its log.
+    pub fn failure_message(&self, what: &str) -> String {
+        let mut message = format!("{what} failed: task {} {}", self.task_arn, self.describe());
+        if self.tail.is_empty() {
+            message.push_str(" (it wrote no log lines)");
+        } else {
+            message.push_str(&format!(
+                "; the last {} log line(s):\n{}",
+                self.tail.len(),
+                self.tail.join("\n")
+            ));
+        }
+        message
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Watch {
     pub poll: Duration,
