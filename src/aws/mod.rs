@@ -6,7 +6,6 @@ pub mod codebuild;
 pub mod ec2;
 pub mod ecr;
 pub mod ecs;
-pub mod ecs_exec;
 pub mod elbv2;
 pub mod error;
 pub mod events;

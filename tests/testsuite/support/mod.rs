@@ -103,9 +103,11 @@ impl Moto {
     /// Every request moto received since the start (or the last `clear_recording`).
     pub fn requests(&self) -> Vec<Recorded> {
         let text = std::fs::read_to_string(self.recording.path()).unwrap_or_default();
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(Recorded::parse)
+        // moto's threaded server appends one JSON object per request without a lock, so two
+        // concurrent requests can land on one line: read a stream of objects, not lines.
+        serde_json::Deserializer::from_str(&text)
+            .into_iter::<serde_json::Value>()
+            .map(|v| Recorded::from_json(v.expect("moto's recording is a stream of JSON objects")))
             .collect()
     }
 
@@ -318,8 +320,7 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    fn parse(line: &str) -> Recorded {
-        let v: serde_json::Value = serde_json::from_str(line).expect("moto recording line is JSON");
+    fn from_json(v: serde_json::Value) -> Recorded {
         let raw_body = v["body"].as_str().unwrap_or_default();
         let body = if v["body_encoded"].as_bool().unwrap_or(false) {
             let bytes = base64::engine::general_purpose::STANDARD

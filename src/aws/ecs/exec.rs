@@ -1,53 +1,19 @@
 //! The ECS calls of `envctl exec`: a service's running tasks with their containers' runtime ids,
-//! and ExecuteCommand. Apart from `ecs.rs` because only exec needs them.
+//! and ExecuteCommand. A part of the ECS module kept apart because only exec needs it.
 
 use aws_sdk_ecs::types as ecs;
 use aws_smithy_types::date_time::Format;
-use futures::future::try_join_all;
 
-use super::{Aws, AwsError, AwsResult};
+use crate::aws::{Aws, AwsError, AwsResult};
 use crate::model::{ExecSession, RunningContainer, RunningTask, SecretString};
-
-/// DescribeTasks accepts at most 100 tasks per call.
-const DESCRIBE_TASKS_BATCH: usize = 100;
 
 impl Aws {
     /// The tasks of `service` that ECS wants RUNNING (ListTasks desiredStatus=RUNNING, then
     /// DescribeTasks). A missing cluster or service has none.
     pub async fn running_tasks(&self, cluster: &str, service: &str) -> AwsResult<Vec<RunningTask>> {
-        let listed = self
-            .ecs
-            .list_tasks()
-            .cluster(cluster)
-            .service_name(service)
-            .desired_status(ecs::DesiredStatus::Running)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await;
-        let arns = match listed {
-            Ok(arns) => arns,
-            Err(e)
-                if e.as_service_error().is_some_and(|e| {
-                    e.is_cluster_not_found_exception() || e.is_service_not_found_exception()
-                }) =>
-            {
-                return Ok(Vec::new())
-            }
-            Err(e) => return Err(AwsError::from_sdk("ecs:ListTasks", service, e)),
-        };
-        let batches = arns.chunks(DESCRIBE_TASKS_BATCH).map(|batch| async move {
-            self.ecs
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(batch.to_vec()))
-                .send()
-                .await
-                .map(|out| out.tasks().to_vec())
-                .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", service, e))
-        });
-        let tasks: Vec<ecs::Task> = try_join_all(batches).await?.into_iter().flatten().collect();
+        let tasks = self
+            .service_tasks(cluster, service, ecs::DesiredStatus::Running)
+            .await?;
         Ok(tasks.iter().filter_map(running_task_from_sdk).collect())
     }
 

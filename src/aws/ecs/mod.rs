@@ -1,6 +1,8 @@
 //! Every ECS call envctl makes (clusters, services, task definitions, stopped tasks), and the
 //! conversions between the SDK's types and `crate::model`, so no other module sees `aws_sdk_ecs`.
 
+mod exec;
+
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_ecs::types as ecs;
@@ -531,12 +533,28 @@ impl Aws {
         if max == 0 {
             return Ok(Vec::new());
         }
+        let mut tasks = self
+            .service_tasks(cluster, service, ecs::DesiredStatus::Stopped)
+            .await?;
+        // ListTasks has no order; sort on the timestamps themselves, not their text.
+        tasks.sort_by(|a, b| b.stopped_at().cmp(&a.stopped_at()));
+        Ok(tasks.iter().take(max).map(stopped_task_from_sdk).collect())
+    }
+
+    /// The tasks of `service` with `status` as their desired status (ListTasks, every page, then
+    /// DescribeTasks in batches). A missing cluster or service has none.
+    async fn service_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        status: ecs::DesiredStatus,
+    ) -> AwsResult<Vec<ecs::Task>> {
         let listed = self
             .ecs
             .list_tasks()
             .cluster(cluster)
             .service_name(service)
-            .desired_status(ecs::DesiredStatus::Stopped)
+            .desired_status(status)
             .into_paginator()
             .items()
             .send()
@@ -556,11 +574,7 @@ impl Aws {
         let batches = arns
             .chunks(DESCRIBE_TASKS_BATCH)
             .map(|batch| self.describe_tasks_batch(cluster, service, batch));
-        let mut tasks: Vec<ecs::Task> =
-            try_join_all(batches).await?.into_iter().flatten().collect();
-        // ListTasks has no order; sort on the timestamps themselves, not their text.
-        tasks.sort_by(|a, b| b.stopped_at().cmp(&a.stopped_at()));
-        Ok(tasks.iter().take(max).map(stopped_task_from_sdk).collect())
+        Ok(try_join_all(batches).await?.into_iter().flatten().collect())
     }
 
     /// RunTask: one task of an existing revision with one container's command replaced, on
