@@ -81,10 +81,23 @@ pub struct BuildState {
     pub deep_link: Option<String>,
 }
 
+/// Phase statuses that end a build unsuccessfully.
+const PHASE_FAILURES: [&str; 4] = ["FAILED", "FAULT", "TIMED_OUT", "STOPPED"];
+
 impl BuildState {
     /// Whether the build has stopped, successfully or not.
     pub fn is_finished(&self) -> bool {
         self.status != "IN_PROGRESS"
+    }
+
+    /// The phase that ended the build: the first one that failed, faulted, timed out or was
+    /// stopped. `current_phase` cannot say: a finished build is always in `COMPLETED`.
+    pub fn failed_phase(&self) -> Option<&BuildPhase> {
+        self.phases.iter().find(|p| {
+            p.status
+                .as_deref()
+                .is_some_and(|s| PHASE_FAILURES.contains(&s))
+        })
     }
 }
 
@@ -96,6 +109,9 @@ pub struct BuildPhase {
     /// `None` while the phase runs.
     pub status: Option<String>,
     pub duration_secs: Option<i64>,
+    /// What CodeBuild says about how the phase ended, e.g. `COMMAND_EXECUTION_ERROR: Error while
+    /// executing command: make. Reason: exit status 2`; `None` when it says nothing.
+    pub context: Option<String>,
 }
 
 /// A project as observed.
@@ -350,12 +366,32 @@ fn build_from_sdk(b: &cb::Build) -> Option<BuildState> {
                     .unwrap_or_default(),
                 status: p.phase_status().map(|s| s.as_str().to_string()),
                 duration_secs: p.duration_in_seconds(),
+                context: phase_context(p.contexts()),
             })
             .collect(),
         log_group: logs.and_then(|l| l.group_name()).map(str::to_string),
         log_stream: logs.and_then(|l| l.stream_name()).map(str::to_string),
         deep_link: logs.and_then(|l| l.deep_link()).map(str::to_string),
     })
+}
+
+/// A phase's contexts as one line (`STATUS_CODE: message; ...`), skipping the empty ones CodeBuild
+/// reports for phases that succeeded.
+fn phase_context(contexts: &[cb::PhaseContext]) -> Option<String> {
+    let parts: Vec<String> = contexts
+        .iter()
+        .filter_map(|c| {
+            let code = c.status_code().unwrap_or_default().trim();
+            let message = c.message().unwrap_or_default().trim();
+            match (code.is_empty(), message.is_empty()) {
+                (true, true) => None,
+                (false, true) => Some(code.to_string()),
+                (true, false) => Some(message.to_string()),
+                (false, false) => Some(format!("{code}: {message}")),
+            }
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 fn project_from_sdk(p: &cb::Project) -> ProjectState {
@@ -415,4 +451,47 @@ fn project_arn(action: &str, name: &str, project: Option<&cb::Project>) -> AwsRe
 
 fn build_error(action: &str, resource: &str, e: BuildError) -> AwsError {
     AwsError::unexpected(action, resource, format!("invalid request: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phase_contexts_become_one_line_and_empty_ones_are_dropped() {
+        let phase = |status: cb::StatusType, contexts: Vec<cb::PhaseContext>| {
+            cb::BuildPhase::builder()
+                .phase_type(cb::BuildPhaseType::Build)
+                .phase_status(status)
+                .set_contexts(Some(contexts))
+                .build()
+        };
+        let ctx = |code: &str, message: &str| {
+            cb::PhaseContext::builder()
+                .status_code(code)
+                .message(message)
+                .build()
+        };
+        let build = cb::Build::builder()
+            .id("p:1")
+            .build_status(cb::StatusType::Failed)
+            .current_phase("COMPLETED")
+            .phases(phase(cb::StatusType::Succeeded, vec![ctx("", "")]))
+            .phases(phase(
+                cb::StatusType::Failed,
+                vec![ctx(
+                    "COMMAND_EXECUTION_ERROR",
+                    "Error while executing command: make. Reason: exit status 2",
+                )],
+            ))
+            .build();
+        let st = build_from_sdk(&build).expect("a build with id and status");
+        assert_eq!(st.phases[0].context, None);
+        assert_eq!(
+            st.phases[1].context.as_deref(),
+            Some("COMMAND_EXECUTION_ERROR: Error while executing command: make. Reason: exit status 2")
+        );
+        let failed = st.failed_phase().expect("the BUILD phase failed");
+        assert_eq!(failed.name, "BUILD");
+    }
 }

@@ -615,12 +615,29 @@ async fn build_failed<B: BuildBackend>(backend: &B, p: &ImagePlan, st: &BuildSta
             .unwrap_or_default(),
         _ => vec![],
     };
+    // A finished build's current phase is always COMPLETED: name the phase that failed.
+    let phase = match st.failed_phase() {
+        Some(f) => {
+            let status = f.status.as_deref().unwrap_or_default();
+            format!(
+                "in phase {}{}{}",
+                f.name,
+                if status == st.status {
+                    String::new()
+                } else {
+                    format!(" ({status})")
+                },
+                f.context
+                    .as_ref()
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default()
+            )
+        }
+        None => format!("in phase {}", st.current_phase.as_deref().unwrap_or("?")),
+    };
     let mut message = format!(
-        "build {} of service `{}` ended {} in phase {}",
-        st.id,
-        p.service,
-        st.status,
-        st.current_phase.as_deref().unwrap_or("?")
+        "build {} of service `{}` ended {} {phase}",
+        st.id, p.service, st.status
     );
     if !tail.is_empty() {
         message.push_str("\n--- last lines of the build log ---\n");
@@ -667,19 +684,9 @@ mod tests {
                 .map(|id| BuildState {
                     id: id.clone(),
                     status: self.outcome.to_string(),
-                    current_phase: Some(
-                        if self.outcome == "SUCCEEDED" {
-                            "COMPLETED"
-                        } else {
-                            "BUILD"
-                        }
-                        .into(),
-                    ),
-                    phases: vec![BuildPhase {
-                        name: "BUILD".into(),
-                        status: Some(self.outcome.into()),
-                        duration_secs: Some(42),
-                    }],
+                    // As CodeBuild reports a finished build, failed or not.
+                    current_phase: Some("COMPLETED".into()),
+                    phases: finished_phases(self.outcome),
                     log_group: Some("/aws/codebuild/p".into()),
                     log_stream: Some("s".into()),
                     deep_link: Some("https://console.example/build".into()),
@@ -692,6 +699,35 @@ mod tests {
                 "error: tests failed".into(),
             ])
         }
+    }
+
+    /// The phases of a finished build as CodeBuild lists them: the BUILD phase ends with
+    /// `outcome` (with a context when it did not succeed); the later ones still run, and the
+    /// final COMPLETED phase has no status.
+    fn finished_phases(outcome: &str) -> Vec<BuildPhase> {
+        let phase = |name: &str, status: Option<&str>, context: Option<&str>| BuildPhase {
+            name: name.into(),
+            status: status.map(str::to_string),
+            duration_secs: Some(if name == "BUILD" { 42 } else { 1 }),
+            context: context.map(str::to_string),
+        };
+        let failed = outcome != "SUCCEEDED";
+        vec![
+            phase("SUBMITTED", Some("SUCCEEDED"), None),
+            phase("PROVISIONING", Some("SUCCEEDED"), None),
+            phase("DOWNLOAD_SOURCE", Some("SUCCEEDED"), None),
+            phase(
+                "BUILD",
+                Some(outcome),
+                failed.then_some(
+                    "COMMAND_EXECUTION_ERROR: Error while executing command: make test. Reason: exit status 2",
+                ),
+            ),
+            phase("POST_BUILD", Some("SUCCEEDED"), None),
+            phase("UPLOAD_ARTIFACTS", Some("SUCCEEDED"), None),
+            phase("FINALIZING", Some("SUCCEEDED"), None),
+            phase("COMPLETED", None, None),
+        ]
     }
 
     fn session() -> Session {
@@ -873,10 +909,71 @@ mod tests {
             text.contains("ended FAILED in phase BUILD") && text.contains("error: tests failed"),
             "{text}"
         );
+        assert!(!text.contains("COMPLETED"), "{text}");
         assert_eq!(err.exit_code(), crate::error::exit::FAILURE);
         assert!(err
             .hint()
             .unwrap_or_default()
             .contains("https://console.example/build"));
+    }
+
+    #[tokio::test]
+    async fn failed_build_names_the_failed_phase() {
+        // A finished build is always in phase COMPLETED; the error named that phase.
+        for (outcome, expected) in [
+            (
+                "FAILED",
+                "ended FAILED in phase BUILD: COMMAND_EXECUTION_ERROR: Error while executing command: make test. Reason: exit status 2",
+            ),
+            ("TIMED_OUT", "ended TIMED_OUT in phase BUILD: COMMAND_EXECUTION_ERROR"),
+            ("STOPPED", "ended STOPPED in phase BUILD: "),
+            ("FAULT", "ended FAULT in phase BUILD: "),
+        ] {
+            let fake = Fake {
+                existing: vec![],
+                outcome,
+                started: Mutex::new(vec![]),
+            };
+            let err = run_builds(
+                &fake,
+                &session(),
+                &[plan("web", "git-abc")],
+                false,
+                Duration::ZERO,
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(expected), "{outcome}: {text}");
+            assert!(!text.contains("phase COMPLETED"), "{outcome}: {text}");
+        }
+    }
+
+    #[test]
+    fn failed_phase_is_the_first_that_did_not_succeed() {
+        let mut st = BuildState {
+            id: "b".into(),
+            status: "FAILED".into(),
+            current_phase: Some("COMPLETED".into()),
+            phases: finished_phases("SUCCEEDED"),
+            log_group: None,
+            log_stream: None,
+            deep_link: None,
+        };
+        assert_eq!(
+            st.failed_phase(),
+            None,
+            "a build whose phases all succeeded"
+        );
+        st.phases[2].status = Some("FAILED".into());
+        st.phases[2].context = Some("CLIENT_ERROR: repository not found".into());
+        st.phases[5].status = Some("FAILED".into());
+        let f = st.failed_phase().expect("a failed phase");
+        assert_eq!(f.name, "DOWNLOAD_SOURCE");
+        assert_eq!(
+            f.context.as_deref(),
+            Some("CLIENT_ERROR: repository not found")
+        );
     }
 }
