@@ -174,11 +174,14 @@ async fn run(
             definition,
             spec_hash,
             load_balancer,
+            force_new_deployment,
             ..
         } => {
             let td = resolve(task_definition, registered, name)?;
             let definition = with_load_balancer(definition, load_balancer.as_ref(), registered)?;
-            aws.update_service(cluster, name, &td, &definition).await?;
+            let force = force_new_deployment.is_some();
+            aws.update_service(cluster, name, &td, &definition, force)
+                .await?;
             match spec_hash {
                 Some(hash) => {
                     let mut t = Tags::new();

@@ -171,6 +171,10 @@ pub enum Action {
         #[serde(skip_serializing_if = "Option::is_none")]
         spec_hash: Option<String>,
         changes: Vec<String>,
+        /// Why the update is sent with `forceNewDeployment`: ECS rejects some changes (a new
+        /// capacity provider strategy) unless the update starts a new deployment.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        force_new_deployment: Option<String>,
     },
     /// Expiry / protection tags on an existing service.
     TagService {
@@ -398,9 +402,18 @@ impl Action {
                     definition.launch_type.as_deref()
                 )
             ),
-            Action::UpdateService { name, changes, .. } => {
-                format!("update service {name}: {}", changes.join("; "))
-            }
+            Action::UpdateService {
+                name,
+                changes,
+                force_new_deployment,
+                ..
+            } => match force_new_deployment {
+                Some(why) => format!(
+                    "update service {name}: {}; new deployment forced ({why})",
+                    changes.join("; ")
+                ),
+                None => format!("update service {name}: {}", changes.join("; ")),
+            },
             Action::DeleteService { name, .. } => format!("delete service {name}"),
             Action::DeregisterTaskDefinition { arn } => {
                 format!("deregister task definition {}", short_td(arn))
@@ -645,7 +658,7 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
                 if let Some(action) = plan_expiry_tags(&desired.expiry, s) {
                     actions.push(action);
                 }
-                let mut changes = service_changes(svc, s, &td_ref, &hash);
+                let (mut changes, force_new_deployment) = service_changes(svc, s, &td_ref, &hash);
                 if !attachment_matches(lb.as_ref(), &s.load_balancers) {
                     changes.push(match &lb {
                         Some(_) => "register with the preview target group".to_string(),
@@ -663,6 +676,7 @@ pub fn plan_up(desired: &DesiredEnv, actual: &ActualEnv) -> Plan {
                         load_balancer: lb,
                         spec_hash: (s.tags.get(TAG_SPEC_HASH) != Some(&hash)).then_some(hash),
                         changes,
+                        force_new_deployment,
                     });
                 }
             }
@@ -1382,12 +1396,18 @@ fn plan_task_definition(
     TaskDefRef::Registered(svc.name.clone())
 }
 
+/// Why ECS accepts a capacity provider change only with a new deployment.
+pub const FORCE_FOR_CAPACITY: &str =
+    "ECS changes a service's capacity providers only with a new deployment";
+
+/// What differs between the service and its desired definition, and why the update must force
+/// a new deployment, if it must.
 fn service_changes(
     svc: &DesiredService,
     s: &ServiceState,
     td_ref: &TaskDefRef,
     hash: &str,
-) -> Vec<String> {
+) -> (Vec<String>, Option<String>) {
     let want = normalize::service_definition(&svc.service);
     let mut changes = Vec::new();
     match td_ref {
@@ -1413,23 +1433,29 @@ fn service_changes(
             changes.push("networkConfiguration".into());
         }
     }
-    // Only compared when the endpoint reports it (moto does not); the spec hash covers the rest.
+    // Only compared when the endpoint reports it (moto does not after a create); the spec hash
+    // covers the rest. AWS always reports a service's strategy, or its launch type.
     let mut have_strategy = s.capacity_provider_strategy.clone();
     have_strategy.sort();
-    if !have_strategy.is_empty() && have_strategy != want.capacity_provider_strategy {
+    let want_strategy = &want.capacity_provider_strategy;
+    let mut force = None;
+    let from_launch_type = s
+        .launch_type
+        .as_deref()
+        .filter(|lt| !lt.is_empty() && have_strategy.is_empty() && !want_strategy.is_empty());
+    if (!have_strategy.is_empty() && have_strategy != *want_strategy) || from_launch_type.is_some()
+    {
         changes.push(format!(
             "capacityProviderStrategy {} → {}",
-            capacity_summary(&have_strategy, None),
-            capacity_summary(
-                &want.capacity_provider_strategy,
-                want.launch_type.as_deref()
-            )
+            capacity_summary(&have_strategy, from_launch_type),
+            capacity_summary(want_strategy, want.launch_type.as_deref())
         ));
+        force = Some(FORCE_FOR_CAPACITY.to_string());
     }
     if changes.is_empty() && s.tags.get(TAG_SPEC_HASH).map(String::as_str) != Some(hash) {
         changes.push("service settings changed since the last up".into());
     }
-    changes
+    (changes, force)
 }
 
 /// Plans `down`: delete everything tagged for this env, leave (and report) everything else.

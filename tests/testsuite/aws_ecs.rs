@@ -382,10 +382,15 @@ async fn service_is_created_updated_and_deleted() {
         "shop-feat-x-web",
         &td2,
         &spot_service(2, network.clone()),
+        false,
     )
     .await
     .unwrap();
     let sent = last_write(&moto, "UpdateService");
+    assert!(
+        sent.get("forceNewDeployment").is_none(),
+        "only sent when the plan asks for it: {sent}"
+    );
     assert_eq!(sent["taskDefinition"], td2.as_str());
     assert_eq!(sent["desiredCount"], 2);
     assert_eq!(

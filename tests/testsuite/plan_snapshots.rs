@@ -1201,6 +1201,77 @@ fn spot_change_updates_the_service_only() {
     );
 }
 
+/// The reason an UpdateService of `name` forces a new deployment, if it does.
+fn forced(plan: &Plan, name: &str) -> Option<String> {
+    plan.actions.iter().find_map(|a| match a {
+        Action::UpdateService {
+            name: n,
+            force_new_deployment,
+            ..
+        } if n == name => force_new_deployment.clone(),
+        _ => None,
+    })
+}
+
+#[test]
+fn capacity_provider_change_forces_a_new_deployment() {
+    // Real ECS rejects an UpdateService that changes the strategy without forceNewDeployment.
+    let before = desired();
+    let after = render(&Inputs {
+        sets: vec!["services.web.on_demand_base=1"],
+        ..Default::default()
+    });
+    let plan = plan_up_checked(&after, &converged(&before));
+    assert_eq!(labels(&plan), ["update_service shop-feat-x-web"]);
+    assert_eq!(
+        *updates(&plan, WEB).1,
+        ["capacityProviderStrategy FARGATE_SPOT (weight 1) → FARGATE (base 1, weight 0) + FARGATE_SPOT (weight 1)"]
+    );
+    assert_eq!(
+        forced(&plan, WEB).as_deref(),
+        Some(envctl::plan::FORCE_FOR_CAPACITY)
+    );
+    // The plan says why.
+    let text = plan.actions[0].describe();
+    assert!(
+        text.ends_with(&format!(
+            "; new deployment forced ({})",
+            envctl::plan::FORCE_FOR_CAPACITY
+        )),
+        "{text}"
+    );
+
+    // A service on a launch type moving to capacity providers needs one too.
+    let mut actual = converged(&before);
+    for s in &mut actual.services {
+        s.capacity_provider_strategy.clear();
+        s.launch_type = Some("FARGATE".into());
+    }
+    let plan = plan_up_checked(&before, &actual);
+    assert_eq!(
+        *updates(&plan, WEB).1,
+        ["capacityProviderStrategy FARGATE → FARGATE_SPOT (weight 1)"]
+    );
+    assert!(forced(&plan, WEB).is_some());
+
+    // Other changes deploy as ECS decides: a count change forces nothing.
+    let scaled = render(&Inputs {
+        sets: vec!["services.web.count=3"],
+        ..Default::default()
+    });
+    let plan = plan_up_checked(&scaled, &converged(&before));
+    assert_eq!(forced(&plan, WEB), None);
+
+    // Where the endpoint reports no strategy (moto after a create; AWS always reports one),
+    // envctl cannot tell a strategy change from another spec change and forces nothing.
+    let mut actual = converged(&before);
+    for s in &mut actual.services {
+        s.capacity_provider_strategy.clear();
+    }
+    let plan = plan_up_checked(&after, &actual);
+    assert_eq!(forced(&plan, WEB), None);
+}
+
 #[test]
 fn service_removed_from_config_is_deleted_with_its_revisions() {
     let full = desired();
@@ -2334,6 +2405,7 @@ fn phases_put_dependencies_first() {
         load_balancer: None,
         spec_hash: None,
         changes: vec![],
+        force_new_deployment: None,
     };
     let delete_service = Action::DeleteService {
         name: WEB.into(),

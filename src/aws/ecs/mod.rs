@@ -382,13 +382,15 @@ impl Aws {
     }
 
     /// Converges an existing service on `def` and `task_definition_arn`. The launch type cannot be
-    /// changed by UpdateService, so it is not sent.
+    /// changed by UpdateService, so it is not sent. `force_new_deployment` is what ECS demands
+    /// with a capacity provider change (the plan says when).
     pub async fn update_service(
         &self,
         cluster: &str,
         name: &str,
         task_definition_arn: &str,
         def: &ServiceDefinition,
+        force_new_deployment: bool,
     ) -> AwsResult<()> {
         const ACTION: &str = "ecs:UpdateService";
         let parts = ServiceParts::from_model(def).map_err(|e| build_error(ACTION, name, e))?;
@@ -411,6 +413,7 @@ impl Aws {
                 load_balancers_to_sdk(&def.load_balancers).unwrap_or_default(),
             ))
             .set_service_connect_configuration(parts.service_connect)
+            .set_force_new_deployment(force_new_deployment.then_some(true))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, name, e))?;
