@@ -211,6 +211,10 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
         let image = jinja
             .render_str(image_source, Value::from_serialize(&ctx))
             .map_err(|e| {
+                let undefined = jinja
+                    .template_from_str(image_source)
+                    .ok()
+                    .and_then(|t| undefined_variable(&e, &t, Some(image_source), &ctx, &jinja));
                 // A string template has no file of its own (minijinja calls it `<string>`, line
                 // 1): point at the config file and the key or flag the image came from.
                 let source = if req.images.contains_key(key) {
@@ -218,16 +222,20 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
                 } else {
                     format!("services.{key}.image")
                 };
-                let what = match e.detail() {
-                    Some(d) => format!("{}: {d}", e.kind()),
-                    None => e.kind().to_string(),
+                let what = match (&undefined, e.detail()) {
+                    (Some(u), _) => format!("undefined variable `{}`", u.variable),
+                    (None, Some(d)) => format!("{}: {d}", e.kind()),
+                    (None, None) => e.kind().to_string(),
                 };
                 RenderError {
                     file: req.config.path.display().to_string(),
                     line: None,
                     service: Some(key.clone()),
                     message: format!("`{source}`: {what}"),
-                    hint: Some(format!("check `{source}`; it may use template values such as {{{{ repository_uri }}}} and {{{{ slug }}}}")),
+                    hint: Some(match undefined {
+                        Some(u) => u.hint,
+                        None => format!("check `{source}`; it may use template values such as {{{{ repository_uri }}}} and {{{{ slug }}}}"),
+                    }),
                 }
             })?;
         ctx["image"] = json!(image.trim());
@@ -1002,12 +1010,18 @@ fn render_json<T: serde::de::DeserializeOwned>(
         check_service_urls(tmpl.source(), &name, service, req)?;
     }
     let text = tmpl.render(Value::from_serialize(ctx)).map_err(|e| {
-        jinja_error(
+        let mut err = jinja_error(
             &name,
             Some(service),
             &e,
             Some("see docs/templates.md for the variables"),
-        )
+        );
+        let line = e.line().and_then(|l| tmpl.source().lines().nth(l.saturating_sub(1)));
+        if let Some(u) = undefined_variable(&e, &tmpl, line, ctx, jinja) {
+            err.message = format!("undefined variable `{}`", u.variable);
+            err.hint = Some(u.hint);
+        }
+        err
     })?;
     serde_json::from_str(&text).map_err(|e| {
         let line_text = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("").trim();
@@ -1022,6 +1036,115 @@ fn render_json<T: serde::de::DeserializeOwned>(
             hint: Some(format!("run `envctl render` to see the rendered {what}; see docs/templates.md for accepted keys")),
         }
     })
+}
+
+/// An undefined variable, named, with what the user probably meant.
+struct Undefined {
+    variable: String,
+    hint: String,
+}
+
+/// minijinja's strict mode says only "undefined value": find which variable of `tmpl` it was.
+/// Candidates are the template's undeclared variables (dotted, as written) that do not resolve in
+/// the context; only one written on the failing line is named, so a variable guarded elsewhere
+/// (`{% if x is defined %}`) is never blamed. `None` when it cannot be told (a loop variable's
+/// attribute, say): the error keeps minijinja's words.
+fn undefined_variable(
+    e: &minijinja::Error,
+    tmpl: &minijinja::Template<'_, '_>,
+    line: Option<&str>,
+    ctx: &serde_json::Value,
+    jinja: &Environment<'_>,
+) -> Option<Undefined> {
+    if e.kind() != minijinja::ErrorKind::UndefinedError {
+        return None;
+    }
+    let line = line?;
+    let globals: Vec<&str> = jinja.globals().map(|(name, _)| name).collect();
+    let mut written: Vec<String> = tmpl.undeclared_variables(true).into_iter().collect();
+    // Longest first: `services.web.imagee` is the culprit on a line that also reads `services`.
+    written.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    written
+        .iter()
+        .filter(|v| !globals.contains(&v.split('.').next().unwrap_or_default()))
+        .filter(|v| mentions(line, v))
+        .find_map(|v| unresolved(v, ctx))
+}
+
+/// Whether `line` mentions the dotted `name` as a whole (not as part of a longer name).
+fn mentions(line: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    line.match_indices(name).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + name.len()..].chars().next();
+        !before.is_some_and(|c| ident(c) || c == '.') && !after.is_some_and(ident)
+    })
+}
+
+/// The first prefix of the dotted `path` that the context does not define, with a hint naming
+/// the nearest defined name and what its parent holds.
+fn unresolved(path: &str, ctx: &serde_json::Value) -> Option<Undefined> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut at = ctx;
+    for (i, part) in parts.iter().enumerate() {
+        let parent = parts[..i].join(".");
+        let variable = parts[..=i].join(".");
+        let serde_json::Value::Object(map) = at else {
+            return Some(Undefined {
+                hint: format!("`{parent}` is {}, it has no `{part}`", json_kind(at)),
+                variable,
+            });
+        };
+        match map.get(*part) {
+            Some(next) => at = next,
+            None => {
+                let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+                let mut hint = String::new();
+                if let Some(near) = nearest(part, &keys) {
+                    let near = if parent.is_empty() {
+                        near.to_string()
+                    } else {
+                        format!("{parent}.{near}")
+                    };
+                    hint.push_str(&format!("did you mean `{near}`? "));
+                }
+                if parent.is_empty() {
+                    hint.push_str("docs/templates.md lists every variable");
+                } else if keys.is_empty() {
+                    hint.push_str(&format!("`{parent}` is empty"));
+                } else {
+                    hint.push_str(&format!("`{parent}` has: {}", keys.join(", ")));
+                }
+                hint.push_str(
+                    "; an optional value needs `{% if x is defined %}` or `x | default(...)`",
+                );
+                return Some(Undefined { variable, hint });
+            }
+        }
+    }
+    None
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
+fn nearest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(name, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "none",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a map",
+    }
 }
 
 fn jinja_error(
@@ -1227,6 +1350,65 @@ mod tests {
         assert_eq!(e.service.as_deref(), Some("web"));
         assert!(e.message.contains("undefined"), "{e}");
         assert!(e.to_string().contains("task-definition.json.j2:4"), "{e}");
+    }
+
+    #[test]
+    fn undefined_template_variable_is_named() {
+        // minijinja says only "undefined value"; the error names the variable and a near name.
+        let f = Fixture::small(MINIMAL);
+        let td = |line3: &str| {
+            format!("{{\n  \"cpu\": \"{{{{ cpu }}}}\",\n{line3}\n  \"containerDefinitions\": [{{ \"name\": \"web\", \"image\": \"x\" }}]\n}}\n")
+        };
+        f.write(TD, &td("  \"memory\": \"{{ memroy }}\","));
+        let e = expect_err(&f);
+        assert_eq!(e.line, Some(3), "{e}");
+        assert_eq!(e.message, "undefined variable `memroy`");
+        let hint = e.hint.clone().unwrap_or_default();
+        assert!(hint.contains("did you mean `memory`?"), "{hint}");
+        assert!(hint.contains("docs/templates.md"), "{hint}");
+
+        // A nested one names the whole path and lists what its parent holds.
+        f.write(TD, &td("  \"memory\": \"{{ services.web.imagee }}\","));
+        let e = expect_err(&f);
+        assert_eq!(e.message, "undefined variable `services.web.imagee`");
+        assert!(
+            e.to_string()
+                .contains("task-definition.json.j2:3 (service `web`): undefined variable `services.web.imagee`"),
+            "{e}"
+        );
+        let hint = e.hint.clone().unwrap_or_default();
+        assert!(hint.contains("`services.web` has: name"), "{hint}");
+
+        f.write(TD, &td("  \"memory\": \"{{ services.wbe.name }}\","));
+        let e = expect_err(&f);
+        assert_eq!(e.message, "undefined variable `services.wbe`");
+        assert!(
+            e.hint.unwrap_or_default().contains("did you mean `services.web`?"),
+            "names the nearest service"
+        );
+
+        // An attribute of a value that has none.
+        f.write(TD, &td("  \"memory\": \"{{ app.size }}\","));
+        let e = expect_err(&f);
+        assert_eq!(e.message, "undefined variable `app.size`");
+        assert!(e.hint.unwrap_or_default().contains("`app` is a string"));
+
+        // A guarded optional value elsewhere is not blamed for the line that fails.
+        f.write(
+            TD,
+            "{\n{% if vars.health is defined %}{% endif %}\n  \"memory\": \"{{ mem }}\",\n  \"containerDefinitions\": [{ \"name\": \"web\", \"image\": \"x\" }]\n}\n",
+        );
+        let e = expect_err(&f);
+        assert_eq!(e.message, "undefined variable `mem`");
+
+        // The image string of the config names its key.
+        let f = Fixture::small("app = \"shop\"\n[services.web]\nimage = \"nginx:{{ slugg }}\"\n");
+        let e = expect_err(&f);
+        assert_eq!(
+            e.message,
+            "`services.web.image`: undefined variable `slugg`"
+        );
+        assert!(e.hint.unwrap_or_default().contains("did you mean `slug`?"));
     }
 
     #[test]
