@@ -22,3 +22,4 @@ pub mod output;
 pub mod plan;
 pub mod render;
 pub mod schedule;
+pub mod validate;

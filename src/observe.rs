@@ -2,6 +2,7 @@
 //! and the facts rendering needs (`Facts`, `Params`). Nothing here writes.
 
 use futures::future::{try_join, try_join3, try_join_all};
+use futures::TryFutureExt;
 
 use crate::aws::{Aws, AwsResult};
 use crate::config::LoadedConfig;
@@ -53,10 +54,10 @@ pub async fn facts(aws: &Aws, cfg: &LoadedConfig) -> Result<Facts> {
         (role, scheduler_role_arn, preview_listener_arn),
         task_role_arn,
     ) = futures::try_join!(
-        aws.account_id(),
+        aws.account_id().map_err(Error::from),
         network(aws, cfg),
-        try_join3(role, scheduler_role, preview_listener(aws, cfg)),
-        task_role,
+        try_join3(role, scheduler_role, preview_listener(aws, cfg)).map_err(Error::from),
+        task_role.map_err(Error::from),
     )?;
     if c.preview.enabled && preview_listener_arn.is_none() {
         return Err(Error::Precondition {
@@ -95,29 +96,129 @@ pub async fn facts(aws: &Aws, cfg: &LoadedConfig) -> Result<Facts> {
 
 /// Configured subnets and security groups, or the default VPC's (so the quickstart needs no
 /// editing). Security groups are required: ECS (and moto) reject awsvpc services without one.
+///
+/// Configured ids are looked up before anything is written: an unknown subnet or security group
+/// (or ids from different VPCs) is an input error naming the key, not an ECS rejection half-way
+/// through an apply.
 pub(crate) async fn network(
     aws: &Aws,
     cfg: &LoadedConfig,
-) -> AwsResult<(Vec<String>, Vec<String>, Option<String>)> {
+) -> Result<(Vec<String>, Vec<String>, Option<String>)> {
     let n = &cfg.config.network;
-    if n.subnets.is_empty() {
-        let d = aws.default_network().await?;
-        let sgs = if n.security_groups.is_empty() {
-            d.security_groups
+    let groups = async {
+        if n.security_groups.is_empty() {
+            Ok(vec![])
         } else {
-            n.security_groups.clone()
-        };
-        return Ok((d.subnets, sgs, Some(d.vpc_id)));
-    }
-    let vpc = aws.vpc_of_subnet(&n.subnets[0]).await?;
-    if !n.security_groups.is_empty() {
-        return Ok((n.subnets.clone(), n.security_groups.clone(), vpc));
-    }
-    let sg = match &vpc {
-        Some(vpc) => aws.default_security_group(vpc).await?,
-        None => None,
+            aws.security_groups_by_id(&n.security_groups).await
+        }
     };
-    Ok((n.subnets.clone(), sg.into_iter().collect(), vpc))
+    if n.subnets.is_empty() {
+        let (d, groups) = try_join(aws.default_network(), groups).await?;
+        if n.security_groups.is_empty() {
+            return Ok((d.subnets, d.security_groups, Some(d.vpc_id)));
+        }
+        check_security_groups(cfg, &groups, &d.vpc_id)?;
+        return Ok((d.subnets, n.security_groups.clone(), Some(d.vpc_id)));
+    }
+    let (subnets, groups) = try_join(aws.subnets_by_id(&n.subnets), groups).await?;
+    let missing: Vec<&str> = n
+        .subnets
+        .iter()
+        .filter(|id| !subnets.iter().any(|s| s.subnet_id == **id))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(network_error(
+            cfg,
+            "network.subnets",
+            format!(
+                "{} not exist in {}",
+                quoted_ids(&missing, "does", "do"),
+                aws.region
+            ),
+            format!("list the region's subnets with `aws ec2 describe-subnets --region {}`, or remove `network.subnets` to use the default VPC's", aws.region),
+        ));
+    }
+    let mut vpcs: Vec<&str> = subnets.iter().map(|s| s.vpc_id.as_str()).collect();
+    vpcs.sort_unstable();
+    vpcs.dedup();
+    let [vpc] = vpcs[..] else {
+        return Err(network_error(
+            cfg,
+            "network.subnets",
+            format!(
+                "the subnets are in {} different VPCs ({}); ECS takes subnets of one VPC",
+                vpcs.len(),
+                vpcs.join(", ")
+            ),
+            "keep only subnets of one VPC".to_string(),
+        ));
+    };
+    let vpc = vpc.to_string();
+    if !n.security_groups.is_empty() {
+        check_security_groups(cfg, &groups, &vpc)?;
+        return Ok((n.subnets.clone(), n.security_groups.clone(), Some(vpc)));
+    }
+    let sg = aws.default_security_group(&vpc).await?;
+    Ok((n.subnets.clone(), sg.into_iter().collect(), Some(vpc)))
+}
+
+/// Every configured security group exists and lives in the subnets' VPC.
+fn check_security_groups(
+    cfg: &LoadedConfig,
+    found: &[crate::aws::ec2::SecurityGroup],
+    vpc: &str,
+) -> Result<()> {
+    let wanted = &cfg.config.network.security_groups;
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|id| !found.iter().any(|g| g.group_id == **id))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(network_error(
+            cfg,
+            "network.security_groups",
+            format!("{} not exist", quoted_ids(&missing, "does", "do")),
+            format!("list the VPC's groups with `aws ec2 describe-security-groups --filters Name=vpc-id,Values={vpc}`, or remove `network.security_groups` to use its `default` group"),
+        ));
+    }
+    let elsewhere: Vec<&str> = found
+        .iter()
+        .filter(|g| !g.vpc_id.is_empty() && g.vpc_id != vpc)
+        .map(|g| g.group_id.as_str())
+        .collect();
+    if !elsewhere.is_empty() {
+        return Err(network_error(
+            cfg,
+            "network.security_groups",
+            format!(
+                "{} not in the subnets' VPC {vpc}",
+                quoted_ids(&elsewhere, "is", "are")
+            ),
+            "use security groups of the subnets' VPC".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// `` `subnet-1` does `` / `` `subnet-1`, `subnet-2` do ``.
+fn quoted_ids(ids: &[&str], one: &str, many: &str) -> String {
+    let list = ids
+        .iter()
+        .map(|id| format!("`{id}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{list} {}", if ids.len() == 1 { one } else { many })
+}
+
+fn network_error(cfg: &LoadedConfig, key: &str, message: String, hint: String) -> Error {
+    Error::Config(crate::config::ConfigError {
+        file: cfg.path.display().to_string(),
+        key: Some(key.to_string()),
+        message,
+        hint: Some(hint),
+    })
 }
 
 /// The preview listener: the configured one, or the HTTP listener of bootstrap's ALB.

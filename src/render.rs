@@ -2,7 +2,7 @@
 //! parameters) arrives as `Facts` and `Params`, so rendering is testable and repeatable.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
@@ -240,14 +240,8 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
             })?;
         ctx["image"] = json!(image.trim());
 
-        let td_path = svc
-            .task_definition_template
-            .clone()
-            .unwrap_or_else(|| cfg.templates.task_definition.clone());
-        let svc_path = svc
-            .service_template
-            .clone()
-            .unwrap_or_else(|| cfg.templates.service.clone());
+        let td_path = task_definition_template(cfg, svc);
+        let svc_path = service_template(cfg, svc);
         let mut task_definition: TaskDefinition = render_json(
             &mut jinja,
             req.config,
@@ -310,6 +304,7 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
         let preview = preview_route(req, key, svc, &task_definition)?;
         services.push(DesiredService {
             key: key.clone(),
+            image: image.trim().to_string(),
             name,
             task_definition,
             service,
@@ -351,19 +346,35 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
     })
 }
 
+/// The task definition template of a service: its own, else the app's.
+pub fn task_definition_template(cfg: &crate::config::Config, svc: &ServiceConfig) -> PathBuf {
+    svc.task_definition_template
+        .clone()
+        .unwrap_or_else(|| cfg.templates.task_definition.clone())
+}
+
+/// The service template of a service: its own, else the app's.
+pub fn service_template(cfg: &crate::config::Config, svc: &ServiceConfig) -> PathBuf {
+    svc.service_template
+        .clone()
+        .unwrap_or_else(|| cfg.templates.service.clone())
+}
+
 /// The SSM ARN of a parameter in the env's account and region.
 pub fn parameter_arn(facts: &Facts, name: &str) -> String {
-    let partition = if facts.region.starts_with("cn-") {
+    ssm_parameter_arn(&facts.region, &facts.account, name)
+}
+
+/// The SSM ARN of parameter `name` (which starts with `/`).
+pub fn ssm_parameter_arn(region: &str, account: &str, name: &str) -> String {
+    let partition = if region.starts_with("cn-") {
         "aws-cn"
-    } else if facts.region.starts_with("us-gov-") {
+    } else if region.starts_with("us-gov-") {
         "aws-us-gov"
     } else {
         "aws"
     };
-    format!(
-        "arn:{partition}:ssm:{}:{}:parameter{name}",
-        facts.region, facts.account
-    )
+    format!("arn:{partition}:ssm:{region}:{account}:parameter{name}")
 }
 
 /// The env's `DATABASE_URL` parameter name.
@@ -526,7 +537,7 @@ fn validate_service_connect(
         let template = cfg
             .services
             .get(&s.key)
-            .and_then(|c| c.service_template.clone())
+            .map(|c| service_template(cfg, c))
             .unwrap_or_else(|| cfg.templates.service.clone());
         let error = |message: String, hint: &str| RenderError {
             file: template.display().to_string(),
@@ -1016,7 +1027,9 @@ fn render_json<T: serde::de::DeserializeOwned>(
             &e,
             Some("see docs/templates.md for the variables"),
         );
-        let line = e.line().and_then(|l| tmpl.source().lines().nth(l.saturating_sub(1)));
+        let line = e
+            .line()
+            .and_then(|l| tmpl.source().lines().nth(l.saturating_sub(1)));
         if let Some(u) = undefined_variable(&e, &tmpl, line, ctx, jinja) {
             err.message = format!("undefined variable `{}`", u.variable);
             err.hint = Some(u.hint);
@@ -1383,7 +1396,9 @@ mod tests {
         let e = expect_err(&f);
         assert_eq!(e.message, "undefined variable `services.wbe`");
         assert!(
-            e.hint.unwrap_or_default().contains("did you mean `services.web`?"),
+            e.hint
+                .unwrap_or_default()
+                .contains("did you mean `services.web`?"),
             "names the nearest service"
         );
 

@@ -407,6 +407,33 @@ impl Aws {
             .map(|s| s.vpc_id))
     }
 
+    /// The subnets among `ids` that exist (in any order); an unknown id is simply absent, so
+    /// the caller can name every missing one.
+    pub async fn subnets_by_id(&self, ids: &[String]) -> AwsResult<Vec<Subnet>> {
+        self.ec2
+            .describe_subnets(
+                vec![Filter {
+                    name: "subnet-id",
+                    values: ids.to_vec(),
+                }],
+                &ids.join(","),
+            )
+            .await
+    }
+
+    /// The security groups among `ids` that exist (in any order), like `subnets_by_id`.
+    pub async fn security_groups_by_id(&self, ids: &[String]) -> AwsResult<Vec<SecurityGroup>> {
+        self.ec2
+            .describe_security_groups(
+                vec![Filter {
+                    name: "group-id",
+                    values: ids.to_vec(),
+                }],
+                &ids.join(","),
+            )
+            .await
+    }
+
     /// The id of the VPC's `default` security group, or `None` if there is none (or no VPC).
     pub async fn default_security_group(&self, vpc_id: &str) -> AwsResult<Option<String>> {
         Ok(self

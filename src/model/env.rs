@@ -104,6 +104,11 @@ pub struct LogGroupSpec {
 pub struct DesiredService {
     /// The key in `[services.<key>]`.
     pub key: String,
+    /// The rendered `image` value the templates got (from `--image`, else
+    /// `services.<key>.image`); empty for a built service before its build. Lets a check of the
+    /// rendered model name where a bad image came from.
+    #[serde(skip)]
+    pub image: String,
     /// ECS service name (also the task definition family).
     pub name: String,
     pub task_definition: TaskDefinition,

@@ -53,6 +53,30 @@ pub fn check_name(name: &str) -> Result<()> {
     }
 }
 
+/// SSM's own limits on the full name (its length counts the ARN, so it depends on the region):
+/// checked before any call, so an over-long name is an input error, not a ValidationException.
+fn check_full_name(name: &str, full: &str, region: &str) -> Result<()> {
+    let Some(e) = crate::validate::parameter_name_error(full, region) else {
+        return Ok(());
+    };
+    let start: String = name.chars().take(40).collect();
+    let shown = if start.len() < name.len() {
+        format!("`{start}...` ({} characters)", name.len())
+    } else {
+        format!("`{start}`")
+    };
+    let room = crate::validate::SSM_NAME_MAX.saturating_sub(
+        crate::render::ssm_parameter_arn(region, "123456789012", full).len() - name.len(),
+    );
+    Err(Error::invalid(
+        format!("parameter name {shown}: the full name {e}"),
+        Some(format!(
+            "use a name of at most {room} characters here (the path `{}` and the ARN take the rest)",
+            &full[..full.len() - name.len()]
+        )),
+    ))
+}
+
 async fn existing(
     aws: &Aws,
     scope: &Scope,
@@ -86,6 +110,7 @@ pub async fn set(
     let app = cfg.config.app.clone();
     let aws = session.aws(Some(&cfg)).await?;
     let full = format!("{}{name}", scope.path(&app));
+    check_full_name(name, &full, &aws.region)?;
     existing(aws, scope, &app, &full).await?;
     aws.put_parameter(&full, &value, &scope.tags(&app)).await?;
     Ok(full)
@@ -122,6 +147,7 @@ pub async fn get(session: &Session, scope: &Scope, name: &str) -> Result<ParamVi
     let aws = session.aws(Some(&cfg)).await?;
     let prefix = scope.path(&app);
     let full = format!("{prefix}{name}");
+    check_full_name(name, &full, &aws.region)?;
     let account = aws.account_id().await?;
     let found = aws.get_parameter_meta(&full, &account).await?;
     let source = if matches!(scope, Scope::Shared) {
@@ -174,9 +200,34 @@ pub async fn remove(session: &Session, scope: &Scope, name: &str) -> Result<Opti
     let app = cfg.config.app.clone();
     let aws = session.aws(Some(&cfg)).await?;
     let full = format!("{}{name}", scope.path(&app));
+    check_full_name(name, &full, &aws.region)?;
     if existing(aws, scope, &app, &full).await?.is_none() {
         return Ok(None);
     }
     aws.delete_parameters(std::slice::from_ref(&full)).await?;
     Ok(Some(full))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_long_parameter_name_says_how_long_it_may_be() {
+        let full = |name: &str| format!("/envctl/shop/env/feat-x/{name}");
+        // 44 characters of ARN before the path, 24 of path.
+        let longest = "A".repeat(1011 - 44 - 24);
+        check_full_name(&longest, &full(&longest), "us-east-1").expect("fits exactly");
+        let over = format!("{longest}A");
+        let e = check_full_name(&over, &full(&over), "us-east-1").expect_err("one over");
+        assert_eq!(e.exit_code(), crate::error::exit::INVALID_INPUT);
+        let text = e.to_string();
+        assert!(text.contains("(944 characters)"), "{text}");
+        assert!(text.contains("1012 characters"), "{text}");
+        let hint = e.hint().unwrap_or_default();
+        assert!(
+            hint.contains("at most 943 characters") && hint.contains("`/envctl/shop/env/feat-x/`"),
+            "{hint}"
+        );
+    }
 }

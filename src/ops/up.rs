@@ -79,6 +79,16 @@ pub async fn render(session: &Session, p: &Prepared) -> Result<DesiredEnv> {
         env_vars: &env_vars,
         options: &p.options,
     })?;
+    // Everything that writes from a rendered model comes through here: what AWS would reject
+    // half-way through an apply is an input error before the first write.
+    crate::validate::desired_env(
+        &desired,
+        &crate::validate::Sources {
+            config: &p.config,
+            images: &p.images,
+            region: &facts.region,
+        },
+    )?;
     Ok(desired)
 }
 
