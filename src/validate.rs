@@ -1073,6 +1073,9 @@ mod tests {
         }
     }
 
+    /// One change to a valid definition, in the table tests.
+    type Edit<T> = Box<dyn Fn(&mut T)>;
+
     fn message(r: Check) -> String {
         r.expect_err("a problem").message
     }
@@ -1080,7 +1083,7 @@ mod tests {
     #[test]
     fn task_definition_problems_are_named() {
         assert_eq!(task_definition(&fargate_td(), true), Ok(()));
-        let cases: Vec<(Box<dyn Fn(&mut TaskDefinition)>, &str)> = vec![
+        let cases: Vec<(Edit<TaskDefinition>, &str)> = vec![
             (Box::new(|t| t.cpu = Some("abc".into())), "`cpu` is `abc`"),
             (
                 Box::new(|t| t.memory = Some("lots".into())),
@@ -1353,7 +1356,7 @@ mod tests {
     fn service_problems_are_named() {
         let td = fargate_td();
         assert_eq!(service(&spot_service(), &td, true), Ok(()));
-        let cases: Vec<(Box<dyn Fn(&mut ServiceDefinition)>, &str)> = vec![
+        let cases: Vec<(Edit<ServiceDefinition>, &str)> = vec![
             (Box::new(|s| s.desired_count = -1), "`desiredCount` is -1"),
             (
                 Box::new(|s| s.launch_type = Some("FARGATE".into())),
@@ -1458,5 +1461,162 @@ mod tests {
         let mut s = spot_service();
         s.capacity_provider_strategy.clear();
         assert!(!on_fargate(&s, &ec2));
+    }
+
+    /// The repository's templates and example config (plus `extra`), rendered as `up` would.
+    fn rendered(
+        extra: &str,
+        images: &BTreeMap<String, String>,
+        template: Option<&str>,
+    ) -> (DesiredEnv, LoadedConfig, tempfile::TempDir) {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("templates")).expect("templates dir");
+        for t in [
+            "task-definition.json.j2",
+            "service.json.j2",
+            "ecr-lifecycle.json.j2",
+        ] {
+            std::fs::copy(
+                root.join("templates").join(t),
+                dir.path().join("templates").join(t),
+            )
+            .expect("copy template");
+        }
+        if let Some(td) = template {
+            std::fs::write(dir.path().join("templates/task-definition.json.j2"), td)
+                .expect("write template");
+        }
+        let mut text =
+            std::fs::read_to_string(root.join("config/envctl.example.toml")).expect("example");
+        text.push_str(extra);
+        let path = dir.path().join("envctl.toml");
+        let config = crate::config::parse(&path, &text, &[]).expect("valid config");
+        let loaded = LoadedConfig {
+            config,
+            path,
+            dir: dir.path().to_path_buf(),
+        };
+        let env = crate::naming::env_name("feat-x").expect("env name");
+        let facts = render::Facts {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            subnets: vec!["subnet-0a".into()],
+            security_groups: vec!["sg-0a".into()],
+            execution_role_arn: "arn:aws:iam::123456789012:role/x".into(),
+            task_role_arn: Some("arn:aws:iam::123456789012:role/t".into()),
+            scheduler_role_arn: Some("arn:aws:iam::123456789012:role/s".into()),
+            preview_listener_arn: None,
+            vpc_id: None,
+        };
+        let desired = render::render_env(&render::RenderRequest {
+            config: &loaded,
+            env: &env,
+            identity: crate::model::EnvIdentity {
+                app: "shop".into(),
+                env: "feat-x".into(),
+                branch: "feat-x".into(),
+                owner: "t".into(),
+                created_at: "2025-01-01T00:00:00Z".into(),
+            },
+            facts: &facts,
+            params: &render::Params::default(),
+            images,
+            env_vars: &BTreeMap::new(),
+            options: &render::EnvOptions::default(),
+        })
+        .expect("renders");
+        (desired, loaded, dir)
+    }
+
+    fn check(
+        d: &DesiredEnv,
+        config: &LoadedConfig,
+        images: &BTreeMap<String, String>,
+    ) -> Result<(), RenderError> {
+        desired_env(
+            d,
+            &Sources {
+                config,
+                images,
+                region: "us-east-1",
+            },
+        )
+    }
+
+    #[test]
+    fn repo_templates_and_example_config_pass() {
+        let none = BTreeMap::new();
+        let (d, config, _dir) = rendered("", &none, None);
+        assert_eq!(check(&d, &config, &none), Ok(()));
+    }
+
+    #[test]
+    fn image_problems_name_their_source() {
+        let none = BTreeMap::new();
+        // From the config: the config file and the key.
+        let (d, config, _dir) = rendered(
+            "[services.api]\nimage = \"acme/API:v1\"\ncpu = 256\nmemory = 512\n",
+            &none,
+            None,
+        );
+        let e = check(&d, &config, &none).expect_err("uppercase repository");
+        assert_eq!(e.file, config.path.display().to_string());
+        assert_eq!(e.service.as_deref(), Some("api"));
+        assert!(e.message.starts_with("`services.api.image`: `acme/API:v1` is not an image reference: repository names are lowercase"), "{e}");
+
+        // From the flag: the flag as given.
+        let flags: BTreeMap<String, String> =
+            [("web".to_string(), "nginx latest".to_string())].into();
+        let (d, config, _dir) = rendered("", &flags, None);
+        let e = check(&d, &config, &flags).expect_err("a space");
+        assert!(
+            e.message
+                .starts_with("`--image web=nginx latest`: `nginx latest`"),
+            "{e}"
+        );
+
+        // Written by the template (a sidecar): the template file and the container.
+        let td = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/task-definition.json.j2"),
+        )
+        .expect("template")
+        .replace(
+            "  \"containerDefinitions\": [\n",
+            "  \"containerDefinitions\": [\n    { \"name\": \"proxy\", \"image\": \"envoy proxy\", \"essential\": false },\n",
+        );
+        let (d, config, dir) = rendered("", &none, Some(&td));
+        let e = check(&d, &config, &none).expect_err("a space in the sidecar image");
+        assert!(
+            e.file.ends_with("templates/task-definition.json.j2"),
+            "{}",
+            e.file
+        );
+        assert!(
+            e.message.contains("container `proxy`: image `envoy proxy`"),
+            "{e}"
+        );
+        drop(dir);
+
+        // A built service has no image until its build: `plan` renders it empty.
+        let built =
+            "[services.api]\ncpu = 256\nmemory = 512\n[services.api.build]\nsource = \"local\"\n";
+        let (d, config, _dir) = rendered(built, &none, None);
+        assert_eq!(check(&d, &config, &none), Ok(()));
+    }
+
+    #[test]
+    fn attached_ports_must_be_mapped_by_the_container() {
+        let mut td = fargate_td();
+        assert_eq!(
+            mapped_port(&td, "web", 80),
+            Err("container `web` maps no port 80".to_string())
+        );
+        td.container_definitions[0].port_mappings = vec![PortMapping {
+            container_port: 80,
+            ..Default::default()
+        }];
+        assert_eq!(mapped_port(&td, "web", 80), Ok(()));
+        assert!(mapped_port(&td, "api", 80).is_err_and(|e| e.contains("no container `api`")));
     }
 }
