@@ -1439,10 +1439,12 @@ fn service_changes(
     have_strategy.sort();
     let want_strategy = &want.capacity_provider_strategy;
     let mut force = None;
+    // A Fargate launch-type service (one imported, say) moving to capacity providers. Only
+    // `FARGATE`: moto reports `EC2` for services it created with a strategy it then drops.
     let from_launch_type = s
         .launch_type
         .as_deref()
-        .filter(|lt| !lt.is_empty() && have_strategy.is_empty() && !want_strategy.is_empty());
+        .filter(|lt| *lt == "FARGATE" && have_strategy.is_empty() && !want_strategy.is_empty());
     if (!have_strategy.is_empty() && have_strategy != *want_strategy) || from_launch_type.is_some()
     {
         changes.push(format!(

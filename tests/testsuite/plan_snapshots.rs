@@ -1262,14 +1262,17 @@ fn capacity_provider_change_forces_a_new_deployment() {
     let plan = plan_up_checked(&scaled, &converged(&before));
     assert_eq!(forced(&plan, WEB), None);
 
-    // Where the endpoint reports no strategy (moto after a create; AWS always reports one),
-    // envctl cannot tell a strategy change from another spec change and forces nothing.
+    // Where the endpoint reports no strategy (moto after a create, with launch type EC2; AWS
+    // always reports one), envctl cannot tell a strategy change from another spec change and
+    // forces nothing.
     let mut actual = converged(&before);
     for s in &mut actual.services {
         s.capacity_provider_strategy.clear();
+        s.launch_type = Some("EC2".into());
     }
     let plan = plan_up_checked(&after, &actual);
     assert_eq!(forced(&plan, WEB), None);
+    assert!(plan_up_checked(&before, &actual).is_empty());
 }
 
 #[test]
