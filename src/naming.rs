@@ -317,7 +317,10 @@ pub fn repository_prefix(app: &str, slug: &Slug) -> String {
 
 /// The stop and start schedules of one service in its env's group (the group is per env).
 pub fn schedule_names(service: &str) -> [String; 2] {
-    [schedule_name("stop", service), schedule_name("start", service)]
+    [
+        schedule_name("stop", service),
+        schedule_name("start", service),
+    ]
 }
 
 /// `stop-<key>` or `start-<key>`.

@@ -221,7 +221,11 @@ pub async fn facts(aws: &Aws, cfg: &LoadedConfig) -> Result<Facts> {
 }
 
 /// Facts and parameters for rendering, read together (the parameters need no account).
-pub async fn facts_and_params(aws: &Aws, cfg: &LoadedConfig, slug: &Slug) -> Result<(Facts, Params)> {
+pub async fn facts_and_params(
+    aws: &Aws,
+    cfg: &LoadedConfig,
+    slug: &Slug,
+) -> Result<(Facts, Params)> {
     let (facts, reads) = try_join(
         facts(aws, cfg),
         param_reads(aws, &cfg.config.app, slug).err_into(),
@@ -230,7 +234,10 @@ pub async fn facts_and_params(aws: &Aws, cfg: &LoadedConfig, slug: &Slug) -> Res
     let (shared_path, env_path, mut shared, mut env) = reads;
     aws.fill_parameter_arns(&mut shared, &facts.account);
     aws.fill_parameter_arns(&mut env, &facts.account);
-    Ok((facts, Params::overlay(&shared_path, &shared, &env_path, &env)))
+    Ok((
+        facts,
+        Params::overlay(&shared_path, &shared, &env_path, &env),
+    ))
 }
 
 /// Configured subnets and security groups, or the default VPC's (so the quickstart needs no
@@ -407,7 +414,12 @@ pub async fn for_up(aws: &Aws, cfg: &LoadedConfig, slug: &Slug) -> Result<UpInpu
             preview_for_up(aws, cfg, cluster.as_ref(), &names.target_groups).await?;
         AwsResult::Ok((cluster, listener, preview))
     };
-    let repos = try_join_all(names.repositories.iter().map(|r| aws.describe_repository(r)));
+    let repos = try_join_all(
+        names
+            .repositories
+            .iter()
+            .map(|r| aws.describe_repository(r)),
+    );
     let schedules = async {
         if !cfg.config.schedule.enabled {
             // The plan deletes the group, and its schedules with it, without reading them.
@@ -449,11 +461,7 @@ pub async fn for_up(aws: &Aws, cfg: &LoadedConfig, slug: &Slug) -> Result<UpInpu
     aws.fill_parameter_arns(&mut parameters, &facts.account);
 
     // Schedules of services that left the config, which the plan deletes.
-    let removed_keys: Vec<&str> = ecs
-        .removed
-        .iter()
-        .filter_map(|s| names.key_of(s))
-        .collect();
+    let removed_keys: Vec<&str> = ecs.removed.iter().filter_map(|s| names.key_of(s)).collect();
     if schedule_group.is_some() && cfg.config.schedule.enabled && !removed_keys.is_empty() {
         schedules.extend(
             aws.get_schedules(&names.schedule_group, &schedule_names(removed_keys))
@@ -464,7 +472,9 @@ pub async fn for_up(aws: &Aws, cfg: &LoadedConfig, slug: &Slug) -> Result<UpInpu
     // The groups this env's rules forward to (a public service dropped from the config).
     let forwarded = forwarded_by_env(&preview, &names.app, &names.env);
     if !forwarded.is_empty() {
-        preview.target_groups.extend(aws.with_tags(forwarded).await?);
+        preview
+            .target_groups
+            .extend(aws.with_tags(forwarded).await?);
     }
     Ok(UpInputs {
         facts,
@@ -721,7 +731,8 @@ pub async fn env_for_down(
         let names = aws
             .list_repository_names(&naming::repository_prefix(app, slug))
             .await?;
-        let repos = try_join_all(names.iter().map(|n| aws.describe_repository_with_images(n))).await?;
+        let repos =
+            try_join_all(names.iter().map(|n| aws.describe_repository_with_images(n))).await?;
         AwsResult::Ok(repos.into_iter().flatten().collect::<Vec<_>>())
     };
     let params = async {
@@ -754,7 +765,9 @@ pub async fn env_for_down(
     let mut preview = preview_state(aws, listener_arn, tg_names).await?;
     let forwarded = forwarded_by_env(&preview, app, slug.as_str());
     if !forwarded.is_empty() {
-        preview.target_groups.extend(aws.with_tags(forwarded).await?);
+        preview
+            .target_groups
+            .extend(aws.with_tags(forwarded).await?);
     }
     Ok(ActualEnv {
         cluster,

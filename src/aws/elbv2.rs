@@ -763,8 +763,13 @@ impl Aws {
 pub fn load_balancer_of_listener(listener_arn: &str) -> Option<String> {
     let (head, path) = listener_arn.split_once(":listener/")?;
     let mut parts = path.split('/');
-    let (kind, name, lb_id, listener_id) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || [kind, name, lb_id, listener_id].iter().any(|p| p.is_empty()) {
+    let (kind, name, lb_id, listener_id) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some()
+        || [kind, name, lb_id, listener_id]
+            .iter()
+            .any(|p| p.is_empty())
+    {
         return None;
     }
     Some(format!("{head}:loadbalancer/{kind}/{name}/{lb_id}"))
@@ -940,7 +945,10 @@ mod tests {
             load_balancer_of_listener(listener).as_deref(),
             Some("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/envctl-shop/50dc6c495c0c9188")
         );
-        assert_eq!(load_balancer_name_of_listener(listener), Some("envctl-shop"));
+        assert_eq!(
+            load_balancer_name_of_listener(listener),
+            Some("envctl-shop")
+        );
         for bad in [
             "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/envctl-shop/50dc",
             "arn:aws:elasticloadbalancing:eu-west-1:1:listener/app/envctl-shop/50dc",

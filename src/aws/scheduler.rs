@@ -150,7 +150,11 @@ impl Aws {
 
     /// The named schedules of `group` that exist, in full, sorted by name: read by the names the
     /// config derives, concurrently, instead of listing the group first (one round trip less).
-    pub async fn get_schedules(&self, group: &str, names: &[String]) -> AwsResult<Vec<ScheduleSpec>> {
+    pub async fn get_schedules(
+        &self,
+        group: &str,
+        names: &[String],
+    ) -> AwsResult<Vec<ScheduleSpec>> {
         let reads = names.iter().map(|name| self.get_schedule(group, name));
         let mut specs: Vec<ScheduleSpec> =
             try_join_all(reads).await?.into_iter().flatten().collect();

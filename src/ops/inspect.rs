@@ -6,12 +6,12 @@ use futures::future::{try_join, try_join_all};
 use futures::TryFutureExt;
 use serde::Serialize;
 
-use crate::error::Result;
 use crate::aws::elbv2::load_balancer_of_listener;
+use crate::error::Result;
 use crate::model::{
-    ownership, ClusterState, ListenerRuleState, ServiceState, Ownership, ServiceEvent, StoppedTask, TargetHealthState, TAG_APP,
-    TAG_BRANCH, TAG_CREATED_AT, TAG_ENV, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_OWNER, TAG_PROTECTED,
-    TAG_SERVICE,
+    ownership, ClusterState, ListenerRuleState, Ownership, ServiceEvent, ServiceState, StoppedTask,
+    TargetHealthState, TAG_APP, TAG_BRANCH, TAG_CREATED_AT, TAG_ENV, TAG_EXPIRES_AT,
+    TAG_MANAGED_BY, TAG_OWNER, TAG_PROTECTED, TAG_SERVICE,
 };
 use crate::naming::EnvName;
 use crate::observe::{self, EnvNames};
@@ -94,11 +94,13 @@ async fn preview_rules(
             Some(arn) if arn != listener_arn => {
                 let lb = aws.describe_listener(&arn).await?;
                 let (rules, tgs) = match lb {
-                    Some(l) => try_join(
-                        aws.list_listener_rules(&arn),
-                        aws.target_groups_of_load_balancer_untagged(&l.load_balancer_arn),
-                    )
-                    .await?,
+                    Some(l) => {
+                        try_join(
+                            aws.list_listener_rules(&arn),
+                            aws.target_groups_of_load_balancer_untagged(&l.load_balancer_arn),
+                        )
+                        .await?
+                    }
                     None => return Ok(None),
                 };
                 Ok(Some((rules, tgs.len())))
@@ -286,9 +288,9 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
         let (services, mut stopped) = try_join(
             observe::env_services(aws, &cluster, &app, &env.slug, &service_names),
             try_join_all(
-                service_names
-                    .iter()
-                    .map(|n| async { Ok((n.clone(), aws.list_stopped_tasks(&cluster, n, 5).await?)) }),
+                service_names.iter().map(|n| async {
+                    Ok((n.clone(), aws.list_stopped_tasks(&cluster, n, 5).await?))
+                }),
             )
             .map_ok(|v: Vec<(String, Vec<StoppedTask>)>| v.into_iter().collect::<BTreeMap<_, _>>()),
         )
@@ -313,8 +315,11 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
         if !cfg.config.preview.enabled {
             return Ok(BTreeMap::new());
         }
-        let groups = aws.describe_target_groups_each(&names.target_groups).await?;
-        let health = try_join_all(groups.iter().map(|g| aws.describe_target_health(&g.arn))).await?;
+        let groups = aws
+            .describe_target_groups_each(&names.target_groups)
+            .await?;
+        let health =
+            try_join_all(groups.iter().map(|g| aws.describe_target_health(&g.arn))).await?;
         Ok::<_, crate::error::Error>(
             groups
                 .into_iter()
@@ -324,9 +329,7 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
         )
     };
     let ((services, stopped), schedules, (c, rules), mut health) = session
-        .reading(async {
-            futures::try_join!(services, schedules.err_into(), previews, health)
-        })
+        .reading(async { futures::try_join!(services, schedules.err_into(), previews, health) })
         .await?;
     if c.is_none() {
         return Err(observe::not_bootstrapped(&cluster));

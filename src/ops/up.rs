@@ -10,8 +10,8 @@ use crate::cli::EnvArgs;
 use crate::config::HookKind;
 use crate::config::LoadedConfig;
 use crate::error::{Error, Result};
-use crate::model::{ActualEnv, DesiredEnv};
 use crate::model::TAG_AFTER_CREATE_PENDING;
+use crate::model::{ActualEnv, DesiredEnv};
 use crate::naming::EnvName;
 use crate::observe;
 use crate::ops::hooks::{self, HookContext};
@@ -71,7 +71,11 @@ pub async fn render(session: &Session, p: &Prepared) -> Result<DesiredEnv> {
 }
 
 /// The pure step between observing and planning.
-fn render_with(p: &Prepared, facts: &render::Facts, mut params: render::Params) -> Result<DesiredEnv> {
+fn render_with(
+    p: &Prepared,
+    facts: &render::Facts,
+    mut params: render::Params,
+) -> Result<DesiredEnv> {
     render::without_database_params(&p.config.config, &mut params);
     let env_vars = ops::process_env();
     let desired = render::render_env(&RenderRequest {
@@ -89,7 +93,10 @@ fn render_with(p: &Prepared, facts: &render::Facts, mut params: render::Params) 
 
 /// Reads everything `plan` compares (facts, parameters and the env, together: see
 /// `observe::for_up`), then renders. Fails when the app is not bootstrapped.
-pub async fn observe_and_render(session: &Session, p: &Prepared) -> Result<(DesiredEnv, ActualEnv)> {
+pub async fn observe_and_render(
+    session: &Session,
+    p: &Prepared,
+) -> Result<(DesiredEnv, ActualEnv)> {
     let aws = session.aws(Some(&p.config)).await?;
     let inputs = session
         .reading(observe::for_up(aws, &p.config, &p.env.slug))
@@ -107,7 +114,10 @@ pub async fn plan(session: &Session, p: &Prepared) -> Result<(DesiredEnv, Plan)>
 }
 
 /// `plan`, also returning what was observed (the services `up` then need not read again).
-pub async fn plan_observed(session: &Session, p: &Prepared) -> Result<(DesiredEnv, Plan, ActualEnv)> {
+pub async fn plan_observed(
+    session: &Session,
+    p: &Prepared,
+) -> Result<(DesiredEnv, Plan, ActualEnv)> {
     let (desired, actual) = observe_and_render(session, p).await?;
     let plan = plan::plan_up(&desired, &actual);
     Ok((desired, plan, actual))

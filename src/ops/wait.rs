@@ -110,7 +110,8 @@ async fn look(
         .filter(|n| !known.contains_key(*n))
         .cloned()
         .collect();
-    let mut states: Vec<ServiceState> = names.iter().filter_map(|n| known.get(n).cloned()).collect();
+    let mut states: Vec<ServiceState> =
+        names.iter().filter_map(|n| known.get(n).cloned()).collect();
     if !missing.is_empty() {
         states.extend(aws.describe_services(cluster, &missing).await?);
     }

@@ -29,6 +29,7 @@ mod logs;
 mod plan_snapshots;
 mod preview;
 mod preview_plan;
+mod reads;
 mod service_connect;
 mod tasks;
 mod walkthrough;
