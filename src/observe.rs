@@ -15,7 +15,7 @@ use crate::aws::{Aws, AwsResult};
 use crate::config::LoadedConfig;
 use crate::error::{Error, Result};
 use crate::model::{
-    ownership, ActualEnv, ClusterState, DesiredEnv, ListenerRuleState, ListenerState, Ownership,
+    ownership, ActualEnv, ClusterState, ListenerRuleState, ListenerState, Ownership,
     ParameterState, ScheduleGroupState, ScheduleSpec, ServiceState, TargetGroupState,
     TaskDefinitionState, TAG_PREVIEW_LISTENER,
 };
@@ -98,9 +98,7 @@ impl EnvNames {
 
 /// The schedules envctl keeps for these service keys, by name (see `render`).
 pub fn schedule_names<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    keys.into_iter()
-        .flat_map(|k| naming::schedule_names(k))
-        .collect()
+    keys.into_iter().flat_map(naming::schedule_names).collect()
 }
 
 /// Account, network and roles, read concurrently (one round trip).
@@ -274,16 +272,8 @@ pub(crate) async fn network(
     Ok((n.subnets.clone(), sg.into_iter().collect(), vpc))
 }
 
-/// The preview listener: the configured one, or the HTTP listener of bootstrap's ALB.
-pub async fn preview_listener(aws: &Aws, cfg: &LoadedConfig) -> AwsResult<Option<String>> {
-    if !cfg.config.preview.enabled {
-        return Ok(None);
-    }
-    any_preview_listener(aws, cfg).await
-}
-
-/// Like `preview_listener`, but also when previews are now switched off in the config: `down`
-/// must still find the rules an earlier `up` created.
+/// The preview listener (see `resolve_listener`), whether or not previews are on in the config:
+/// `down` must still find the rules an earlier `up` created.
 pub async fn any_preview_listener(aws: &Aws, cfg: &LoadedConfig) -> AwsResult<Option<String>> {
     let cluster = match cfg.config.preview.listener_arn.is_empty() {
         true => aws.describe_cluster(&cfg.cluster_name()).await?,
@@ -371,14 +361,6 @@ async fn preview_for_up(
     };
     let state = preview_state(aws, Some(&arn), tg_names).await?;
     Ok((Some(arn), state))
-}
-
-/// The env's parameters overlaid on the app's shared ones; SecureString values are never read.
-pub async fn params(aws: &Aws, app: &str, slug: &Slug, account: &str) -> Result<Params> {
-    let (shared_path, env_path, mut shared, mut env) = param_reads(aws, app, slug).await?;
-    aws.fill_parameter_arns(&mut shared, account);
-    aws.fill_parameter_arns(&mut env, account);
-    Ok(Params::overlay(&shared_path, &shared, &env_path, &env))
 }
 
 type ParamReads = (String, String, Vec<ParameterState>, Vec<ParameterState>);
@@ -566,16 +548,6 @@ async fn ecs_for_up(aws: &Aws, names: &EnvNames) -> AwsResult<EcsReads> {
         task_definitions,
         removed,
     })
-}
-
-/// Everything `plan_up` compares, for a rendered env (tests and callers that already rendered).
-pub async fn env_for_up(aws: &Aws, cfg: &LoadedConfig, desired: &DesiredEnv) -> Result<ActualEnv> {
-    let slug = naming::slug(&desired.identity.env)?;
-    let inputs = for_up(aws, cfg, &slug).await?;
-    match inputs.actual.cluster {
-        Some(_) => Ok(inputs.actual),
-        None => Err(not_bootstrapped(&desired.cluster)),
-    }
 }
 
 /// With `[database]`: the env's `DATABASE_URL` parameter and its tags (its `envctl:database`
