@@ -10,13 +10,15 @@ use serde::Serialize;
 
 use crate::aws::elbv2::CreateRuleError;
 use crate::aws::{Aws, AwsError, AwsResult};
-use crate::model::{LoadBalancerAttachment, RouteMatch, ServiceDefinition};
+use crate::model::{LoadBalancerAttachment, RouteMatch, ServiceDefinition, ServiceState};
 use crate::model::{Tags, TAG_SPEC_HASH};
 use crate::plan::{next_free_priority, Action, LbAttach, Plan, TargetGroupRef, TaskDefRef};
 
-/// At most this many calls in flight: ECS allows 5 service writes per second sustained, and the
-/// SDK's adaptive retry absorbs bursts beyond that.
-pub const DEFAULT_CONCURRENCY: usize = 4;
+/// At most this many calls in flight: enough for a phase of a 3-service env to go out in one
+/// round trip (a fresh env's first phase has 10 actions). ECS's burst quotas cover that (50
+/// service writes, 20 task definition registrations), and the SDK's adaptive retry absorbs
+/// throttling beyond them.
+pub const DEFAULT_CONCURRENCY: usize = 16;
 
 /// Receives progress as actions start and finish (drawn on stderr by `output`).
 pub trait Observer: Send + Sync {
@@ -32,6 +34,9 @@ pub struct Applied {
     pub registered: BTreeMap<String, String>,
     /// Services created or updated, to wait for.
     pub services: Vec<String>,
+    /// Those services as the create/update replies described them: the wait's first look.
+    #[serde(skip)]
+    pub replies: BTreeMap<String, ServiceState>,
 }
 
 pub async fn apply(
@@ -63,6 +68,7 @@ pub async fn apply_phases(
     earlier: &Applied,
 ) -> AwsResult<Applied> {
     let registered = Mutex::new(earlier.registered.clone());
+    let replies = Mutex::new(earlier.replies.clone());
     let mut applied = Applied {
         completed: earlier.completed,
         ..Applied::default()
@@ -79,10 +85,10 @@ pub async fn apply_phases(
         let results: Vec<AwsResult<()>> =
             stream::iter(plan.actions.iter().filter(|a| a.phase() == phase))
                 .map(|action| {
-                    let registered = &registered;
+                    let (registered, replies) = (&registered, &replies);
                     async move {
                         observer.started(action);
-                        let result = run(aws, action, registered).await;
+                        let result = run(aws, action, registered, replies).await;
                         observer.finished(action, result.as_ref().err());
                         result
                     }
@@ -105,6 +111,7 @@ pub async fn apply_phases(
         }
     }
     applied.registered = registered.into_inner().unwrap_or_else(|e| e.into_inner());
+    applied.replies = replies.into_inner().unwrap_or_else(|e| e.into_inner());
     applied.services = plan
         .actions
         .iter()
@@ -124,7 +131,16 @@ async fn run(
     aws: &Aws,
     action: &Action,
     registered: &Mutex<BTreeMap<String, String>>,
+    replies: &Mutex<BTreeMap<String, ServiceState>>,
 ) -> AwsResult<()> {
+    let keep = |reply: Option<ServiceState>| {
+        if let Some(s) = reply {
+            replies
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(s.name.clone(), s);
+        }
+    };
     match action {
         Action::CreateLogGroup {
             name,
@@ -163,8 +179,11 @@ async fn run(
         } => {
             let td = resolve(task_definition, registered, name)?;
             let definition = with_load_balancer(definition, load_balancer.as_ref(), registered)?;
-            aws.create_service(cluster, name, &td, &definition, tags)
-                .await
+            keep(
+                aws.create_service(cluster, name, &td, &definition, tags)
+                    .await?,
+            );
+            Ok(())
         }
         Action::UpdateService {
             name,
@@ -180,8 +199,10 @@ async fn run(
             let td = resolve(task_definition, registered, name)?;
             let definition = with_load_balancer(definition, load_balancer.as_ref(), registered)?;
             let force = force_new_deployment.is_some();
-            aws.update_service(cluster, name, &td, &definition, force)
-                .await?;
+            keep(
+                aws.update_service(cluster, name, &td, &definition, force)
+                    .await?,
+            );
             match spec_hash {
                 Some(hash) => {
                     let mut t = Tags::new();

@@ -315,6 +315,19 @@ pub fn repository_prefix(app: &str, slug: &Slug) -> String {
     format!("envctl/{app}/{slug}/")
 }
 
+/// The stop and start schedules of one service in its env's group (the group is per env).
+pub fn schedule_names(service: &str) -> [String; 2] {
+    [
+        schedule_name("stop", service),
+        schedule_name("start", service),
+    ]
+}
+
+/// `stop-<key>` or `start-<key>`.
+pub fn schedule_name(verb: &str, service: &str) -> String {
+    format!("{verb}-{service}")
+}
+
 /// EventBridge Scheduler schedule group of an env.
 pub fn scheduler_group(app: &str, slug: &Slug) -> String {
     format!("envctl-{app}-{slug}")

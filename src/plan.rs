@@ -273,15 +273,17 @@ impl Action {
             | Action::CreateTargetGroup { .. }
             // Services name the namespace in their Service Connect settings: it exists first.
             | Action::CreateNamespace { .. } => 0,
-            // ECS only attaches a service to a target group that a listener rule uses.
+            // ECS only attaches a service to a target group that a listener rule uses. Schedules
+            // need only their group (they name services, but fire hours later), so they go
+            // here too rather than beside the services: a fresh `up` is a round trip shorter.
             Action::PutLifecyclePolicy { .. }
             | Action::CreateListenerRule { .. }
-            | Action::ModifyListenerRule { .. } => 1,
+            | Action::ModifyListenerRule { .. }
+            | Action::CreateSchedule { .. }
+            | Action::UpdateSchedule { .. } => 1,
             Action::CreateService { .. }
             | Action::UpdateService { .. }
-            | Action::TagService { .. }
-            | Action::CreateSchedule { .. }
-            | Action::UpdateSchedule { .. } => SERVICES_PHASE,
+            | Action::TagService { .. } => SERVICES_PHASE,
             Action::DeleteService { .. }
             | Action::DeleteSchedule { .. }
             | Action::DeleteScheduleGroup { .. }

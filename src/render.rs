@@ -829,7 +829,7 @@ fn schedules(req: &RenderRequest, cluster: &str) -> Result<Option<ScheduleGroupS
         for (verb, expression, count) in [("stop", &stop, 0), ("start", &start, svc.count)] {
             schedules.push(ScheduleSpec {
                 group: group.clone(),
-                name: format!("{verb}-{key}"),
+                name: naming::schedule_name(verb, key),
                 expression: expression.clone(),
                 timezone: sc.timezone.clone(),
                 flexible_window_minutes: sc.flexible_window_minutes as i32,

@@ -347,7 +347,9 @@ fn parse_error(text: &str, status: u16) -> Ec2Error {
 }
 
 impl Aws {
-    /// The region's default VPC, all of its subnets and its `default` security group.
+    /// The region's default VPC, its default subnets and its `default` security group. The
+    /// three lookups go out together (one round trip, not three in a row): the subnets and
+    /// groups are found by filters that need no VPC id and matched to the default VPC here.
     pub async fn default_network(&self) -> AwsResult<DefaultNetwork> {
         let no_default = || {
             AwsError::unexpected(
@@ -356,21 +358,25 @@ impl Aws {
                 "this region has no default VPC; set `[network] subnets` and `security_groups` in envctl.toml",
             )
         };
-        let vpcs = self
-            .ec2
-            .describe_vpcs(vec![Filter::new("isDefault", "true")], "default VPC")
-            .await?;
+        let (vpcs, subnets, groups) = futures::try_join!(
+            self.ec2
+                .describe_vpcs(vec![Filter::new("isDefault", "true")], "default VPC"),
+            // Only the default VPC has default subnets (one per availability zone).
+            self.ec2.describe_subnets(
+                vec![Filter::new("default-for-az", "true")],
+                "default subnets"
+            ),
+            self.default_security_groups(),
+        )?;
         let vpc_id = vpcs
             .into_iter()
             .next()
             .map(|v| v.vpc_id)
             .ok_or_else(no_default)?;
 
-        let mut subnets: Vec<String> = self
-            .ec2
-            .describe_subnets(vec![Filter::new("vpc-id", &vpc_id)], &vpc_id)
-            .await?
+        let mut subnets: Vec<String> = subnets
             .into_iter()
+            .filter(|s| s.vpc_id == vpc_id)
             .map(|s| s.subnet_id)
             .collect();
         subnets.sort();
@@ -378,11 +384,11 @@ impl Aws {
             return Err(AwsError::unexpected(
                 "ec2:DescribeSubnets",
                 &vpc_id,
-                "the default VPC has no subnets; set `[network] subnets` and `security_groups` in envctl.toml",
+                "the default VPC has no default subnets; set `[network] subnets` and `security_groups` in envctl.toml",
             ));
         }
 
-        let sg = self.default_security_group(&vpc_id).await?.ok_or_else(|| {
+        let sg = default_group_of(&groups, &vpc_id).ok_or_else(|| {
             AwsError::unexpected(
                 "ec2:DescribeSecurityGroups",
                 &vpc_id,
@@ -394,6 +400,17 @@ impl Aws {
             subnets,
             security_groups: vec![sg],
         })
+    }
+
+    /// The `default` security group of every VPC (each VPC has exactly one): read without
+    /// knowing the VPC yet, so the lookup can go out with the one that finds the VPC.
+    pub async fn default_security_groups(&self) -> AwsResult<Vec<SecurityGroup>> {
+        self.ec2
+            .describe_security_groups(
+                vec![Filter::new("group-name", "default")],
+                "default security groups",
+            )
+            .await
     }
 
     /// The VPC a subnet belongs to, or `None` if there is no such subnet.
@@ -452,10 +469,34 @@ impl Aws {
     }
 }
 
+/// The id of `vpc_id`'s `default` group among `groups`.
+pub fn default_group_of(groups: &[SecurityGroup], vpc_id: &str) -> Option<String> {
+    groups
+        .iter()
+        .find(|g| g.vpc_id == vpc_id && g.group_name == "default")
+        .map(|g| g.group_id.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+    #[test]
+    fn the_default_group_is_the_one_of_the_vpc() {
+        let group = |id: &str, name: &str, vpc: &str| SecurityGroup {
+            group_id: id.into(),
+            group_name: name.into(),
+            vpc_id: vpc.into(),
+        };
+        let groups = [
+            group("sg-1", "default", "vpc-other"),
+            group("sg-2", "web", "vpc-1"),
+            group("sg-3", "default", "vpc-1"),
+        ];
+        assert_eq!(default_group_of(&groups, "vpc-1").as_deref(), Some("sg-3"));
+        assert_eq!(default_group_of(&groups, "vpc-none"), None);
+    }
 
     #[test]
     fn form_body_numbers_filters_and_values_from_one() {

@@ -15,8 +15,42 @@ const IMAGES_PER_DELETE: usize = 100;
 const DELETE_ROUNDS: usize = 3;
 
 impl Aws {
-    /// The repository with its tags, lifecycle policy and image count, or `None` if missing.
+    /// The repository with its tags and lifecycle policy, or `None` if missing. The image count
+    /// is left at 0: only `down` needs it (`describe_repository_with_images`), and listing the
+    /// images of every repository on each `up` is a call per service for nothing. The policy is
+    /// read by name alongside the repository, so only the tags (by ARN) wait for it.
     pub async fn describe_repository(&self, name: &str) -> AwsResult<Option<RepositoryState>> {
+        let (repo, lifecycle_policy) =
+            tokio::try_join!(self.repository(name), self.lifecycle_policy(name))?;
+        let Some((arn, uri)) = repo else {
+            return Ok(None);
+        };
+        let tags = self.repository_tags(name, &arn).await?;
+        Ok(Some(RepositoryState {
+            name: name.to_string(),
+            arn,
+            uri,
+            lifecycle_policy,
+            image_count: 0,
+            tags,
+        }))
+    }
+
+    /// `describe_repository` with the number of images (what `down` deletes first).
+    pub async fn describe_repository_with_images(
+        &self,
+        name: &str,
+    ) -> AwsResult<Option<RepositoryState>> {
+        let (repo, images) =
+            tokio::try_join!(self.describe_repository(name), self.list_image_ids(name))?;
+        Ok(repo.map(|r| RepositoryState {
+            image_count: images.len(),
+            ..r
+        }))
+    }
+
+    /// The repository's ARN and URI, or `None` if it does not exist.
+    async fn repository(&self, name: &str) -> AwsResult<Option<(String, String)>> {
         let out = match self
             .ecr
             .describe_repositories()
@@ -55,20 +89,7 @@ impl Aws {
             .repository_uri()
             .ok_or_else(|| missing("repositoryUri"))?
             .to_string();
-
-        let (tags, lifecycle_policy, images) = tokio::try_join!(
-            self.repository_tags(name, &arn),
-            self.lifecycle_policy(name),
-            self.list_image_ids(name),
-        )?;
-        Ok(Some(RepositoryState {
-            name: name.to_string(),
-            arn,
-            uri,
-            lifecycle_policy,
-            image_count: images.len(),
-            tags,
-        }))
+        Ok(Some((arn, uri)))
     }
 
     /// Names of every repository starting with `prefix` (ECR has no server-side prefix filter).

@@ -24,6 +24,8 @@ const NOT_FOUND_BODY: &str = "no preview env here";
 /// ELB's priority for a listener's default rule, which has no number.
 const DEFAULT_PRIORITY: &str = "default";
 const HOST_HEADER: &str = "host-header";
+/// Items per page of ELB's Describe calls: its maximum, so a busy listener is one round trip.
+const PAGE_SIZE: i32 = 400;
 const PATH_PATTERN: &str = "path-pattern";
 
 /// Why `create_listener_rule` failed: a taken priority is worth a retry with another one,
@@ -70,6 +72,7 @@ impl Aws {
             .elbv2
             .describe_listeners()
             .load_balancer_arn(lb_arn)
+            .page_size(PAGE_SIZE)
             .into_paginator()
             .items()
             .send()
@@ -176,12 +179,21 @@ impl Aws {
             .elbv2
             .describe_rules()
             .listener_arn(listener_arn)
+            .page_size(PAGE_SIZE)
             .into_paginator()
             .items()
             .send()
             .try_collect()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, listener_arn, e))?;
+        self.rules_with_tags(&rules, listener_arn).await
+    }
+
+    async fn rules_with_tags(
+        &self,
+        rules: &[elb::Rule],
+        listener_arn: &str,
+    ) -> AwsResult<Vec<ListenerRuleState>> {
         let rules = rules
             .iter()
             .map(|r| rule_from_sdk(r, listener_arn))
@@ -198,6 +210,36 @@ impl Aws {
             .collect();
         rules.sort_by_key(|r| (r.priority.is_none(), r.priority));
         Ok(rules)
+    }
+
+    /// Like `list_listener_rules`, but `None` when the listener does not exist: for a listener ARN
+    /// read from a tag, whose listener may have been deleted since.
+    pub async fn listener_rules(
+        &self,
+        listener_arn: &str,
+    ) -> AwsResult<Option<Vec<ListenerRuleState>>> {
+        const ACTION: &str = "elasticloadbalancing:DescribeRules";
+        let listed = self
+            .elbv2
+            .describe_rules()
+            .listener_arn(listener_arn)
+            .page_size(PAGE_SIZE)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await;
+        let rules = match listed {
+            Ok(rules) => rules,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_listener_not_found_exception()) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(AwsError::from_sdk(ACTION, listener_arn, e)),
+        };
+        self.rules_with_tags(&rules, listener_arn).await.map(Some)
     }
 
     /// Adds a rule sending `route` to the target group. `PriorityInUse` when another rule holds
@@ -286,9 +328,39 @@ impl Aws {
             .await
     }
 
+    /// Like `describe_target_groups`, but each name asked alone, all at once: one unknown name
+    /// (a service that is not public) fails a whole batch, and retrying one by one after that
+    /// costs a round trip more than asking one by one from the start.
+    pub async fn describe_target_groups_each(
+        &self,
+        names: &[String],
+    ) -> AwsResult<Vec<TargetGroupState>> {
+        let single = names
+            .iter()
+            .map(|n| self.target_groups_named(std::slice::from_ref(n)));
+        let groups: Vec<elb::TargetGroup> = try_join_all(single)
+            .await?
+            .into_iter()
+            .flatten()
+            .flatten()
+            .collect();
+        self.target_groups_with_tags(&groups, &names.join(","))
+            .await
+    }
+
     /// The target groups that a listener or rule of the load balancer forwards to, with tags,
     /// sorted by name; none when the load balancer does not exist.
     pub async fn target_groups_of_load_balancer(
+        &self,
+        lb_arn: &str,
+    ) -> AwsResult<Vec<TargetGroupState>> {
+        let groups = self.target_groups_of_load_balancer_untagged(lb_arn).await?;
+        self.with_tags(groups).await
+    }
+
+    /// `target_groups_of_load_balancer` without their tags (empty), sorted by name: enough to
+    /// count them, one round trip less. `with_tags` reads the tags of the ones that matter.
+    pub async fn target_groups_of_load_balancer_untagged(
         &self,
         lb_arn: &str,
     ) -> AwsResult<Vec<TargetGroupState>> {
@@ -296,6 +368,7 @@ impl Aws {
             .elbv2
             .describe_target_groups()
             .load_balancer_arn(lb_arn)
+            .page_size(PAGE_SIZE)
             .into_paginator()
             .items()
             .send()
@@ -321,7 +394,33 @@ impl Aws {
                 ))
             }
         };
-        self.target_groups_with_tags(&groups, lb_arn).await
+        let mut groups = groups
+            .iter()
+            .map(|g| target_group_from_sdk(g, lb_arn))
+            .collect::<AwsResult<Vec<_>>>()?;
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        groups.dedup_by(|a, b| a.arn == b.arn);
+        Ok(groups)
+    }
+
+    /// The groups with their tags read; a group whose tags could not be read was deleted
+    /// meanwhile and is left out.
+    pub async fn with_tags(
+        &self,
+        groups: Vec<TargetGroupState>,
+    ) -> AwsResult<Vec<TargetGroupState>> {
+        if groups.is_empty() {
+            return Ok(groups);
+        }
+        let arns: Vec<String> = groups.iter().map(|g| g.arn.clone()).collect();
+        let mut tags = self.tags_by_arn(&arns).await?;
+        Ok(groups
+            .into_iter()
+            .filter_map(|mut g| {
+                g.tags = tags.remove(&g.arn)?;
+                Some(g)
+            })
+            .collect())
     }
 
     /// Creates an HTTP target group for Fargate tasks (IP targets); returns its ARN.
@@ -448,6 +547,16 @@ impl Aws {
         &self,
         name: &str,
     ) -> AwsResult<Option<(String, String, Tags)>> {
+        let Some((arn, dns)) = self.load_balancer_by_name(name).await? else {
+            return Ok(None);
+        };
+        let mut tags = self.tags_by_arn(std::slice::from_ref(&arn)).await?;
+        // Deleted between the two calls.
+        Ok(tags.remove(&arn).map(|tags| (arn, dns, tags)))
+    }
+
+    /// The load balancer's ARN and DNS name, without its tags.
+    pub async fn load_balancer_by_name(&self, name: &str) -> AwsResult<Option<(String, String)>> {
         const ACTION: &str = "elasticloadbalancing:DescribeLoadBalancers";
         let out = match self
             .elbv2
@@ -474,9 +583,7 @@ impl Aws {
         };
         let arn = required(lb.load_balancer_arn(), ACTION, name, "load balancer ARN")?;
         let dns = required(lb.dns_name(), ACTION, name, "DNS name")?;
-        let mut tags = self.tags_by_arn(std::slice::from_ref(&arn)).await?;
-        // Deleted between the two calls.
-        Ok(tags.remove(&arn).map(|tags| (arn, dns, tags)))
+        Ok(Some((arn, dns)))
     }
 
     /// An internet-facing IPv4 application load balancer; returns its ARN and DNS name.
@@ -649,6 +756,31 @@ impl Aws {
     }
 }
 
+/// The load balancer of a listener, from the listener's ARN:
+/// `arn:P:elasticloadbalancing:R:A:listener/app/NAME/LB-ID/LISTENER-ID` belongs to
+/// `arn:P:elasticloadbalancing:R:A:loadbalancer/app/NAME/LB-ID` (ELB's documented ARN formats),
+/// so reads keyed by the load balancer need not wait for DescribeListeners.
+pub fn load_balancer_of_listener(listener_arn: &str) -> Option<String> {
+    let (head, path) = listener_arn.split_once(":listener/")?;
+    let mut parts = path.split('/');
+    let (kind, name, lb_id, listener_id) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some()
+        || [kind, name, lb_id, listener_id]
+            .iter()
+            .any(|p| p.is_empty())
+    {
+        return None;
+    }
+    Some(format!("{head}:loadbalancer/{kind}/{name}/{lb_id}"))
+}
+
+/// The name of the load balancer a listener ARN belongs to.
+pub fn load_balancer_name_of_listener(listener_arn: &str) -> Option<&str> {
+    let (_, path) = listener_arn.split_once(":listener/")?;
+    path.split('/').nth(1).filter(|n| !n.is_empty())
+}
+
 fn listener_from_sdk(l: &elb::Listener, action: &str) -> AwsResult<ListenerState> {
     let arn = required(l.listener_arn(), action, "listener", "listener ARN")?;
     Ok(ListenerState {
@@ -800,4 +932,30 @@ fn required(value: Option<&str>, action: &str, resource: &str, field: &str) -> A
     value
         .map(str::to_string)
         .ok_or_else(|| AwsError::unexpected(action, resource, format!("reply has no {field}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listener_arn_names_its_load_balancer() {
+        let listener = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/envctl-shop/50dc6c495c0c9188/f2f7dc8efc522ab2";
+        assert_eq!(
+            load_balancer_of_listener(listener).as_deref(),
+            Some("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/envctl-shop/50dc6c495c0c9188")
+        );
+        assert_eq!(
+            load_balancer_name_of_listener(listener),
+            Some("envctl-shop")
+        );
+        for bad in [
+            "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/envctl-shop/50dc",
+            "arn:aws:elasticloadbalancing:eu-west-1:1:listener/app/envctl-shop/50dc",
+            "arn:aws:elasticloadbalancing:eu-west-1:1:listener/app/envctl-shop/50dc/f2/extra",
+            "not an arn",
+        ] {
+            assert_eq!(load_balancer_of_listener(bad), None, "{bad}");
+        }
+    }
 }

@@ -122,6 +122,7 @@ impl Aws {
             .scheduler
             .list_schedules()
             .group_name(group)
+            .max_results(100)
             .into_paginator()
             .items()
             .send()
@@ -141,6 +142,20 @@ impl Aws {
             .iter()
             .filter_map(|s| s.name())
             .map(|name| self.get_schedule(group, name));
+        let mut specs: Vec<ScheduleSpec> =
+            try_join_all(reads).await?.into_iter().flatten().collect();
+        specs.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(specs)
+    }
+
+    /// The named schedules of `group` that exist, in full, sorted by name: read by the names the
+    /// config derives, concurrently, instead of listing the group first (one round trip less).
+    pub async fn get_schedules(
+        &self,
+        group: &str,
+        names: &[String],
+    ) -> AwsResult<Vec<ScheduleSpec>> {
+        let reads = names.iter().map(|name| self.get_schedule(group, name));
         let mut specs: Vec<ScheduleSpec> =
             try_join_all(reads).await?.into_iter().flatten().collect();
         specs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -216,7 +231,7 @@ impl Aws {
         }
     }
 
-    /// `None` when the schedule was deleted after it was listed.
+    /// `None` when the schedule (or its group) does not exist.
     async fn get_schedule(&self, group: &str, name: &str) -> AwsResult<Option<ScheduleSpec>> {
         match self
             .scheduler

@@ -138,12 +138,6 @@ struct IdRequest<'a> {
     id: &'a str,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetNamespaceReply {
-    namespace: NamespaceSummary,
-}
-
 #[derive(Debug, Serialize)]
 struct ListTagsRequest<'a> {
     #[serde(rename = "ResourceARN")]
@@ -299,14 +293,11 @@ impl Aws {
         self.servicediscovery.find_namespace(name).await
     }
 
-    /// Creates an HTTP namespace with `tags` and waits until Cloud Map reports it created.
-    pub async fn create_http_namespace(
-        &self,
-        name: &str,
-        tags: &Tags,
-    ) -> AwsResult<NamespaceState> {
+    /// Creates an HTTP namespace with `tags` and waits until Cloud Map reports it created;
+    /// returns its id (without reading the namespace back: `up` needs only that it exists).
+    pub async fn create_http_namespace(&self, name: &str, tags: &Tags) -> AwsResult<String> {
         self.servicediscovery
-            .create_http_namespace(name, tags)
+            .create_http_namespace_id(name, tags)
             .await
     }
 
@@ -385,12 +376,9 @@ impl ServiceDiscoveryClient {
         Ok(reply.tags.into_iter().map(|t| (t.key, t.value)).collect())
     }
 
-    /// Creates an HTTP namespace with `tags` and waits until Cloud Map reports it created.
-    pub async fn create_http_namespace(
-        &self,
-        name: &str,
-        tags: &Tags,
-    ) -> AwsResult<NamespaceState> {
+    /// Creates an HTTP namespace with `tags`, waits until Cloud Map reports it created, and
+    /// returns its id (from the operation: a round trip less than reading the namespace).
+    pub async fn create_http_namespace_id(&self, name: &str, tags: &Tags) -> AwsResult<String> {
         const ACTION: &str = "servicediscovery:CreateHttpNamespace";
         let reply: OperationIdReply = self
             .call(
@@ -407,18 +395,8 @@ impl ServiceDiscoveryClient {
         let op = self
             .wait_operation(&reply.operation_id, ACTION, name)
             .await?;
-        let id = op.targets.get("NAMESPACE").cloned().ok_or_else(|| {
+        op.targets.get("NAMESPACE").cloned().ok_or_else(|| {
             AwsError::unexpected(ACTION, name, "the finished operation names no namespace")
-        })?;
-        let reply: GetNamespaceReply = self
-            .call("GetNamespace", &IdRequest { id: &id })
-            .await
-            .map_err(|e| AwsError::from_sdk("servicediscovery:GetNamespace", &id, e))?;
-        Ok(NamespaceState {
-            id: reply.namespace.id,
-            arn: reply.namespace.arn,
-            name: reply.namespace.name,
-            tags: tags.clone(),
         })
     }
 
@@ -673,7 +651,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn create_waits_for_the_operation_and_reads_the_namespace() {
+    async fn create_waits_for_the_operation_and_takes_the_id_from_it() {
         let (url, server) = fake_server(vec![
             (200, r#"{"OperationId":"op-1"}"#),
             (200, r#"{"Operation":{"Id":"op-1","Status":"PENDING"}}"#),
@@ -681,20 +659,16 @@ mod tests {
                 200,
                 r#"{"Operation":{"Id":"op-1","Status":"SUCCESS","Targets":{"NAMESPACE":"ns-1"}}}"#,
             ),
-            (
-                200,
-                r#"{"Namespace":{"Id":"ns-1","Arn":"arn:aws:servicediscovery:eu-west-1:1:namespace/ns-1","Name":"envctl-shop-x","Type":"HTTP"}}"#,
-            ),
         ]);
         let (aws, _) = client(&url);
         let tags: Tags = [("envctl:app".to_string(), "shop".to_string())].into();
-        let ns = aws
-            .create_http_namespace("envctl-shop-x", &tags)
+        let id = aws
+            .create_http_namespace_id("envctl-shop-x", &tags)
             .await
             .expect("created");
-        assert_eq!(ns.id, "ns-1");
-        assert!(ns.arn.ends_with("namespace/ns-1"));
+        assert_eq!(id, "ns-1");
         let seen = server.join().expect("server");
+        assert_eq!(seen.len(), 3, "no GetNamespace after the operation");
         assert!(
             seen[0].contains(r#""Tags":[{"Key":"envctl:app","Value":"shop"}]"#),
             "{}",

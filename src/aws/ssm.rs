@@ -32,6 +32,14 @@ impl Aws {
         path: &str,
         account: &str,
     ) -> AwsResult<Vec<ParameterState>> {
+        let mut states = self.list_parameters_unresolved(path).await?;
+        self.fill_parameter_arns(&mut states, account);
+        Ok(states)
+    }
+
+    /// `list_parameters` without the account, so it need not wait for STS: the ARNs AWS does not
+    /// return stay empty until `fill_parameter_arns`.
+    pub async fn list_parameters_unresolved(&self, path: &str) -> AwsResult<Vec<ParameterState>> {
         // AWS rejects a Path filter value with a trailing slash (except the root itself).
         let trimmed = path.trim_end_matches('/');
         let path = if trimmed.is_empty() { "/" } else { trimmed };
@@ -42,7 +50,14 @@ impl Aws {
             .build()
             .map_err(|e| AwsError::unexpected("ssm:DescribeParameters", path, e.to_string()))?;
         let metas = self.describe_parameters(filter, path).await?;
-        self.parameter_states(metas, account).await
+        self.parameter_states(metas).await
+    }
+
+    /// Completes the ARNs `list_parameters_unresolved` left empty.
+    pub fn fill_parameter_arns(&self, states: &mut [ParameterState], account: &str) {
+        for s in states.iter_mut().filter(|s| s.arn.is_empty()) {
+            s.arn = self.parameter_arn(account, &s.name);
+        }
     }
 
     /// One parameter's metadata (and value, for plain ones), or `None` when it does not exist.
@@ -51,6 +66,16 @@ impl Aws {
         name: &str,
         account: &str,
     ) -> AwsResult<Option<ParameterState>> {
+        let mut state = self.get_parameter_meta_unresolved(name).await?;
+        self.fill_parameter_arns(state.as_mut_slice(), account);
+        Ok(state)
+    }
+
+    /// `get_parameter_meta` without the account (see `list_parameters_unresolved`).
+    pub async fn get_parameter_meta_unresolved(
+        &self,
+        name: &str,
+    ) -> AwsResult<Option<ParameterState>> {
         let filter = ParameterStringFilter::builder()
             .key("Name")
             .option("Equals")
@@ -58,7 +83,7 @@ impl Aws {
             .build()
             .map_err(|e| AwsError::unexpected("ssm:DescribeParameters", name, e.to_string()))?;
         let metas = self.describe_parameters(filter, name).await?;
-        let mut states = self.parameter_states(metas, account).await?;
+        let mut states = self.parameter_states(metas).await?;
         Ok(states.pop())
     }
 
@@ -200,11 +225,11 @@ impl Aws {
         Ok(metas)
     }
 
-    /// Turns metadata into states, fetching values for plain parameters only.
+    /// Turns metadata into states, fetching values for plain parameters only. An ARN the reply
+    /// leaves out (SecureStrings are never fetched) stays empty for `fill_parameter_arns`.
     async fn parameter_states(
         &self,
         metas: Vec<ParameterMetadata>,
-        account: &str,
     ) -> AwsResult<Vec<ParameterState>> {
         let mut states = BTreeMap::new();
         let mut plain = Vec::new();
@@ -226,10 +251,7 @@ impl Aws {
             if !secure {
                 plain.push(name.clone());
             }
-            let arn = meta
-                .arn()
-                .map(str::to_string)
-                .unwrap_or_else(|| self.parameter_arn(account, &name));
+            let arn = meta.arn().map(str::to_string).unwrap_or_default();
             states.insert(
                 name.clone(),
                 ParameterState {

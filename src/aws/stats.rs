@@ -35,6 +35,12 @@ impl CallStats {
             .or_default() += 1;
     }
 
+    /// Calls made so far, all services and operations.
+    pub fn total(&self) -> u64 {
+        let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        calls.values().sum()
+    }
+
     pub fn snapshot(&self) -> Vec<CallCount> {
         let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
         calls
@@ -108,6 +114,7 @@ mod tests {
         s.record("ECS", "DescribeServices");
         s.record("ECS", "CreateService");
         let snap = s.snapshot();
+        assert_eq!(s.total(), 3);
         assert_eq!(snap.len(), 2);
         assert_eq!(snap[0].operation, "CreateService");
         assert!(snap[0].write);

@@ -23,6 +23,11 @@ pub const TAG_PROTECTED: &str = "envctl:protected";
 pub const TAG_STOPPED_COUNT: &str = "envctl:stopped-count";
 /// The `[services.<key>]` a per-service resource (listener rule, target group) belongs to.
 pub const TAG_SERVICE: &str = "envctl:service";
+/// On the app's cluster: the shared preview ALB's listener, recorded by `bootstrap` so that
+/// per-env commands read the listener's rules in their first round trips instead of looking the
+/// ALB up by name and then its listeners. A pointer, checked on use (it must name the app's ALB;
+/// a listener that is gone falls back to the lookup by name).
+pub const TAG_PREVIEW_LISTENER: &str = "envctl:preview-listener";
 pub const MANAGED_BY_VALUE: &str = "envctl";
 
 /// A resource's tags, sorted so that two sets compare and print the same way.

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::model::{app_ownership, app_tags, Ownership};
+use crate::model::{app_ownership, app_tags, Ownership, TAG_PREVIEW_LISTENER};
 use crate::naming;
 use crate::ops::{self, Session};
 use crate::plan::Conflict;
@@ -126,12 +126,15 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
 
     let printer = &session.printer;
     let cluster_created = cluster.is_none();
-    if cluster_created {
-        printer.status(format!(
-            "  + create ECS cluster {cluster_name} (FARGATE, FARGATE_SPOT)"
-        ));
-        aws.create_cluster(&cluster_name, &tags).await?;
-    }
+    let cluster = match cluster {
+        Some(c) => c,
+        None => {
+            printer.status(format!(
+                "  + create ECS cluster {cluster_name} (FARGATE, FARGATE_SPOT)"
+            ));
+            aws.create_cluster(&cluster_name, &tags).await?
+        }
+    };
     let mut execution_role = cfg
         .config
         .roles
@@ -195,6 +198,23 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
         task_role_arn = Some(r.arn);
     }
     let preview = preview_alb(aws, &cfg, &tags).await?;
+    // A cluster of the user's (`cluster.existing`) is left as it is: per-env commands then find
+    // the listener by the ALB's name, two round trips later.
+    let listener_recorded = match &preview {
+        Some(p)
+            if !cfg.config.cluster.existing
+                && cluster.tags.get(TAG_PREVIEW_LISTENER) != Some(&p.listener_arn) =>
+        {
+            printer.status(format!(
+                "  + record the preview listener on cluster {cluster_name}"
+            ));
+            let mut t = crate::model::Tags::new();
+            t.insert(TAG_PREVIEW_LISTENER.into(), p.listener_arn.clone());
+            aws.tag_resource(&cluster.arn, &t).await?;
+            true
+        }
+        _ => false,
+    };
     let builds = build_infra(aws, &cfg, &account, &tags).await?;
     if let Some(b) = &builds {
         if b.bucket_created {
@@ -218,6 +238,7 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
         && !scheduler_role_created
         && !task_role_created
         && !alb_created
+        && !listener_recorded
     {
         printer.status(format!(
             "Nothing to do: app `{app}` is already bootstrapped in {}.",

@@ -25,22 +25,22 @@ pub struct DownReport {
 pub async fn plan(session: &Session, env: &EnvName, force: bool) -> Result<Plan> {
     let cfg = session.load_config(&[])?;
     let aws = session.aws(Some(&cfg)).await?;
-    let listener = observe::any_preview_listener(aws, &cfg).await?;
-    let target_groups: Vec<String> = cfg
-        .config
-        .services
-        .keys()
-        .map(|key| naming::target_group(&cfg.config.app, &env.slug, key))
-        .collect();
-    let actual = observe::env_for_down(
-        aws,
-        &cfg.config.app,
-        &env.slug,
-        &cfg.cluster_name(),
-        listener.as_deref(),
-        &target_groups,
-    )
-    .await?;
+    let names = observe::EnvNames::new(&cfg, &env.slug);
+    let actual = session
+        .reading(async {
+            let listener = observe::any_preview_listener(aws, &cfg).await?;
+            observe::env_for_down(
+                aws,
+                &cfg.config.app,
+                &env.slug,
+                &cfg.cluster_name(),
+                &names.service_names(),
+                listener.as_deref(),
+                &names.target_groups,
+            )
+            .await
+        })
+        .await?;
     let slug = env.slug.as_str();
     let by_config = cfg
         .config

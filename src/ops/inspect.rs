@@ -2,17 +2,19 @@
 
 use std::collections::BTreeMap;
 
-use futures::future::try_join_all;
+use futures::future::{try_join, try_join_all};
+use futures::TryFutureExt;
 use serde::Serialize;
 
+use crate::aws::elbv2::load_balancer_of_listener;
 use crate::error::Result;
 use crate::model::{
-    ownership, ListenerRuleState, Ownership, ServiceEvent, StoppedTask, TargetHealthState, TAG_APP,
-    TAG_BRANCH, TAG_CREATED_AT, TAG_ENV, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_OWNER, TAG_PROTECTED,
-    TAG_SERVICE,
+    ownership, ClusterState, ListenerRuleState, Ownership, ServiceEvent, ServiceState, StoppedTask,
+    TargetHealthState, TAG_APP, TAG_BRANCH, TAG_CREATED_AT, TAG_ENV, TAG_EXPIRES_AT,
+    TAG_MANAGED_BY, TAG_OWNER, TAG_PROTECTED, TAG_SERVICE,
 };
-use crate::naming::{self, EnvName};
-use crate::observe;
+use crate::naming::EnvName;
+use crate::observe::{self, EnvNames};
 use crate::ops::wait::{self, ServiceReport};
 use crate::ops::Session;
 use crate::schedule;
@@ -64,32 +66,57 @@ fn rule_url(rule: &ListenerRuleState, scheme: &str, domain: &str) -> Option<Stri
     Some(format!("{scheme}://{domain}{}", path.trim_end_matches('*')))
 }
 
-/// The shared listener's rules and the ALB's target group count, when previews are on.
+/// The shared listener's rules and the ALB's target group count, when previews are on; the
+/// listener as `bootstrap` recorded it on `cluster` (else looked up), its rules and its load
+/// balancer's target groups read together.
 async fn preview_rules(
     aws: &crate::aws::Aws,
     cfg: &crate::config::LoadedConfig,
+    cluster: Option<&ClusterState>,
 ) -> Result<Option<(Vec<ListenerRuleState>, usize)>> {
-    let Some(listener_arn) = observe::preview_listener(aws, cfg).await? else {
+    if !cfg.config.preview.enabled {
+        return Ok(None);
+    }
+    let Some(listener_arn) = observe::resolve_listener_unchecked(aws, cfg, cluster).await? else {
         return Ok(None);
     };
-    let Some(listener) = aws.describe_listener(&listener_arn).await? else {
-        return Ok(None);
+    let on_lb = async {
+        match load_balancer_of_listener(&listener_arn) {
+            Some(lb) => aws.target_groups_of_load_balancer_untagged(&lb).await,
+            None => Ok(vec![]),
+        }
     };
-    let rules = aws.list_listener_rules(&listener_arn).await?;
-    let tgs = aws
-        .target_groups_of_load_balancer(&listener.load_balancer_arn)
-        .await?;
-    Ok(Some((rules, tgs.len())))
+    let (rules, tgs) = try_join(aws.listener_rules(&listener_arn), on_lb).await?;
+    match rules {
+        Some(rules) => Ok(Some((rules, tgs.len()))),
+        // The recorded listener is gone: look the ALB up by name.
+        None => match observe::listener_by_name(aws, cfg).await? {
+            Some(arn) if arn != listener_arn => {
+                let lb = aws.describe_listener(&arn).await?;
+                let (rules, tgs) = match lb {
+                    Some(l) => {
+                        try_join(
+                            aws.list_listener_rules(&arn),
+                            aws.target_groups_of_load_balancer_untagged(&l.load_balancer_arn),
+                        )
+                        .await?
+                    }
+                    None => return Ok(None),
+                };
+                Ok(Some((rules, tgs.len())))
+            }
+            _ => Ok(None),
+        },
+    }
 }
 
 /// `ls` with the preview ALB's capacity when previews are on.
 pub async fn ls_with_capacity(
     session: &Session,
 ) -> Result<(Vec<EnvSummary>, Option<PreviewCapacity>)> {
-    let mut envs = ls(session).await?;
     let cfg = session.load_config(&[])?;
-    let aws = session.aws(Some(&cfg)).await?;
-    let Some((rules, tgs)) = preview_rules(aws, &cfg).await? else {
+    let (mut envs, preview) = ls_reads(session, &cfg).await?;
+    let Some((rules, tgs)) = preview else {
         return Ok((envs, None));
     };
     let p = &cfg.config.preview;
@@ -112,14 +139,40 @@ pub async fn ls_with_capacity(
 }
 
 pub async fn ls(session: &Session) -> Result<Vec<EnvSummary>> {
-    let (app, aws, cluster) = bootstrapped(session).await?;
-    let names: Vec<String> = aws
-        .list_service_names(&cluster)
-        .await?
-        .into_iter()
-        .filter(|n| n.starts_with(&format!("{app}-")))
-        .collect();
-    let services = aws.describe_services(&cluster, &names).await?;
+    let cfg = session.load_config(&[])?;
+    Ok(ls_reads(session, &cfg).await?.0)
+}
+
+type PreviewRules = Option<(Vec<ListenerRuleState>, usize)>;
+
+/// The app's envs, and the preview listener's rules when previews are on. The cluster is listed
+/// (`ls` is about every env: 100 services a page) while the preview reads, which need only the
+/// cluster's tag, go on beside the paging.
+async fn ls_reads(
+    session: &Session,
+    cfg: &crate::config::LoadedConfig,
+) -> Result<(Vec<EnvSummary>, PreviewRules)> {
+    let app = cfg.config.app.clone();
+    let aws = session.aws(Some(cfg)).await?;
+    let cluster = cfg.cluster_name();
+    let services = async {
+        let names: Vec<String> = aws
+            .list_service_names(&cluster)
+            .await?
+            .into_iter()
+            .filter(|n| n.starts_with(&format!("{app}-")))
+            .collect();
+        Ok::<_, crate::error::Error>(aws.describe_services(&cluster, &names).await?)
+    };
+    let preview = async {
+        let c = aws.describe_cluster(&cluster).await?;
+        let rules = preview_rules(aws, cfg, c.as_ref()).await?;
+        Ok::<_, crate::error::Error>((c, rules))
+    };
+    let (services, (c, preview)) = session.reading(try_join(services, preview)).await?;
+    if c.is_none() {
+        return Err(observe::not_bootstrapped(&cluster));
+    }
     let mut envs: BTreeMap<String, EnvSummary> = BTreeMap::new();
     for s in services {
         let t = &s.tags;
@@ -168,7 +221,6 @@ pub async fn ls(session: &Session) -> Result<Vec<EnvSummary>> {
         }
     }
     let now = jiff::Timestamp::now();
-    let cfg = session.load_config(&[])?;
     let sc = &cfg.config.schedule;
     for e in envs.values_mut() {
         let always_on = sc.always_on.iter().any(|a| *a == e.env || *a == e.branch);
@@ -185,7 +237,7 @@ pub async fn ls(session: &Session) -> Result<Vec<EnvSummary>> {
             );
         }
     }
-    Ok(envs.into_values().collect())
+    Ok((envs.into_values().collect(), preview))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -221,15 +273,67 @@ pub struct ScheduleView {
     pub next: Option<String>,
 }
 
+/// Everything is addressed by the names the config derives and read in three round trips: the
+/// cluster, services, stopped tasks, schedules and target groups first; task details, listener
+/// rules and target health next; the rules' tags last.
 pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
-    let (app, aws, cluster) = bootstrapped(session).await?;
-    let services = observe::env_services(aws, &cluster, &app, &env.slug).await?;
-    let stopped = try_join_all(
-        services
-            .iter()
-            .map(|s| aws.list_stopped_tasks(&cluster, &s.name, 5)),
-    )
-    .await?;
+    let cfg = session.load_config(&[])?;
+    let app = cfg.config.app.clone();
+    let aws = session.aws(Some(&cfg)).await?;
+    let cluster = cfg.cluster_name();
+    let names = EnvNames::new(&cfg, &env.slug);
+    let service_names = names.service_names();
+    // Stopped tasks are listed by the configured names alongside the services themselves.
+    let services = async {
+        let (services, mut stopped) = try_join(
+            observe::env_services(aws, &cluster, &app, &env.slug, &service_names),
+            try_join_all(
+                service_names.iter().map(|n| async {
+                    Ok((n.clone(), aws.list_stopped_tasks(&cluster, n, 5).await?))
+                }),
+            )
+            .map_ok(|v: Vec<(String, Vec<StoppedTask>)>| v.into_iter().collect::<BTreeMap<_, _>>()),
+        )
+        .await?;
+        let mut tasks = Vec::new();
+        for s in &services {
+            tasks.push(match stopped.remove(&s.name) {
+                Some(t) => t,
+                None => aws.list_stopped_tasks(&cluster, &s.name, 5).await?,
+            });
+        }
+        Ok::<_, crate::error::Error>((services, tasks))
+    };
+    let schedule_names = observe::schedule_names(names.services.iter().map(|(k, _)| k.as_str()));
+    let schedules = aws.get_schedules(&names.schedule_group, &schedule_names);
+    let previews = async {
+        let c = aws.describe_cluster(&cluster).await?;
+        let rules = preview_rules(aws, &cfg, c.as_ref()).await?;
+        Ok::<_, crate::error::Error>((c, rules))
+    };
+    let health = async {
+        if !cfg.config.preview.enabled {
+            return Ok(BTreeMap::new());
+        }
+        let groups = aws
+            .describe_target_groups_each(&names.target_groups)
+            .await?;
+        let health =
+            try_join_all(groups.iter().map(|g| aws.describe_target_health(&g.arn))).await?;
+        Ok::<_, crate::error::Error>(
+            groups
+                .into_iter()
+                .map(|g| g.arn)
+                .zip(health)
+                .collect::<BTreeMap<_, _>>(),
+        )
+    };
+    let ((services, stopped), schedules, (c, rules), mut health) = session
+        .reading(async { futures::try_join!(services, schedules.err_into(), previews, health) })
+        .await?;
+    if c.is_none() {
+        return Err(observe::not_bootstrapped(&cluster));
+    }
     let mut out = Vec::new();
     for (s, stopped_tasks) in services.into_iter().zip(stopped) {
         out.push(ServiceStatus {
@@ -244,9 +348,7 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
         });
     }
     let now = jiff::Timestamp::now();
-    let schedules = aws
-        .list_schedules(&naming::scheduler_group(&app, &env.slug))
-        .await?
+    let schedules = schedules
         .into_iter()
         .map(|s| ScheduleView {
             next: next_fire(&s.expression, &s.timezone, now),
@@ -264,9 +366,8 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
     let protected = tags
         .iter()
         .any(|t| t.get(TAG_PROTECTED).map(String::as_str) == Some("true"));
-    let cfg = session.load_config(&[])?;
     let mut previews = Vec::new();
-    if let Some((rules, _)) = preview_rules(aws, &cfg).await? {
+    if let Some((rules, _)) = rules {
         let p = &cfg.config.preview;
         for r in rules
             .iter()
@@ -274,7 +375,12 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
         {
             let mut targets = Vec::new();
             for tg in &r.target_group_arns {
-                targets.extend(aws.describe_target_health(tg).await?);
+                // A group the config no longer names (read only in this rare case).
+                let found = match health.remove(tg) {
+                    Some(h) => h,
+                    None => aws.describe_target_health(tg).await?,
+                };
+                targets.extend(found);
             }
             previews.push(PreviewView {
                 service: r.tags.get(TAG_SERVICE).cloned().unwrap_or_default(),
@@ -295,15 +401,28 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
     })
 }
 
-/// The app name, AWS clients and cluster name, once the cluster is known to exist.
-pub(crate) async fn bootstrapped(session: &Session) -> Result<(String, &crate::aws::Aws, String)> {
+/// The app name, AWS clients, cluster name and the env's services (see
+/// `observe::env_services`), the cluster and the services read together; fails when the
+/// cluster does not exist.
+pub(crate) async fn bootstrapped_services<'a>(
+    session: &'a Session,
+    env: &EnvName,
+) -> Result<(String, &'a crate::aws::Aws, String, Vec<ServiceState>)> {
     let cfg = session.load_config(&[])?;
     let aws = session.aws(Some(&cfg)).await?;
     let cluster = cfg.cluster_name();
-    if aws.describe_cluster(&cluster).await?.is_none() {
+    let names = EnvNames::new(&cfg, &env.slug).service_names();
+    let app = cfg.config.app;
+    let (c, services) = session
+        .reading(try_join(
+            aws.describe_cluster(&cluster),
+            observe::env_services(aws, &cluster, &app, &env.slug, &names),
+        ))
+        .await?;
+    if c.is_none() {
         return Err(observe::not_bootstrapped(&cluster));
     }
-    Ok((cfg.config.app, aws, cluster))
+    Ok((app, aws, cluster, services))
 }
 
 /// The next time a schedule expression fires after `now`, in its zone (RFC 3339 with offset).

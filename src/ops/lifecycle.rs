@@ -7,8 +7,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::model::{ServiceState, Tags, TAG_EXPIRES_AT, TAG_STOPPED_COUNT};
 use crate::naming::{self, EnvName};
-use crate::observe;
-use crate::ops::inspect::bootstrapped;
+use crate::ops::inspect::bootstrapped_services;
 use crate::ops::Session;
 use crate::render::rfc3339;
 use crate::schedule;
@@ -23,11 +22,8 @@ pub struct CountChange {
 /// Scales every service of the env to 0, first recording its count in `envctl:stopped-count`
 /// (so a crash between the two steps loses nothing).
 pub async fn stop(session: &Session, env: &EnvName) -> Result<Vec<CountChange>> {
-    let (app, aws, cluster) = bootstrapped(session).await?;
-    let services = existing(
-        observe::env_services(aws, &cluster, &app, &env.slug).await?,
-        env,
-    )?;
+    let (_, aws, cluster, services) = bootstrapped_services(session, env).await?;
+    let services = existing(services, env)?;
     try_join_all(services.iter().map(|s| async {
         if s.desired_count > 0 {
             let mut t = Tags::new();
@@ -47,11 +43,8 @@ pub async fn stop(session: &Session, env: &EnvName) -> Result<Vec<CountChange>> 
 /// Restores the counts `stop` recorded; a service at 0 with no record gets its configured count.
 pub async fn start(session: &Session, env: &EnvName) -> Result<Vec<CountChange>> {
     let cfg = session.load_config(&[])?;
-    let (app, aws, cluster) = bootstrapped(session).await?;
-    let services = existing(
-        observe::env_services(aws, &cluster, &app, &env.slug).await?,
-        env,
-    )?;
+    let (app, aws, cluster, services) = bootstrapped_services(session, env).await?;
+    let services = existing(services, env)?;
     let prefix = naming::service_prefix(&app, &env.slug);
     try_join_all(services.iter().map(|s| {
         let configured = s
@@ -105,11 +98,8 @@ pub async fn extend(session: &Session, env: &EnvName, by: &str) -> Result<Extend
                 Some("to turn expiry off, run `envctl up ENV --ttl never`".to_string()),
             )
         })?;
-    let (app, aws, cluster) = bootstrapped(session).await?;
-    let services = existing(
-        observe::env_services(aws, &cluster, &app, &env.slug).await?,
-        env,
-    )?;
+    let (_, aws, _, services) = bootstrapped_services(session, env).await?;
+    let services = existing(services, env)?;
     let now = jiff::Timestamp::now();
     let base = services
         .iter()

@@ -45,6 +45,14 @@ pub struct Session {
     aws: OnceCell<Aws>,
 }
 
+/// The spinner's text while reading: how many AWS calls so far.
+pub fn reading_message(calls: u64) -> String {
+    match calls {
+        1 => "reading AWS: 1 call".to_string(),
+        n => format!("reading AWS: {n} calls"),
+    }
+}
+
 impl Session {
     pub fn new(globals: GlobalArgs) -> Self {
         let printer = Printer::new(globals.output, globals.quiet, globals.verbose);
@@ -58,6 +66,27 @@ impl Session {
 
     pub fn load_config(&self, overrides: &[Override]) -> Result<LoadedConfig> {
         Ok(config::load(&self.globals.config, overrides)?)
+    }
+
+    /// Awaits `reads` (AWS reads before a plan or a report) with a spinner that counts the calls
+    /// made, so a slow link never shows a blank screen. Stderr, TTY only, not with `-q` or `-v`.
+    pub async fn reading<T>(&self, reads: impl std::future::Future<Output = T>) -> T {
+        let Some(pb) = self.printer.spinner("reading AWS") else {
+            return reads.await;
+        };
+        let before = self.stats.total();
+        let count = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                pb.set_message(reading_message(self.stats.total() - before));
+            }
+        };
+        let out = tokio::select! {
+            out = reads => out,
+            never = count => never,
+        };
+        pb.finish_and_clear();
+        out
     }
 
     /// The AWS clients; the config's `region` is used when nothing else names one.

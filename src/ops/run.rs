@@ -12,7 +12,6 @@ use serde::Serialize;
 use crate::apply::{self, Applied};
 use crate::error::{Error, Result};
 use crate::model::{LogSource, TaskLaunch};
-use crate::observe;
 use crate::ops::task::{self, TaskBackend, TaskOutcome, Watch};
 use crate::ops::up::{self, Prepared};
 use crate::ops::Session;
@@ -56,9 +55,8 @@ pub fn check_service(p: &Prepared, service: &str) -> Result<()> {
 /// Renders and observes the env, and registers the service's revision if it does not exist yet.
 pub async fn resolve(session: &Session, p: &Prepared, opts: &RunOptions) -> Result<ResolvedRun> {
     check_service(p, &opts.service)?;
-    let desired = up::render(session, p).await?;
+    let (desired, actual) = up::observe_and_render(session, p).await?;
     let aws = session.aws(Some(&p.config)).await?;
-    let actual = observe::env_for_up(aws, &desired).await?;
     let svc = desired
         .services
         .iter()

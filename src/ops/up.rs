@@ -10,8 +10,8 @@ use crate::cli::EnvArgs;
 use crate::config::HookKind;
 use crate::config::LoadedConfig;
 use crate::error::{Error, Result};
-use crate::model::DesiredEnv;
 use crate::model::TAG_AFTER_CREATE_PENDING;
+use crate::model::{ActualEnv, DesiredEnv};
 use crate::naming::EnvName;
 use crate::observe;
 use crate::ops::hooks::{self, HookContext};
@@ -64,16 +64,25 @@ pub fn prepare(session: &Session, args: &EnvArgs) -> Result<Prepared> {
 /// Reads facts and parameters, then renders the env (reads only).
 pub async fn render(session: &Session, p: &Prepared) -> Result<DesiredEnv> {
     let aws = session.aws(Some(&p.config)).await?;
-    let app = p.config.config.app.clone();
-    let facts = observe::facts(aws, &p.config).await?;
-    let mut params = observe::params(aws, &app, &p.env.slug, &facts.account).await?;
+    let (facts, params) = session
+        .reading(observe::facts_and_params(aws, &p.config, &p.env.slug))
+        .await?;
+    render_with(p, &facts, params)
+}
+
+/// The pure step between observing and planning.
+fn render_with(
+    p: &Prepared,
+    facts: &render::Facts,
+    mut params: render::Params,
+) -> Result<DesiredEnv> {
     render::without_database_params(&p.config.config, &mut params);
     let env_vars = ops::process_env();
     let desired = render::render_env(&RenderRequest {
         config: &p.config,
         env: &p.env,
-        identity: ops::identity(&app, &p.env),
-        facts: &facts,
+        identity: ops::identity(&p.config.config.app, &p.env),
+        facts,
         params: &params,
         images: &p.images,
         env_vars: &env_vars,
@@ -92,12 +101,36 @@ pub async fn render(session: &Session, p: &Prepared) -> Result<DesiredEnv> {
     Ok(desired)
 }
 
-pub async fn plan(session: &Session, p: &Prepared) -> Result<(DesiredEnv, Plan)> {
-    let desired = render(session, p).await?;
+/// Reads everything `plan` compares (facts, parameters and the env, together: see
+/// `observe::for_up`), then renders. Fails when the app is not bootstrapped.
+pub async fn observe_and_render(
+    session: &Session,
+    p: &Prepared,
+) -> Result<(DesiredEnv, ActualEnv)> {
     let aws = session.aws(Some(&p.config)).await?;
-    let actual = observe::env_for_up(aws, &desired).await?;
-    let plan = plan::plan_up(&desired, &actual);
+    let inputs = session
+        .reading(observe::for_up(aws, &p.config, &p.env.slug))
+        .await?;
+    let desired = render_with(p, &inputs.facts, inputs.params)?;
+    if inputs.actual.cluster.is_none() {
+        return Err(observe::not_bootstrapped(&desired.cluster));
+    }
+    Ok((desired, inputs.actual))
+}
+
+pub async fn plan(session: &Session, p: &Prepared) -> Result<(DesiredEnv, Plan)> {
+    let (desired, plan, _) = plan_observed(session, p).await?;
     Ok((desired, plan))
+}
+
+/// `plan`, also returning what was observed (the services `up` then need not read again).
+pub async fn plan_observed(
+    session: &Session,
+    p: &Prepared,
+) -> Result<(DesiredEnv, Plan, ActualEnv)> {
+    let (desired, actual) = observe_and_render(session, p).await?;
+    let plan = plan::plan_up(&desired, &actual);
+    Ok((desired, plan, actual))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -174,7 +207,7 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
             p
         }
     };
-    let (desired, plan) = plan(session, p).await?;
+    let (desired, plan, actual) = plan_observed(session, p).await?;
     if !plan.conflicts.is_empty() {
         return Err(Error::Conflicts(plan.conflicts.clone()));
     }
@@ -246,20 +279,29 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
     )
     .await?;
     let names: Vec<String> = desired.services.iter().map(|s| s.name.clone()).collect();
-    let services = if opts.wait && !names.is_empty() {
+    // What observe saw of a service this run did not touch is still current: it is reported as
+    // seen, and only waited for if it was not stable then. Created and updated services start
+    // from what their create/update reply said.
+    let (seen, to_read) = wait::split_observed(&names, &actual.services, &applied);
+    let mut services = if to_read.is_empty() {
+        vec![]
+    } else if opts.wait {
         wait::wait_stable(
             session,
             aws,
             &desired.cluster,
-            &names,
+            &to_read,
             &deployed_revisions(&plan, &applied),
+            &applied.replies,
             opts.wait_timeout,
             opts.poll_interval,
         )
         .await?
     } else {
-        wait::snapshot(aws, &desired.cluster, &names).await?
+        wait::snapshot(aws, &desired.cluster, &to_read, &applied.replies).await?
     };
+    services.extend(seen);
+    services.sort_by_key(|r| names.iter().position(|n| *n == r.name));
     // Seeding after the services exist; the pending tag goes once every seed of a service
     // succeeded, so one cut off by a crash runs again on the next `up`.
     let seeds: Vec<_> = plan.hooks_of(HookKind::AfterCreate).collect();

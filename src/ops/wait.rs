@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::apply::Applied;
 use crate::aws::Aws;
 use crate::error::{Error, Result};
 use crate::model::ServiceState;
@@ -82,24 +83,77 @@ pub fn report(s: &ServiceState) -> ServiceReport {
     }
 }
 
-pub async fn snapshot(aws: &Aws, cluster: &str, names: &[String]) -> Result<Vec<ServiceReport>> {
-    Ok(aws
-        .describe_services(cluster, names)
+/// One look at the services: the ones in `known` as they are there, the others read.
+pub async fn snapshot(
+    aws: &Aws,
+    cluster: &str,
+    names: &[String],
+    known: &BTreeMap<String, ServiceState>,
+) -> Result<Vec<ServiceReport>> {
+    Ok(look(aws, cluster, names, known)
         .await?
         .iter()
         .map(report)
         .collect())
 }
 
+/// The named services: those in `known` (a create/update reply, just received) as they are, the
+/// others described (at most 10 a call).
+async fn look(
+    aws: &Aws,
+    cluster: &str,
+    names: &[String],
+    known: &BTreeMap<String, ServiceState>,
+) -> Result<Vec<ServiceState>> {
+    let missing: Vec<String> = names
+        .iter()
+        .filter(|n| !known.contains_key(*n))
+        .cloned()
+        .collect();
+    let mut states: Vec<ServiceState> =
+        names.iter().filter_map(|n| known.get(n).cloned()).collect();
+    if !missing.is_empty() {
+        states.extend(aws.describe_services(cluster, &missing).await?);
+    }
+    Ok(states)
+}
+
+/// Which services still need reading after `up` applied its plan: the ones it created or
+/// updated, and any that observe did not see stable. The others are reported as observe saw
+/// them (the run changed nothing about them), which saves a DescribeServices per no-op `up`.
+pub fn split_observed(
+    names: &[String],
+    observed: &[ServiceState],
+    applied: &Applied,
+) -> (Vec<ServiceReport>, Vec<String>) {
+    let mut seen = Vec::new();
+    let mut to_read = Vec::new();
+    for name in names {
+        let stable = observed
+            .iter()
+            .find(|s| s.name == *name && s.status == "ACTIVE")
+            .filter(|s| stability(s) == Stability::Stable);
+        match stable {
+            Some(s) if !applied.services.contains(name) => seen.push(report(s)),
+            _ => to_read.push(name.clone()),
+        }
+    }
+    (seen, to_read)
+}
+
 /// Polls until every service is stable, one fails, or the timeout passes.
 /// `expected` maps services envctl just deployed to the revision it deployed: a service that
 /// ends up stable on another revision was rolled back, which is a failure, not a success.
+/// `initial` holds services as a create/update reply just described them: the first look uses
+/// them instead of reading them again.
+#[allow(clippy::too_many_arguments)]
 pub async fn wait_stable(
     session: &Session,
     aws: &Aws,
     cluster: &str,
     names: &[String],
     expected: &BTreeMap<String, String>,
+    initial: &BTreeMap<String, ServiceState>,
     timeout: Duration,
     poll: Duration,
 ) -> Result<Vec<ServiceReport>> {
@@ -114,10 +168,12 @@ pub async fn wait_stable(
         ));
     }
     let mut last_line = String::new();
+    let none = BTreeMap::new();
+    let mut known = initial;
     loop {
-        let reports: Vec<ServiceReport> = aws
-            .describe_services(cluster, names)
-            .await?
+        let states = look(aws, cluster, names, known).await?;
+        known = &none;
+        let reports: Vec<ServiceReport> = states
             .iter()
             .map(|s| {
                 let mut r = report(s);

@@ -302,6 +302,13 @@ async fn ecr_repository_lifecycle_images_and_deletion() {
 
     let repo = aws.describe_repository(name).await.unwrap().unwrap();
     assert_eq!(repo.lifecycle_policy.as_deref(), Some(policy));
+    // `up` does not count images (no ListImages); `down` does.
+    assert_eq!(repo.image_count, 0);
+    let repo = aws
+        .describe_repository_with_images(name)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(repo.image_count, 3);
 
     // Two distinct images, one of them with two tags.

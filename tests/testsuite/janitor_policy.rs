@@ -134,7 +134,27 @@ async fn janitor_policy_matches_what_gc_and_down_call() {
         .filter(|r| !r.url.contains("/moto-api/"))
         .map(|r| r.iam_action())
         .collect();
-    // `down` on its own (an env made again), for anything gc does differently.
+    // `down` on its own (an env made again), for anything gc does differently, on a cluster
+    // bootstrapped before envctl recorded the preview listener on it: then the ALB is looked up
+    // by name (DescribeLoadBalancers), which the janitor must still be allowed.
+    let cluster = app
+        .ecs()
+        .describe_clusters()
+        .clusters("envctl-shop")
+        .send()
+        .await
+        .expect("cluster");
+    let cluster_arn = cluster.clusters()[0]
+        .cluster_arn()
+        .expect("arn")
+        .to_string();
+    app.ecs()
+        .untag_resource()
+        .resource_arn(cluster_arn)
+        .tag_keys("envctl:preview-listener")
+        .send()
+        .await
+        .expect("untag the cluster");
     app.ok(&["up", "feature-c"]);
     app.moto.clear_recording();
     app.ok(&["down", "feature-c", "--yes"]);

@@ -29,6 +29,7 @@ mod logs;
 mod plan_snapshots;
 mod preview;
 mod preview_plan;
+mod reads;
 mod rejections;
 mod service_connect;
 mod tasks;

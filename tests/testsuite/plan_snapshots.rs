@@ -299,7 +299,7 @@ fn repository(spec: &RepositorySpec) -> RepositoryState {
     }
 }
 
-/// What `observe::env_for_up` returns after `up` applied `d` (every service on `rev`).
+/// What `observe::for_up` returns after `up` applied `d` (every service on `rev`).
 fn converged_at(d: &DesiredEnv, rev: i32) -> ActualEnv {
     ActualEnv {
         cluster: Some(cluster()),

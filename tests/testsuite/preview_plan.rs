@@ -337,7 +337,7 @@ fn empty_listener() -> ActualEnv {
     }
 }
 
-/// What `observe::env_for_up` returns after `up` applied `d`: every public service's rule (at
+/// What `observe::for_up` returns after `up` applied `d`: every public service's rule (at
 /// `first_priority`, then the next ones) and target group, each service registered with its group.
 fn converged_at(d: &DesiredEnv, first_priority: i32) -> ActualEnv {
     let mut a = empty_listener();

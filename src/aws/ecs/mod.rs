@@ -23,6 +23,9 @@ use crate::model::{
 const DESCRIBE_SERVICES_BATCH: usize = 10;
 /// DescribeTasks accepts at most 100 tasks per call.
 const DESCRIBE_TASKS_BATCH: usize = 100;
+/// Items per page of every ECS List call: the most ECS allows (its default is 10 for
+/// ListServices), so a cluster shared by many envs costs a tenth of the round trips.
+const LIST_PAGE: i32 = 100;
 /// Enough events to explain a stuck deployment without flooding `status`.
 const SERVICE_EVENTS_KEPT: usize = 5;
 
@@ -78,6 +81,7 @@ impl Aws {
             .ecs
             .list_services()
             .cluster(cluster)
+            .max_results(LIST_PAGE)
             .into_paginator()
             .items()
             .send()
@@ -274,6 +278,7 @@ impl Aws {
             .list_task_definitions()
             .family_prefix(family)
             .status(ecs::TaskDefinitionStatus::Active)
+            .max_results(LIST_PAGE)
             .into_paginator()
             .items()
             .send()
@@ -293,6 +298,7 @@ impl Aws {
             .list_task_definition_families()
             .family_prefix(prefix)
             .status(ecs::TaskDefinitionFamilyStatus::Active)
+            .max_results(LIST_PAGE)
             .into_paginator()
             .items()
             .send()
@@ -347,6 +353,7 @@ impl Aws {
             })
     }
 
+    /// Creates the service; returns it as the reply describes it (the wait's first look).
     pub async fn create_service(
         &self,
         cluster: &str,
@@ -354,10 +361,11 @@ impl Aws {
         task_definition_arn: &str,
         def: &ServiceDefinition,
         tags: &Tags,
-    ) -> AwsResult<()> {
+    ) -> AwsResult<Option<ServiceState>> {
         const ACTION: &str = "ecs:CreateService";
         let parts = ServiceParts::from_model(def).map_err(|e| build_error(ACTION, name, e))?;
-        self.ecs
+        let out = self
+            .ecs
             .create_service()
             .cluster(cluster)
             .service_name(name)
@@ -378,12 +386,13 @@ impl Aws {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, name, e))?;
-        Ok(())
+        Ok(out.service().map(service_from_sdk))
     }
 
-    /// Converges an existing service on `def` and `task_definition_arn`. The launch type cannot be
-    /// changed by UpdateService, so it is not sent. `force_new_deployment` is what ECS demands
-    /// with a capacity provider change (the plan says when).
+    /// Converges an existing service on `def` and `task_definition_arn`; returns it as the reply
+    /// describes it (the wait's first look). The launch type cannot be changed by UpdateService,
+    /// so it is not sent. `force_new_deployment` is what ECS demands with a capacity provider
+    /// change (the plan says when).
     pub async fn update_service(
         &self,
         cluster: &str,
@@ -391,10 +400,11 @@ impl Aws {
         task_definition_arn: &str,
         def: &ServiceDefinition,
         force_new_deployment: bool,
-    ) -> AwsResult<()> {
+    ) -> AwsResult<Option<ServiceState>> {
         const ACTION: &str = "ecs:UpdateService";
         let parts = ServiceParts::from_model(def).map_err(|e| build_error(ACTION, name, e))?;
-        self.ecs
+        let out = self
+            .ecs
             .update_service()
             .cluster(cluster)
             .service(name)
@@ -417,7 +427,7 @@ impl Aws {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, name, e))?;
-        Ok(())
+        Ok(out.service().map(service_from_sdk))
     }
 
     /// Scales a service without touching anything else (pause and resume).
@@ -558,6 +568,7 @@ impl Aws {
             .cluster(cluster)
             .service_name(service)
             .desired_status(status)
+            .max_results(LIST_PAGE)
             .into_paginator()
             .items()
             .send()
