@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::sts::partition;
 use super::{Aws, AwsError, AwsResult};
-use crate::model::Tags;
+use crate::model::{ownership_for, Ownership, Tags};
 
 /// The inline policy envctl owns on the execution role.
 const PARAMS_POLICY_NAME: &str = "envctl-params";
@@ -64,17 +64,7 @@ impl Aws {
             Some(role) => (role, true),
             None => match self.create_role(name, tags).await? {
                 Some(role) => (role, false),
-                // Created by someone else between GetRole and CreateRole.
-                None => (
-                    self.get_role(name).await?.ok_or_else(|| {
-                        AwsError::unexpected(
-                            "iam:CreateRole",
-                            name,
-                            "role exists but GetRole cannot find it",
-                        )
-                    })?,
-                    true,
-                ),
+                None => (self.raced_role(name, tags).await?, true),
             },
         };
 
@@ -144,18 +134,8 @@ impl Aws {
                 .await?
             {
                 Some(role) => (role, false),
-                // Created by someone else between GetRole and CreateRole: take it as found and
-                // let the next run check its trust policy.
-                None => (
-                    self.get_role(name).await?.ok_or_else(|| {
-                        AwsError::unexpected(
-                            "iam:CreateRole",
-                            name,
-                            "role exists but GetRole cannot find it",
-                        )
-                    })?,
-                    true,
-                ),
+                // Let the next run check the trust policy of a role another run created.
+                None => (self.raced_role(name, tags).await?, true),
             },
         };
 
@@ -224,6 +204,29 @@ impl Aws {
                 Ok(())
             }
             Err(e) => Err(AwsError::from_sdk("iam:DeleteRole", name, e)),
+        }
+    }
+
+    /// The role someone created between envctl's GetRole and its CreateRole (another
+    /// `bootstrap` of the app, usually). Its policies are only written when envctl tagged it for
+    /// this app (`tags` carry the app); anything else is left untouched, as a conflict.
+    async fn raced_role(&self, name: &str, tags: &Tags) -> AwsResult<RoleState> {
+        const ACTION: &str = "iam:CreateRole";
+        let role = self.get_role(name).await?.ok_or_else(|| {
+            AwsError::unexpected(ACTION, name, "role exists but GetRole cannot find it")
+        })?;
+        match ownership_for(&role.tags, tags) {
+            Ownership::Ours => Ok(role),
+            Ownership::Foreign => Err(AwsError::taken(
+                ACTION,
+                name,
+                "the role appeared after envctl looked and is not managed by envctl (no envctl:managed-by tag); nothing was written to it",
+            )),
+            Ownership::OtherEnv { app, .. } => Err(AwsError::taken(
+                ACTION,
+                name,
+                format!("the role appeared after envctl looked and belongs to envctl app `{app}`; nothing was written to it"),
+            )),
         }
     }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use futures::future::try_join_all;
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{
     ownership, ListenerRuleState, Ownership, ServiceEvent, StoppedTask, TargetHealthState, TAG_APP,
     TAG_BRANCH, TAG_CREATED_AT, TAG_ENV, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_OWNER, TAG_PROTECTED,
@@ -224,6 +224,19 @@ pub struct ScheduleView {
 pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
     let (app, aws, cluster) = bootstrapped(session).await?;
     let services = observe::env_services(aws, &cluster, &app, &env.slug).await?;
+    if services.is_empty() {
+        // Like `stop`: nothing to show is a missing precondition, not a status.
+        return Err(Error::Precondition {
+            message: format!(
+                "env `{}` does not exist: no ECS service of app `{app}` is tagged for it in cluster `{cluster}`",
+                env.slug
+            ),
+            hint: format!(
+                "`envctl ls` lists the envs that exist; `envctl up {}` creates this one",
+                env.raw
+            ),
+        });
+    }
     let stopped = try_join_all(
         services
             .iter()

@@ -743,7 +743,7 @@ struct Quiet;
 
 impl envctl::apply::Observer for Quiet {
     fn started(&self, _: &envctl::plan::Action) {}
-    fn finished(&self, _: &envctl::plan::Action, _: Option<&envctl::aws::AwsError>) {}
+    fn finished(&self, _: &envctl::plan::Action, _: Option<&envctl::error::Error>) {}
 }
 
 /// A plan made before another env took priority 1 (the race two `up`s run): apply gets
