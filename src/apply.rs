@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -155,7 +156,7 @@ async fn run(
             tags,
         } => {
             if let Err(e) = aws.create_log_group(name, tags).await {
-                let found = lost_race(e, aws.describe_log_group(name)).await?;
+                let found = lost_race(e, || aws.describe_log_group(name)).await?;
                 ensure_ours("log group", name, &found.tags, tags)?;
             }
             aws.put_retention(name, *retention_days).await?;
@@ -163,7 +164,7 @@ async fn run(
         Action::SetLogRetention { name, to, .. } => aws.put_retention(name, *to).await?,
         Action::CreateRepository { name, tags } => {
             if let Err(e) = aws.create_repository(name, tags).await {
-                let found = lost_race(e, aws.describe_repository(name)).await?;
+                let found = lost_race(e, || aws.describe_repository(name)).await?;
                 ensure_ours("ECR repository", name, &found.tags, tags)?;
             }
         }
@@ -194,15 +195,12 @@ async fn run(
                 .create_service(cluster, name, &td, &definition, tags)
                 .await
             {
-                if !Aws::create_service_may_have_lost_race(&e) {
-                    return Err(e.into());
-                }
-                let found = aws
-                    .describe_services(cluster, std::slice::from_ref(name))
-                    .await?
-                    .into_iter()
-                    .find(|s| s.name == *name)
-                    .ok_or(e)?;
+                let taken = Aws::create_service_may_have_lost_race(&e);
+                let found = lost_race_when(taken, e, || async {
+                    let found = aws.describe_services(cluster, std::slice::from_ref(name));
+                    Ok(found.await?.into_iter().find(|s| s.name == *name))
+                })
+                .await?;
                 ensure_ours("ECS service", name, &found.tags, tags)?;
                 // Another `up` of this env created it: converge it on this run's settings, as
                 // a re-run would; its identity tags stay as its creator set them.
@@ -238,7 +236,7 @@ async fn run(
         }
         Action::CreateScheduleGroup { name, tags } => {
             if let Err(e) = aws.create_schedule_group(name, tags).await {
-                let found = lost_race(e, aws.describe_schedule_group(name)).await?;
+                let found = lost_race(e, || aws.describe_schedule_group(name)).await?;
                 ensure_ours("schedule group", name, &found.tags, tags)?;
             }
         }
@@ -268,7 +266,7 @@ async fn run(
             let arn = match aws.create_target_group(spec).await {
                 Ok(arn) => arn,
                 Err(e) => {
-                    let found = lost_race(e, async {
+                    let found = lost_race(e, || async {
                         let groups = aws.describe_target_groups(std::slice::from_ref(&spec.name));
                         Ok(groups.await?.into_iter().find(|g| g.name == spec.name))
                     })
@@ -295,12 +293,15 @@ async fn run(
             route,
             target_group_arn,
             ..
-        } => aws.modify_listener_rule(arn, route, target_group_arn).await?,
+        } => {
+            aws.modify_listener_rule(arn, route, target_group_arn)
+                .await?
+        }
         Action::DeleteListenerRule { arn, .. } => aws.delete_listener_rule(arn).await?,
         Action::DeleteTargetGroup { arn, .. } => aws.delete_target_group(arn).await?,
         Action::CreateNamespace { name, tags } => {
             if let Err(e) = aws.create_http_namespace(name, tags).await {
-                let found = lost_race(e, aws.find_namespace(name)).await?;
+                let found = lost_race(e, || aws.find_namespace(name)).await?;
                 ensure_ours("Cloud Map namespace", name, &found.tags, tags)?;
             }
         }
@@ -311,16 +312,40 @@ async fn run(
     Ok(())
 }
 
+/// Waits between reads of a resource whose create said it exists but that cannot be read yet:
+/// reads can lag a create (eventual consistency; Cloud Map creates namespaces asynchronously).
+const LOST_RACE_READS: [Duration; 3] = [
+    Duration::ZERO,
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+];
+
 /// A failed create: when the service said the name is taken, the resource as it is now (read
-/// with `describe`); otherwise, or when it is gone again, the create's own error.
-async fn lost_race<T>(
-    err: AwsError,
-    describe: impl std::future::Future<Output = AwsResult<Option<T>>>,
-) -> Result<T> {
-    if !err.is_already_exists() {
+/// with `describe`); otherwise, or when it cannot be found, the create's own error.
+async fn lost_race<T, F, Fut>(err: AwsError, describe: F) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = AwsResult<Option<T>>>,
+{
+    lost_race_when(err.is_already_exists(), err, describe).await
+}
+
+/// `lost_race` for a create whose error only says the name may be taken (`taken`).
+async fn lost_race_when<T, F, Fut>(taken: bool, err: AwsError, describe: F) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = AwsResult<Option<T>>>,
+{
+    if !taken {
         return Err(err.into());
     }
-    describe.await?.ok_or_else(|| err.into())
+    for wait in LOST_RACE_READS {
+        tokio::time::sleep(wait).await;
+        if let Some(found) = describe().await? {
+            return Ok(found);
+        }
+    }
+    Err(err.into())
 }
 
 /// A resource someone created meanwhile is fine when it is ours; otherwise it is a conflict,
@@ -392,7 +417,8 @@ async fn create_rule_with_free_priority(
                     RouteMatch::PathPrefix(p) => (vec![], vec![p.clone()]),
                 };
                 let same_route = |r: &&crate::model::ListenerRuleState| {
-                    (!hosts.is_empty() && r.hosts == hosts) || (!paths.is_empty() && r.paths == paths)
+                    (!hosts.is_empty() && r.hosts == hosts)
+                        || (!paths.is_empty() && r.paths == paths)
                 };
                 if let Some(rule) = rules.iter().find(same_route) {
                     let owner = ownership_for(&rule.tags, tags);

@@ -447,7 +447,11 @@ mod tests {
         tx.send(()).unwrap();
         until_requested(state).await;
         assert!(state.is_handling());
-        assert!(seen.codes().is_empty(), "waits for the step: {}", seen.text());
+        assert!(
+            seen.codes().is_empty(),
+            "waits for the step: {}",
+            seen.text()
+        );
         assert!(seen.text().contains("… create service shop-feature-x-web"));
         service.finish(true);
         handle.await.unwrap();
@@ -493,7 +497,8 @@ mod tests {
         handle.await.unwrap();
         assert_eq!(seen.codes(), [130]);
         assert!(
-            seen.text().contains("interrupted again: exiting without waiting"),
+            seen.text()
+                .contains("interrupted again: exiting without waiting"),
             "{}",
             seen.text()
         );

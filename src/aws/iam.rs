@@ -61,7 +61,8 @@ impl Aws {
         let params_policy = self.params_policy(ssm_path_arn_prefix);
 
         let (role, existed) = match self.get_role(name).await? {
-            Some(role) => (role, true),
+            // The caller checked it, but it may have been replaced since.
+            Some(role) => (ours(role, tags, "iam:GetRole")?, true),
             None => match self.create_role(name, tags).await? {
                 Some(role) => (role, false),
                 None => (self.raced_role(name, tags).await?, true),
@@ -117,6 +118,7 @@ impl Aws {
         let description = format!("Service role for {trusted_service} managed by envctl");
         let (role, existed) = match self.role_with_trust(name).await? {
             Some((role, trust)) => {
+                let role = ours(role, tags, "iam:GetRole")?;
                 let wanted = trust_policy(trusted_service);
                 if trust.as_ref() != Some(&wanted) {
                     self.iam
@@ -208,26 +210,16 @@ impl Aws {
     }
 
     /// The role someone created between envctl's GetRole and its CreateRole (another
-    /// `bootstrap` of the app, usually). Its policies are only written when envctl tagged it for
-    /// this app (`tags` carry the app); anything else is left untouched, as a conflict.
+    /// `bootstrap` of the app, usually), when it is ours.
     async fn raced_role(&self, name: &str, tags: &Tags) -> AwsResult<RoleState> {
-        const ACTION: &str = "iam:CreateRole";
         let role = self.get_role(name).await?.ok_or_else(|| {
-            AwsError::unexpected(ACTION, name, "role exists but GetRole cannot find it")
+            AwsError::unexpected(
+                "iam:CreateRole",
+                name,
+                "role exists but GetRole cannot find it",
+            )
         })?;
-        match ownership_for(&role.tags, tags) {
-            Ownership::Ours => Ok(role),
-            Ownership::Foreign => Err(AwsError::taken(
-                ACTION,
-                name,
-                "the role appeared after envctl looked and is not managed by envctl (no envctl:managed-by tag); nothing was written to it",
-            )),
-            Ownership::OtherEnv { app, .. } => Err(AwsError::taken(
-                ACTION,
-                name,
-                format!("the role appeared after envctl looked and belongs to envctl app `{app}`; nothing was written to it"),
-            )),
-        }
+        ours(role, tags, "iam:CreateRole")
     }
 
     /// `None` when the role already exists.
@@ -419,6 +411,21 @@ impl Aws {
             Err(e) => Err(AwsError::from_sdk("iam:GetRole", name, e)),
         }
     }
+}
+
+/// `role` when envctl tagged it for the app in `tags`; otherwise nothing may be written to it,
+/// and that is a conflict (the role changed hands after the caller's own check).
+fn ours(role: RoleState, tags: &Tags, action: &str) -> AwsResult<RoleState> {
+    let whose = match ownership_for(&role.tags, tags) {
+        Ownership::Ours => return Ok(role),
+        Ownership::Foreign => "is not managed by envctl (no envctl:managed-by tag)".to_string(),
+        Ownership::OtherEnv { app, .. } => format!("belongs to envctl app `{app}`"),
+    };
+    Err(AwsError::taken(
+        action,
+        &role.name,
+        format!("the role {whose}; nothing was written to it"),
+    ))
 }
 
 /// Lets `service` (e.g. `scheduler.amazonaws.com`) assume the role.

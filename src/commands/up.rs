@@ -67,8 +67,7 @@ fn resume_command(args: &UpArgs, env: &str) -> String {
 /// `s` as one word for a POSIX shell: as is when it has nothing the shell would read specially.
 pub fn shell_word(s: &str) -> String {
     let plain = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-./=:@,+%".contains(c));
     if plain {
         s.to_string()

@@ -143,8 +143,8 @@ pub async fn wait_stable(
                     let same = match same_content.get(&pair) {
                         Some(same) => *same,
                         None => {
-                            let same = same_revision_content(aws, want, &s.task_definition_arn)
-                                .await?;
+                            let same =
+                                same_revision_content(aws, want, &s.task_definition_arn).await?;
                             same_content.insert(pair, same);
                             same
                         }

@@ -4,6 +4,7 @@
 
 mod app;
 pub mod postgres;
+pub mod proxy;
 
 pub use app::{offline, App, Run, TD_TEMPLATE};
 
@@ -135,12 +136,17 @@ impl Moto {
 
     /// envctl's own AWS clients pointed at this server (one attempt per call: fail fast).
     pub async fn connect(&self) -> envctl::aws::Aws {
+        self.connect_at(&self.url).await
+    }
+
+    /// Like `connect`, through `url` (a `proxy::Proxy` in front of this server).
+    pub async fn connect_at(&self, url: &str) -> envctl::aws::Aws {
         // Same values in every test, so tests running in parallel threads cannot disagree.
         std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
         std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
         envctl::aws::Aws::connect(&envctl::aws::AwsOptions {
-            endpoint_url: Some(self.url.clone()),
+            endpoint_url: Some(url.to_string()),
             region: Some(REGION.into()),
             max_attempts: Some(1),
             ..Default::default()
