@@ -239,7 +239,10 @@ pub fn interrupted_error(
 ) -> Error {
     let mut message = String::from("interrupted (Ctrl-C)");
     if done.is_empty() && failed.is_empty() && unknown.is_empty() {
-        message.push_str(": no AWS change was in flight");
+        // Only `apply`'s steps are tracked; elsewhere envctl reads, waits or runs a claimed task.
+        if resume.is_some() {
+            message.push_str(" while no step of the plan was running");
+        }
     } else {
         message.push_str("; what was in flight when you pressed it:");
         for d in done {
@@ -255,14 +258,20 @@ pub fn interrupted_error(
             ));
         }
     }
-    message.push_str(
-        "\nThe env is safe to leave like this: envctl keeps no state of its own, every step can be \
-         repeated, and the next run starts by reading what exists.",
-    );
-    let hint = match resume {
-        Some(cmd) => format!("run `{cmd}` to finish the job"),
-        None => "run the same command again to finish the job".to_string(),
+    let (safe, hint) = match resume {
+        Some(cmd) => (
+            "The env is safe to leave like this",
+            format!("run `{cmd}` to finish the job"),
+        ),
+        None => (
+            "Nothing is left that running the command again cannot finish",
+            "run the same command again to finish the job".to_string(),
+        ),
     };
+    message.push_str(&format!(
+        "\n{safe}: envctl keeps no state of its own, every step can be repeated, and the next \
+         run starts by reading what exists."
+    ));
     Error::Interrupted { message, hint }
 }
 
@@ -514,7 +523,11 @@ mod tests {
         handle.await.unwrap();
         assert_eq!(seen.codes(), [130]);
         let text = seen.text();
-        assert!(text.contains("no AWS change was in flight"), "{text}");
+        assert!(
+            text.contains("interrupted (Ctrl-C) while no step of the plan was running"),
+            "{text}"
+        );
+        assert!(text.contains("The env is safe"), "{text}");
         assert!(text.contains("run `envctl down feature-x`"), "{text}");
     }
 
@@ -553,7 +566,11 @@ mod tests {
         assert_eq!(seen.codes(), [130]);
         let text = seen.text();
         assert!(!text.contains("interrupted again"), "{text}");
-        assert!(text.contains("no AWS change was in flight"), "{text}");
+        assert!(text.contains("error: interrupted (Ctrl-C)"), "{text}");
+        assert!(
+            text.contains("Nothing is left that running the command again cannot finish"),
+            "{text}"
+        );
     }
 
     #[test]

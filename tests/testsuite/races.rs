@@ -84,6 +84,9 @@ async fn two_ups_of_a_new_env_at_once_both_exit_0_and_leave_one_of_each() {
     ] {
         assert_eq!(count(&seen, op), 2, "{op} in {seen:?}");
     }
+    // Each run registered its own (identical) revision; the one that ends up on the service is
+    // not a rollback for the other run's wait.
+    assert_eq!(count(&seen, "RegisterTaskDefinition"), 2, "{seen:?}");
     // The losers read the resource and carried on (the schedules' second creates conflict
     // in moto too, and become updates).
     assert_eq!(count(&seen, "UpdateService"), 1, "{seen:?}");
