@@ -104,8 +104,9 @@ pub async fn apply_phases(
                         let step = interrupt::step(action.describe());
                         observer.started(action);
                         let result = run(aws, action, registered, elsewhere).await;
-                        step.finish(result.is_ok());
                         observer.finished(action, result.as_ref().err());
+                        // After the progress line: the Ctrl-C report may end the process.
+                        step.finish(result.is_ok());
                         result
                     }
                 })
