@@ -93,6 +93,8 @@ impl Error {
                 exit::INVALID_INPUT
             }
             Error::Conflicts(_) | Error::Precondition { .. } => exit::CONFLICT,
+            // A create lost a race to a resource envctl does not own: a conflict like any other.
+            Error::Aws(e) if e.kind == AwsErrorKind::Taken => exit::CONFLICT,
             Error::NotStable { .. } => exit::NOT_STABLE,
             Error::NotConfirmed { .. } => exit::NOT_CONFIRMED,
             Error::Aws(_)
@@ -135,6 +137,7 @@ fn aws_hint(e: &AwsError) -> Option<String> {
         AwsErrorKind::AccessDenied => format!("the caller lacks `{}`; docs/iam.md lists every action envctl needs", e.action),
         AwsErrorKind::Throttled => "AWS throttled envctl even after retries; run again in a minute or raise --max-attempts".into(),
         AwsErrorKind::Connection => "check the network, --endpoint-url / AWS_ENDPOINT_URL, and the region".into(),
+        AwsErrorKind::Taken => "envctl never changes resources without its envctl:managed-by tag: delete or rename the one that took the name, or choose another app name".into(),
         AwsErrorKind::Service => return None,
     })
 }

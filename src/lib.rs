@@ -13,6 +13,7 @@ pub mod database;
 pub mod dist;
 pub mod error;
 pub mod import;
+pub mod interrupt;
 pub mod model;
 pub mod naming;
 pub mod normalize;

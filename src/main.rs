@@ -8,6 +8,7 @@ use clap::Parser;
 
 use envctl::cli::Cli;
 use envctl::error::exit;
+use envctl::interrupt;
 use envctl::ops::Session;
 
 fn main() -> ExitCode {
@@ -38,7 +39,15 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FAILURE as u8);
         }
     };
+    runtime.block_on(async { interrupt::install() });
     let result = runtime.block_on(envctl::commands::run(&session, cli.command));
+    if interrupt::global().is_handling() {
+        // The first Ctrl-C is being answered (in-flight steps, then exit 130): the command's
+        // own result, cut short by it, is not worth printing.
+        loop {
+            std::thread::park();
+        }
+    }
     if show_stats {
         session.printer.stats(&session.stats, started.elapsed());
     }

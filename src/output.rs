@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::apply::Observer;
-use crate::aws::{AwsError, CallStats};
+use crate::aws::CallStats;
 use crate::config::HookKind;
 use crate::ops::wait::{ServiceReport, Stability};
 use crate::plan::{Action, Plan, Verb, SERVICES_PHASE};
@@ -303,7 +303,7 @@ impl Observer for Progress {
         }
     }
 
-    fn finished(&self, action: &Action, error: Option<&AwsError>) {
+    fn finished(&self, action: &Action, error: Option<&crate::error::Error>) {
         if self.quiet && error.is_none() {
             return;
         }

@@ -25,6 +25,9 @@ pub enum AwsErrorKind {
     Connection,
     /// Anything else the service answered.
     Service,
+    /// A create found its name taken, between envctl's read and its write, by a resource that
+    /// envctl does not own for this app or env; nothing was written to it.
+    Taken,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +74,32 @@ impl AwsError {
             code: None,
             message: message.into(),
         }
+    }
+
+    /// A create that lost a race to a resource that is not ours (see `AwsErrorKind::Taken`).
+    pub fn taken(action: &str, resource: impl Into<String>, message: impl Into<String>) -> Self {
+        AwsError {
+            kind: AwsErrorKind::Taken,
+            ..AwsError::unexpected(action, resource, message)
+        }
+    }
+
+    /// The service answered that the name is taken: someone created the resource between
+    /// envctl's read and its create. Each service has its own code for it; ECS's CreateService
+    /// has none (see `Aws::create_service`).
+    pub fn is_already_exists(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some(
+                "ResourceAlreadyExistsException" // logs
+                    | "RepositoryAlreadyExistsException" // ecr
+                    | "ConflictException" // scheduler
+                    | "DuplicateTargetGroupName" // elasticloadbalancing
+                    | "NamespaceAlreadyExists" // servicediscovery
+                    | "ParameterAlreadyExists" // ssm
+                    | "EntityAlreadyExists" // iam
+            )
+        )
     }
 
     /// Wraps an SDK error from `action` (e.g. `"ecs:CreateService"`) on `resource`.

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::sts::partition;
 use super::{Aws, AwsError, AwsResult};
-use crate::model::Tags;
+use crate::model::{ownership_for, Ownership, Tags};
 
 /// The inline policy envctl owns on the execution role.
 const PARAMS_POLICY_NAME: &str = "envctl-params";
@@ -61,20 +61,11 @@ impl Aws {
         let params_policy = self.params_policy(ssm_path_arn_prefix);
 
         let (role, existed) = match self.get_role(name).await? {
-            Some(role) => (role, true),
+            // The caller checked it, but it may have been replaced since.
+            Some(role) => (ours(role, tags, "iam:GetRole")?, true),
             None => match self.create_role(name, tags).await? {
                 Some(role) => (role, false),
-                // Created by someone else between GetRole and CreateRole.
-                None => (
-                    self.get_role(name).await?.ok_or_else(|| {
-                        AwsError::unexpected(
-                            "iam:CreateRole",
-                            name,
-                            "role exists but GetRole cannot find it",
-                        )
-                    })?,
-                    true,
-                ),
+                None => (self.raced_role(name, tags).await?, true),
             },
         };
 
@@ -127,6 +118,7 @@ impl Aws {
         let description = format!("Service role for {trusted_service} managed by envctl");
         let (role, existed) = match self.role_with_trust(name).await? {
             Some((role, trust)) => {
+                let role = ours(role, tags, "iam:GetRole")?;
                 let wanted = trust_policy(trusted_service);
                 if trust.as_ref() != Some(&wanted) {
                     self.iam
@@ -144,18 +136,8 @@ impl Aws {
                 .await?
             {
                 Some(role) => (role, false),
-                // Created by someone else between GetRole and CreateRole: take it as found and
-                // let the next run check its trust policy.
-                None => (
-                    self.get_role(name).await?.ok_or_else(|| {
-                        AwsError::unexpected(
-                            "iam:CreateRole",
-                            name,
-                            "role exists but GetRole cannot find it",
-                        )
-                    })?,
-                    true,
-                ),
+                // Let the next run check the trust policy of a role another run created.
+                None => (self.raced_role(name, tags).await?, true),
             },
         };
 
@@ -225,6 +207,19 @@ impl Aws {
             }
             Err(e) => Err(AwsError::from_sdk("iam:DeleteRole", name, e)),
         }
+    }
+
+    /// The role someone created between envctl's GetRole and its CreateRole (another
+    /// `bootstrap` of the app, usually), when it is ours.
+    async fn raced_role(&self, name: &str, tags: &Tags) -> AwsResult<RoleState> {
+        let role = self.get_role(name).await?.ok_or_else(|| {
+            AwsError::unexpected(
+                "iam:CreateRole",
+                name,
+                "role exists but GetRole cannot find it",
+            )
+        })?;
+        ours(role, tags, "iam:CreateRole")
     }
 
     /// `None` when the role already exists.
@@ -416,6 +411,21 @@ impl Aws {
             Err(e) => Err(AwsError::from_sdk("iam:GetRole", name, e)),
         }
     }
+}
+
+/// `role` when envctl tagged it for the app in `tags`; otherwise nothing may be written to it,
+/// and that is a conflict (the role changed hands after the caller's own check).
+fn ours(role: RoleState, tags: &Tags, action: &str) -> AwsResult<RoleState> {
+    let whose = match ownership_for(&role.tags, tags) {
+        Ownership::Ours => return Ok(role),
+        Ownership::Foreign => "is not managed by envctl (no envctl:managed-by tag)".to_string(),
+        Ownership::OtherEnv { app, .. } => format!("belongs to envctl app `{app}`"),
+    };
+    Err(AwsError::taken(
+        action,
+        &role.name,
+        format!("the role {whose}; nothing was written to it"),
+    ))
 }
 
 /// Lets `service` (e.g. `scheduler.amazonaws.com`) assume the role.

@@ -10,6 +10,7 @@ use crate::output::plan_text;
 pub async fn run(session: &Session, args: DownArgs) -> Result<i32> {
     let env = ops::resolve_env(args.env.as_deref())?;
     let plan = down::plan(session, &env, args.force).await?;
+
     let p = &session.printer;
     if plan.is_empty() {
         if p.is_json() {
@@ -46,6 +47,11 @@ pub async fn run(session: &Session, args: DownArgs) -> Result<i32> {
             return Ok(exit::NOT_CONFIRMED);
         }
     }
+    let force = if args.force { " --force" } else { "" };
+    crate::interrupt::resume_with(format!(
+        "envctl down {}{force}",
+        crate::commands::up::shell_word(&env.raw)
+    ));
     p.status(format!(
         "Deleting env `{}` ({} action(s)):",
         plan.env,

@@ -14,13 +14,6 @@ pub async fn run(session: &Session, args: StatusArgs) -> Result<i32> {
         p.json(&status);
         return Ok(exit::OK);
     }
-    if status.services.is_empty() {
-        p.text(format!(
-            "env `{}` has no services (run `envctl up {}`).",
-            status.env, env.raw
-        ));
-        return Ok(exit::OK);
-    }
     let summaries: Vec<_> = status.services.iter().map(|s| s.summary.clone()).collect();
     let mut out = services_table(p, &summaries);
     for s in &status.services {

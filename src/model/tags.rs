@@ -76,6 +76,18 @@ pub fn app_ownership(tags: &Tags, app: &str) -> Ownership {
     }
 }
 
+/// Classifies `found` for the identity `ours` carries: an env resource's tags (with
+/// `envctl:env`) are judged like `ownership`, an app resource's like `app_ownership`. Lets code
+/// that holds only the tags it would create a resource with (a create that lost a race) decide
+/// whether the resource it found instead is its own.
+pub fn ownership_for(found: &Tags, ours: &Tags) -> Ownership {
+    let app = ours.get(TAG_APP).map(String::as_str).unwrap_or_default();
+    match ours.get(TAG_ENV) {
+        Some(env) => ownership(found, app, env),
+        None => app_ownership(found, app),
+    }
+}
+
 /// The identity stamped on everything an env creates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvIdentity {
@@ -163,6 +175,43 @@ mod tests {
             Ownership::OtherEnv {
                 app: "shop".into(),
                 env: "feat-x".into()
+            }
+        );
+    }
+
+    #[test]
+    fn ownership_for_judges_by_the_identity_in_our_tags() {
+        let env_res = tags(&[
+            (TAG_MANAGED_BY, "envctl"),
+            (TAG_APP, "shop"),
+            (TAG_ENV, "feat"),
+            (TAG_OWNER, "someone-else"),
+        ]);
+        let ours = tags(&[
+            (TAG_MANAGED_BY, "envctl"),
+            (TAG_APP, "shop"),
+            (TAG_ENV, "feat"),
+            (TAG_OWNER, "me"),
+        ]);
+        assert_eq!(ownership_for(&env_res, &ours), Ownership::Ours);
+        let mut other = ours.clone();
+        other.insert(TAG_ENV.into(), "feat-x".into());
+        assert_eq!(
+            ownership_for(&env_res, &other),
+            Ownership::OtherEnv {
+                app: "shop".into(),
+                env: "feat".into()
+            }
+        );
+        assert_eq!(ownership_for(&Tags::new(), &ours), Ownership::Foreign);
+        // App resources have no env tag: the app decides.
+        let app_ours = app_tags("shop", "me", "2026-01-01T00:00:00Z");
+        assert_eq!(ownership_for(&env_res, &app_ours), Ownership::Ours);
+        assert_eq!(
+            ownership_for(&app_tags("cart", "me", "t"), &app_ours),
+            Ownership::OtherEnv {
+                app: "cart".into(),
+                env: String::new()
             }
         );
     }

@@ -132,7 +132,23 @@ pub async fn bootstrap(session: &Session) -> Result<BootstrapReport> {
             printer.status(format!(
                 "  + create ECS cluster {cluster_name} (FARGATE, FARGATE_SPOT)"
             ));
-            aws.create_cluster(&cluster_name, &tags).await?
+            // CreateCluster succeeds for a name that exists already (it answers with that
+            // cluster), so a cluster made by someone else after the read above would pass
+            // unnoticed: read its tags again.
+            let created = aws.create_cluster(&cluster_name, &tags).await?;
+            let cluster = aws
+                .describe_cluster(&cluster_name)
+                .await?
+                .unwrap_or(created);
+            let owner = app_ownership(&cluster.tags, app);
+            if owner != Ownership::Ours {
+                return Err(Error::Conflicts(vec![Conflict {
+                    kind: "ECS cluster".into(),
+                    name: cluster_name.clone(),
+                    owner,
+                }]));
+            }
+            cluster
         }
     };
     let mut execution_role = cfg
@@ -391,7 +407,25 @@ async fn build_infra(
                     }]));
                 }
             }
-            None => aws.create_repository(&name, tags).await?,
+            None => {
+                if let Err(e) = aws.create_repository(&name, tags).await {
+                    // Created by another bootstrap after the read above: fine when ours.
+                    if !e.is_already_exists() {
+                        return Err(e.into());
+                    }
+                    let Some(found) = aws.describe_repository(&name).await? else {
+                        return Err(e.into());
+                    };
+                    let owner = app_ownership(&found.tags, &c.app);
+                    if owner != Ownership::Ours {
+                        return Err(Error::Conflicts(vec![Conflict {
+                            kind: "ECR repository".into(),
+                            name,
+                            owner,
+                        }]));
+                    }
+                }
+            }
         }
     }
     let role = aws

@@ -306,13 +306,11 @@ pub async fn open_session<B: ExecBackend>(backend: &B, req: &ExecRequest) -> Res
 /// the terminal sends them to the plugin too, which forwards them into the session; envctl
 /// must not die and leave the plugin orphaned.
 pub async fn run_plugin(plugin: &Path, args: &[String]) -> Result<i32> {
+    let _ignored = crate::interrupt::ignore();
     #[cfg(unix)]
-    let _ignored = {
+    let _quit = {
         use tokio::signal::unix::{signal, SignalKind};
-        (
-            signal(SignalKind::interrupt()).ok(),
-            signal(SignalKind::quit()).ok(),
-        )
+        signal(SignalKind::quit()).ok()
     };
     let mut child = std::process::Command::new(plugin)
         .args(args)

@@ -7,7 +7,7 @@ use futures::TryFutureExt;
 use serde::Serialize;
 
 use crate::aws::elbv2::load_balancer_of_listener;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{
     ownership, ClusterState, ListenerRuleState, Ownership, ServiceEvent, ServiceState, StoppedTask,
     TargetHealthState, TAG_APP, TAG_BRANCH, TAG_CREATED_AT, TAG_ENV, TAG_EXPIRES_AT,
@@ -162,12 +162,12 @@ async fn ls_reads(
             .into_iter()
             .filter(|n| n.starts_with(&format!("{app}-")))
             .collect();
-        Ok::<_, crate::error::Error>(aws.describe_services(&cluster, &names).await?)
+        Ok::<_, Error>(aws.describe_services(&cluster, &names).await?)
     };
     let preview = async {
         let c = aws.describe_cluster(&cluster).await?;
         let rules = preview_rules(aws, cfg, c.as_ref()).await?;
-        Ok::<_, crate::error::Error>((c, rules))
+        Ok::<_, Error>((c, rules))
     };
     let (services, (c, preview)) = session.reading(try_join(services, preview)).await?;
     if c.is_none() {
@@ -302,14 +302,14 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
                 None => aws.list_stopped_tasks(&cluster, &s.name, 5).await?,
             });
         }
-        Ok::<_, crate::error::Error>((services, tasks))
+        Ok::<_, Error>((services, tasks))
     };
     let schedule_names = observe::schedule_names(names.services.iter().map(|(k, _)| k.as_str()));
     let schedules = aws.get_schedules(&names.schedule_group, &schedule_names);
     let previews = async {
         let c = aws.describe_cluster(&cluster).await?;
         let rules = preview_rules(aws, &cfg, c.as_ref()).await?;
-        Ok::<_, crate::error::Error>((c, rules))
+        Ok::<_, Error>((c, rules))
     };
     let health = async {
         if !cfg.config.preview.enabled {
@@ -320,7 +320,7 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
             .await?;
         let health =
             try_join_all(groups.iter().map(|g| aws.describe_target_health(&g.arn))).await?;
-        Ok::<_, crate::error::Error>(
+        Ok::<_, Error>(
             groups
                 .into_iter()
                 .map(|g| g.arn)
@@ -333,6 +333,19 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
         .await?;
     if c.is_none() {
         return Err(observe::not_bootstrapped(&cluster));
+    }
+    if services.is_empty() {
+        // Like `stop`: nothing to show is a missing precondition, not a status.
+        return Err(Error::Precondition {
+            message: format!(
+                "env `{}` does not exist: no ECS service of app `{app}` is tagged for it in cluster `{cluster}`",
+                env.slug
+            ),
+            hint: format!(
+                "`envctl ls` lists the envs that exist; `envctl up {}` creates this one",
+                env.raw
+            ),
+        });
     }
     let mut out = Vec::new();
     for (s, stopped_tasks) in services.into_iter().zip(stopped) {

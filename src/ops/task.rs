@@ -225,12 +225,10 @@ pub async fn run_to_completion<B: TaskBackend>(
     }
 }
 
-/// Resolves on Ctrl-C; never when the signal cannot be watched (then Ctrl-C kills envctl as
-/// usual).
+/// Resolves on the first Ctrl-C, which it claims from the process's handler
+/// (`crate::interrupt`): the caller stops what it started. Never resolves when no handler runs.
 pub async fn ctrl_c() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
-    }
+    crate::interrupt::ctrl_c().await
 }
 
 #[cfg(test)]

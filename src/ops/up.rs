@@ -304,7 +304,11 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
     services.sort_by_key(|r| names.iter().position(|n| *n == r.name));
     // Seeding after the services exist; the pending tag goes once every seed of a service
     // succeeded, so one cut off by a crash runs again on the next `up`.
-    let seeds: Vec<_> = plan.hooks_of(HookKind::AfterCreate).collect();
+    // A service another `up` of this env created meanwhile is seeded by that run.
+    let seeds: Vec<_> = plan
+        .hooks_of(HookKind::AfterCreate)
+        .filter(|h| !applied.created_elsewhere.contains(&h.service))
+        .collect();
     if !seeds.is_empty() {
         hooks::run_hooks(
             aws,

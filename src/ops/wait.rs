@@ -141,6 +141,23 @@ pub fn split_observed(
     (seen, to_read)
 }
 
+/// Whether two task definition revisions define the same thing (compared normalized, as the
+/// planner compares them). A revision ECS no longer knows counts as different.
+async fn same_revision_content(aws: &Aws, a: &str, b: &str) -> Result<bool> {
+    let (a, b) = tokio::try_join!(
+        aws.describe_task_definition(a),
+        aws.describe_task_definition(b)
+    )?;
+    let def = |t: Option<crate::model::TaskDefinitionState>| {
+        t.and_then(|t| t.definition)
+            .map(|d| crate::normalize::task_definition(&d))
+    };
+    Ok(match (def(a), def(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    })
+}
+
 /// Polls until every service is stable, one fails, or the timeout passes.
 /// `expected` maps services envctl just deployed to the revision it deployed: a service that
 /// ends up stable on another revision was rolled back, which is a failure, not a success.
@@ -170,15 +187,29 @@ pub async fn wait_stable(
     let mut last_line = String::new();
     let none = BTreeMap::new();
     let mut known = initial;
+    // (deployed, running) revision pairs already compared: true when their contents are equal.
+    let mut same_content: BTreeMap<(String, String), bool> = BTreeMap::new();
     loop {
         let states = look(aws, cluster, names, known).await?;
         known = &none;
-        let reports: Vec<ServiceReport> = states
-            .iter()
-            .map(|s| {
-                let mut r = report(s);
-                if let Some(want) = expected.get(&s.name) {
-                    if r.stability == Stability::Stable && *want != s.task_definition_arn {
+        let mut reports = Vec::new();
+        for s in &states {
+            let mut r = report(s);
+            if let Some(want) = expected.get(&s.name) {
+                if r.stability == Stability::Stable && *want != s.task_definition_arn {
+                    let pair = (want.clone(), s.task_definition_arn.clone());
+                    let same = match same_content.get(&pair) {
+                        Some(same) => *same,
+                        None => {
+                            let same =
+                                same_revision_content(aws, want, &s.task_definition_arn).await?;
+                            same_content.insert(pair, same);
+                            same
+                        }
+                    };
+                    // Another `up` of this env, run at the same time, registered and deployed
+                    // an identical revision: that is this run's definition, not a rollback.
+                    if !same {
                         r.stability = Stability::Failed(format!(
                             "rolled back: runs {} instead of {}",
                             short_td(&s.task_definition_arn),
@@ -186,9 +217,9 @@ pub async fn wait_stable(
                         ));
                     }
                 }
-                r
-            })
-            .collect();
+            }
+            reports.push(r);
+        }
         let failed: Vec<_> = reports
             .iter()
             .filter(|r| matches!(r.stability, Stability::Failed(_)))

@@ -735,10 +735,33 @@ async fn status_shows_service_counts_and_task_definition_revision() {
     assert_eq!(services[0]["running"], 2);
     assert_eq!(services[0]["task_definition"], "shop-feature-x-web:2");
     assert_eq!(services[0]["stability"]["state"], "stable");
+}
 
-    // An env that has nothing says so instead of failing.
-    let empty = app.ok(&["status", "other"]);
-    assert!(empty.stdout.contains("has no services"), "{empty}");
+/// Issue 11: `status` of an env that does not exist exited 0 with a line on stdout, where
+/// `stop` of the same env exits 4.
+#[tokio::test]
+async fn status_of_a_missing_env_exits_4_like_stop() {
+    let app = App::bootstrapped();
+    app.ok(&["up", ENV]);
+    for args in [
+        &["status", "other"][..],
+        &["status", "other", "--output", "json"][..],
+    ] {
+        let r = app.expect(args, 4);
+        assert_eq!(r.stdout, "", "no data for a missing env: {r}");
+        assert!(
+            r.stderr.contains("error: env `other` does not exist"),
+            "{r}"
+        );
+        assert!(
+            r.stderr.contains(
+                "hint: `envctl ls` lists the envs that exist; `envctl up other` creates this one"
+            ),
+            "{r}"
+        );
+    }
+    app.expect(&["stop", "other"], 4);
+    app.ok(&["status", ENV]);
 }
 
 #[tokio::test]

@@ -743,7 +743,7 @@ struct Quiet;
 
 impl envctl::apply::Observer for Quiet {
     fn started(&self, _: &envctl::plan::Action) {}
-    fn finished(&self, _: &envctl::plan::Action, _: Option<&envctl::aws::AwsError>) {}
+    fn finished(&self, _: &envctl::plan::Action, _: Option<&envctl::error::Error>) {}
 }
 
 /// A plan made before another env took priority 1 (the race two `up`s run): apply gets
@@ -819,6 +819,84 @@ async fn a_stale_priority_moves_to_the_next_free_one() {
         .expect("rule a");
     assert_eq!(a.rule_arn(), taken.rule_arn());
     assert_eq!(a.priority(), Some("1"));
+}
+
+/// The same env's plan, made before another `up` of it created its target group and rule
+/// (issue 11: concurrent `up`): the target group's name is taken (DuplicateTargetGroupName) and
+/// so is the priority (PriorityInUse); both turn out to be this env's, so apply uses them and
+/// creates nothing more: one target group and one rule for the env's host.
+#[tokio::test]
+async fn a_stale_plan_finds_its_target_group_and_rule_made_by_another_up_of_the_env() {
+    use envctl::plan::{Action, Plan, TargetGroupRef};
+
+    let app = bootstrapped("");
+    app.ok(&["up", "feature-b"]);
+    let rule = rule_for_host(&app, &host("feature-b"))
+        .await
+        .expect("rule of feature-b");
+    let group = target_group(&app, "shop-feature-b-web")
+        .await
+        .expect("target group of feature-b");
+    let group_arn = group.target_group_arn().expect("arn").to_string();
+    let rule_tags: envctl::model::Tags = elb_tags(&app, rule.rule_arn().expect("rule arn"))
+        .await
+        .into_iter()
+        .collect();
+    let plan = Plan {
+        app: "shop".into(),
+        env: "feature-b".into(),
+        actions: vec![
+            Action::CreateTargetGroup {
+                service: "web".into(),
+                spec: envctl::model::TargetGroupSpec {
+                    name: "shop-feature-b-web".into(),
+                    port: group.port().expect("port"),
+                    vpc_id: group.vpc_id().expect("vpc").to_string(),
+                    health_check_path: "/".into(),
+                    health_check_matcher: "200-399".into(),
+                    tags: elb_tags(&app, &group_arn).await.into_iter().collect(),
+                },
+            },
+            Action::CreateListenerRule {
+                service: "web".into(),
+                listener_arn: listener_arn(&app).await,
+                priority: 1,
+                route: envctl::model::RouteMatch::Host(host("feature-b")),
+                target_group: TargetGroupRef::Created("shop-feature-b-web".into()),
+                tags: rule_tags,
+            },
+        ],
+        hooks: vec![],
+        database: None,
+        conflicts: vec![],
+        skipped: vec![],
+        capacity: vec![],
+    };
+    let aws = app.moto.connect().await;
+    app.moto.clear_recording();
+    envctl::apply::apply(&aws, &plan, 4, &Quiet)
+        .await
+        .expect("the taken names are this env's");
+
+    let writes: Vec<String> = app
+        .moto
+        .writes()
+        .iter()
+        .map(|w| w.operation.clone())
+        .collect();
+    assert_eq!(writes, ["CreateTargetGroup", "CreateRule"], "no second try");
+    let now = rules(&app).await;
+    assert_eq!(
+        now.iter()
+            .filter(|r| hosts(r) == [host("feature-b")])
+            .count(),
+        1,
+        "{now:?}"
+    );
+    assert_eq!(
+        forwards_to(&rule_for_host(&app, &host("feature-b")).await.unwrap()),
+        group_arn
+    );
 }
 
 /// Two `up`s at once usually plan the same lowest priority; whichever way they interleave, both

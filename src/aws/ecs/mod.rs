@@ -353,7 +353,9 @@ impl Aws {
             })
     }
 
-    /// Creates the service; returns it as the reply describes it (the wait's first look).
+    /// Creates the service; returns it as the reply describes it (the wait's first look). When one
+    /// of that name is ACTIVE already, AWS fails with InvalidParameterException (moto silently
+    /// replaces it instead): see `create_service_may_have_lost_race`.
     pub async fn create_service(
         &self,
         cluster: &str,
@@ -387,6 +389,14 @@ impl Aws {
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, name, e))?;
         Ok(out.service().map(service_from_sdk))
+    }
+
+    /// Whether a failed CreateService may mean that the service exists already (another `up`
+    /// created it after envctl looked). AWS answers an ACTIVE service of the same name with
+    /// InvalidParameterException ("Creation of service was not idempotent"), a code it also uses
+    /// for bad input: the caller must look the service up before deciding.
+    pub fn create_service_may_have_lost_race(err: &AwsError) -> bool {
+        err.code.as_deref() == Some("InvalidParameterException")
     }
 
     /// Converges an existing service on `def` and `task_definition_arn`; returns it as the reply

@@ -33,6 +33,30 @@ impl Run {
         }
     }
 
+    /// Waits (at most three minutes) for a started envctl to exit and keeps what it printed.
+    pub fn finish(child: std::process::Child, args: &[&str]) -> Run {
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        let out = match rx.recv_timeout(Duration::from_secs(180)) {
+            Ok(out) => out.expect("wait for envctl"),
+            Err(_) => {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                panic!("envctl {args:?} did not exit within three minutes");
+            }
+        };
+        Run {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self}"))
@@ -118,6 +142,24 @@ impl App {
             .env_remove("ENVCTL_CONFIG")
             .timeout(Duration::from_secs(120));
         cmd
+    }
+
+    /// envctl with `args` in the app directory, talking to AWS at `endpoint` (a proxy in front
+    /// of this app's server), for tests that start it and watch it run; stderr is piped.
+    pub fn spawn_via(&self, endpoint: &str, args: &[&str]) -> std::process::Child {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("envctl"));
+        cmd.current_dir(self.path()).args(args);
+        for (k, v) in self.moto.env() {
+            cmd.env(k, v);
+        }
+        cmd.env("AWS_ENDPOINT_URL", endpoint)
+            .env("ENVCTL_POLL_INTERVAL_MS", "200")
+            .env_remove("ENVCTL_CONFIG")
+            .env_remove("AWS_PROFILE")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().expect("start envctl")
     }
 
     pub fn run_with(&self, args: &[&str], stdin: Option<&str>) -> Run {

@@ -4,10 +4,10 @@
 
 mod app;
 pub mod postgres;
+pub mod proxy;
 
 pub use app::{offline, App, Run, TD_TEMPLATE};
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -42,20 +42,36 @@ pub fn moto_server_bin() -> PathBuf {
     p
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free loopback port")
+/// The port from the server's ` * Running on http://127.0.0.1:PORT` line; the rest of its
+/// stderr (a line per request) is read and dropped so that the pipe never fills.
+fn announced_port(stderr: std::process::ChildStderr) -> Option<u16> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.split("Running on http://127.0.0.1:").nth(1) {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                if let Ok(port) = digits.parse::<u16>() {
+                    let _ = tx.send(port);
+                }
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60)).ok()
 }
 
 impl Moto {
     pub fn start() -> Moto {
         let bin = moto_server_bin();
         let recording = tempfile::NamedTempFile::new().expect("temp file for moto's recorder");
-        let port = free_port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // Port 0: the server binds a free port itself and prints it. A port picked here and
+        // passed in could be taken (by another test's server or proxy) before moto binds it,
+        // and the test would then talk to someone else's server.
+        let mut child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             // moto never starts tasks; with this its first deployment of a one-task service
             // reports COMPLETED, which is what `up` waits for (see docs/waiting.md).
             .env("MOTO_ECS_SERVICE_RUNNING", "1")
@@ -64,9 +80,15 @@ impl Moto {
             .env("MOTO_ENABLE_RECORDING", "true")
             .env("MOTO_RECORDER_FILEPATH", recording.path())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}; {INSTALL_HINT}", bin.display()));
+        let port = announced_port(child.stderr.take().expect("piped stderr"));
+        let Some(port) = port else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("moto_server did not say which port it listens on within 60 s; {INSTALL_HINT}");
+        };
         let moto = Moto {
             url: format!("http://127.0.0.1:{port}"),
             child,
@@ -135,12 +157,17 @@ impl Moto {
 
     /// envctl's own AWS clients pointed at this server (one attempt per call: fail fast).
     pub async fn connect(&self) -> envctl::aws::Aws {
+        self.connect_at(&self.url).await
+    }
+
+    /// Like `connect`, through `url` (a `proxy::Proxy` in front of this server).
+    pub async fn connect_at(&self, url: &str) -> envctl::aws::Aws {
         // Same values in every test, so tests running in parallel threads cannot disagree.
         std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
         std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
         envctl::aws::Aws::connect(&envctl::aws::AwsOptions {
-            endpoint_url: Some(self.url.clone()),
+            endpoint_url: Some(url.to_string()),
             region: Some(REGION.into()),
             max_attempts: Some(1),
             ..Default::default()
