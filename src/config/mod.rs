@@ -1548,7 +1548,7 @@ pub fn fargate_size_error(cpu: u32, memory: u32) -> Option<String> {
 mod tests {
     use super::*;
 
-    const EXAMPLE: &str = include_str!("../config/envctl.example.toml");
+    const EXAMPLE: &str = include_str!("../../config/envctl.example.toml");
     const MINIMAL: &str = "app = \"shop\"\n\n[services.web]\nimage = \"nginx:1.27\"\n";
 
     fn file() -> &'static Path {
