@@ -13,6 +13,8 @@ pub mod database;
 pub mod dist;
 pub mod error;
 pub mod import;
+#[cfg(test)]
+mod layers;
 pub mod model;
 pub mod naming;
 pub mod normalize;

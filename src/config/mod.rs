@@ -6,6 +6,7 @@
 mod load;
 mod overrides;
 mod schema;
+mod source;
 mod validate;
 
 #[cfg(test)]
@@ -16,6 +17,7 @@ use std::path::Path;
 pub use load::{load, parse, LoadedConfig};
 pub use overrides::Override;
 pub use schema::*;
+pub use source::{parse_source, GitSource};
 pub use validate::fargate_size_error;
 
 pub const DEFAULT_CONFIG_FILE: &str = "envctl.toml";

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+/// Hook kinds are the model's (`[[hooks.<kind>]]` names them); re-exported for config users.
+pub use crate::model::HookKind;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -92,8 +95,11 @@ pub struct DatabaseConfig {
     pub timeout: String,
 }
 
+/// The official client image used when `database.client_image` is not set (pinned).
+pub const DEFAULT_CLIENT_IMAGE: &str = "public.ecr.aws/docker/library/postgres:17.6-alpine";
+
 fn default_client_image() -> String {
-    crate::database::DEFAULT_CLIENT_IMAGE.into()
+    DEFAULT_CLIENT_IMAGE.into()
 }
 
 fn default_database_timeout() -> String {
@@ -173,31 +179,6 @@ impl HooksConfig {
                     .iter()
                     .map(|h| (HookKind::BeforeDestroy, h)),
             )
-    }
-}
-
-/// When a hook runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HookKind {
-    BeforeDeploy,
-    AfterCreate,
-    BeforeDestroy,
-}
-
-impl HookKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HookKind::BeforeDeploy => "before_deploy",
-            HookKind::AfterCreate => "after_create",
-            HookKind::BeforeDestroy => "before_destroy",
-        }
-    }
-}
-
-impl std::fmt::Display for HookKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -350,7 +350,7 @@ fn validate_build(file: &Path, name: &str, b: &BuildConfig) -> Result<(), Config
             "set the HTTPS URL CodeBuild clones (https://github.com/OWNER/REPO or \
              https://git-codecommit.REGION.amazonaws.com/v1/repos/REPO), or source = \"local\"",
         ),
-        (_, Some(url)) if !url.is_empty() => match crate::ops::janitor::parse_source(url) {
+        (_, Some(url)) if !url.is_empty() => match parse_source(url) {
             Ok(_) => Ok(()),
             Err(m) => err(
                 "repository_url",
