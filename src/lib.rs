@@ -13,6 +13,7 @@ pub mod database;
 pub mod dist;
 pub mod error;
 pub mod import;
+pub mod janitor;
 #[cfg(test)]
 mod layers;
 pub mod model;
