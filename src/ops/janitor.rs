@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::aws::sts::partition;
-use crate::aws::Aws;
+use crate::aws::{Aws, AwsError};
 use crate::config::{
     self, parse_source, ConfigError, GitSource, JanitorConfig, LoadedConfig, Override,
 };
@@ -18,7 +18,7 @@ use crate::janitor::{
 use crate::model::{app_ownership, app_tags, Ownership, ProjectSpec};
 use crate::naming;
 use crate::ops::{self, Session};
-use crate::plan::Conflict;
+use crate::plan::{Conflict, Verb};
 use crate::render::RenderError;
 
 /// How long a new role may take to become assumable by CodeBuild (IAM is eventually consistent).
@@ -119,7 +119,7 @@ async fn observe(aws: &Aws, app: &str) -> Result<Observed> {
     let events_role = naming::janitor_events_role(app);
     let (rule, targets, project, build_role, events_role) = futures::try_join!(
         aws.describe_rule(&name),
-        // None when the rule does not exist.
+        // Empty when the rule does not exist.
         aws.list_targets(&name),
         aws.describe_project(&name),
         aws.service_role(&name, BUILD_POLICY),
@@ -136,6 +136,13 @@ async fn observe(aws: &Aws, app: &str) -> Result<Observed> {
 
 /// What `install` would do; reads only.
 pub async fn plan_install(session: &Session, overrides: &[Override]) -> Result<JanitorPlan> {
+    Ok(observe_and_plan_install(session, overrides).await?.0)
+}
+
+async fn observe_and_plan_install<'s>(
+    session: &'s Session,
+    overrides: &[Override],
+) -> Result<(JanitorPlan, &'s Aws)> {
     let Inputs {
         cfg,
         source,
@@ -160,12 +167,11 @@ pub async fn plan_install(session: &Session, overrides: &[Override]) -> Result<J
     };
     let tags = app_tags(app, &ops::owner(), &ops::now_rfc3339());
     let desired = janitor::desired(&cfg, &source, buildspec, &place, tags);
-    Ok(janitor::plan_install(&desired, &observed))
+    Ok((janitor::plan_install(&desired, &observed), aws))
 }
 
 pub async fn install(session: &Session, overrides: &[Override]) -> Result<JanitorReport> {
-    let plan = plan_install(session, overrides).await?;
-    let aws = session.aws(None).await?;
+    let (plan, aws) = observe_and_plan_install(session, overrides).await?;
     apply(session, aws, &plan).await?;
     let report = plan.report();
     let printer = &session.printer;
@@ -188,16 +194,22 @@ pub async fn install(session: &Session, overrides: &[Override]) -> Result<Janito
 
 /// What `uninstall` would delete; reads only.
 pub async fn plan_uninstall(session: &Session, overrides: &[Override]) -> Result<JanitorPlan> {
+    Ok(observe_and_plan_uninstall(session, overrides).await?.0)
+}
+
+async fn observe_and_plan_uninstall<'s>(
+    session: &'s Session,
+    overrides: &[Override],
+) -> Result<(JanitorPlan, &'s Aws)> {
     let cfg = session.load_config(overrides)?;
     let app = cfg.config.app.as_str();
     let aws = session.aws(Some(&cfg)).await?;
     let observed = observe(aws, app).await?;
-    Ok(janitor::plan_uninstall(app, &aws.region, &observed))
+    Ok((janitor::plan_uninstall(app, &aws.region, &observed), aws))
 }
 
 pub async fn uninstall(session: &Session, overrides: &[Override]) -> Result<JanitorReport> {
-    let plan = plan_uninstall(session, overrides).await?;
-    let aws = session.aws(None).await?;
+    let (plan, aws) = observe_and_plan_uninstall(session, overrides).await?;
     apply(session, aws, &plan).await?;
     let report = plan.report();
     if !report.changed() {
@@ -217,9 +229,9 @@ async fn apply(session: &Session, aws: &Aws, plan: &JanitorPlan) -> Result<()> {
     }
     for action in &plan.actions {
         let mark = match action.verb() {
-            crate::plan::Verb::Create => '+',
-            crate::plan::Verb::Update => '~',
-            crate::plan::Verb::Delete => '-',
+            Verb::Create => '+',
+            Verb::Update => '~',
+            Verb::Delete => '-',
         };
         session
             .printer
@@ -241,7 +253,7 @@ async fn step(session: &Session, aws: &Aws, app: &str, action: &JanitorAction) -
                 // is the app's (the next run checks its trust policy).
                 None => {
                     let found = aws.get_role(&role.name).await?.ok_or_else(|| {
-                        crate::aws::AwsError::unexpected(
+                        AwsError::unexpected(
                             "iam:CreateRole",
                             &role.name,
                             "role exists but GetRole cannot find it",
@@ -300,7 +312,7 @@ fn expect_arn(action: &str, name: &str, got: &str, planned: &str) -> Result<()> 
     if got == planned {
         return Ok(());
     }
-    Err(crate::aws::AwsError::unexpected(
+    Err(AwsError::unexpected(
         action,
         name,
         format!("reply has ARN {got}, expected {planned}; run the command again to use it"),
