@@ -1,4 +1,4 @@
-//! The cloud janitor, pure parts: what `janitor install` wants (`plan::desired`), the steps from
+//! The cloud janitor, pure parts: what `janitor install` wants (`desired`), the steps from
 //! what AWS has to that (`plan::plan_install`, `plan::plan_uninstall`), the buildspec and the IAM
 //! policies. No AWS calls here: `ops::janitor` observes, applies the plan and reports.
 //!
@@ -7,11 +7,15 @@
 //! `envctl gc --yes`, so env cleanup never depends on a laptop or on a CI event that was missed.
 
 pub mod buildspec;
+pub mod desired;
 pub mod plan;
 pub mod policy;
+pub mod report;
 
 pub use buildspec::BUILDSPEC_TEMPLATE;
+pub use desired::{desired, Desired, Place};
 pub use plan::*;
+pub use report::*;
 
 /// The rule's only target.
 pub const TARGET_ID: &str = "envctl-janitor";

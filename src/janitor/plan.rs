@@ -1,5 +1,5 @@
-//! `janitor install` and `uninstall` as plans. `desired` is the janitor from the config alone;
-//! `Observed` is what AWS has under its names; `plan_install` compares them resource by resource,
+//! `janitor install` and `uninstall` as plans. `Desired` (`desired.rs`) is the janitor from the
+//! config alone; `Observed` is what AWS has under its names; `plan_install` compares them resource by resource,
 //! each kind with its own normalizer (the project with `normalize::project_changes`, roles by
 //! their trust and inline policies as JSON, the rule by schedule and state, the target by what
 //! it starts and as whom), and lists the steps, in the order they must run. The plan also decides
@@ -8,12 +8,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::policy::{build_role_policy, events_role_policy, PolicyScope};
-use super::{
-    BUILD_POLICY, BUILD_TIMEOUT_MINUTES, BUILD_TIMEOUT_MINUTES_CUSTOM_INSTALL, EVENTS_POLICY,
-    TARGET_ID,
-};
-use crate::config::{GitSource, LoadedConfig};
+use super::desired::{Desired, RoleSpec, RuleSpec, ENABLED};
+use super::policy::events_role_policy;
+use super::report::{JanitorReport, ResourceReport, State};
+use super::TARGET_ID;
 use crate::model::{
     app_ownership, trust_policy, Ownership, ProjectSpec, ProjectState, RuleState, RuleTarget,
     ServiceRoleState, Tags,
@@ -21,167 +19,6 @@ use crate::model::{
 use crate::naming;
 use crate::normalize;
 use crate::plan::{Conflict, Verb};
-
-/// The services the janitor's roles trust.
-const CODEBUILD: &str = "codebuild.amazonaws.com";
-const EVENTS: &str = "events.amazonaws.com";
-/// A rule envctl wants is always enabled.
-const ENABLED: &str = "ENABLED";
-
-/// The account and region the janitor goes in, for the ARNs envctl knows before AWS hands them
-/// out (a role's and a project's ARN follow from their names).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Place {
-    pub partition: String,
-    pub region: String,
-    pub account: String,
-}
-
-impl Place {
-    fn role_arn(&self, name: &str) -> String {
-        format!("arn:{}:iam::{}:role/{name}", self.partition, self.account)
-    }
-
-    fn project_arn(&self, name: &str) -> String {
-        format!(
-            "arn:{}:codebuild:{}:{}:project/{name}",
-            self.partition, self.region, self.account
-        )
-    }
-}
-
-/// A service role as install wants it; its inline policy is planned with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RoleSpec {
-    pub name: String,
-    /// The ARN IAM gives a role of this name.
-    pub arn: String,
-    pub trusted_service: &'static str,
-    pub policy_name: &'static str,
-}
-
-/// The rule as install wants it (always enabled, on the default bus).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RuleSpec {
-    pub name: String,
-    pub schedule: String,
-    pub description: String,
-}
-
-/// Everything `janitor install` wants, from the config, the rendered buildspec and the place.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Desired {
-    pub app: String,
-    pub region: String,
-    pub tags: Tags,
-    pub build_role: RoleSpec,
-    /// What `envctl gc --yes` needs, scoped to the app.
-    pub build_policy: Value,
-    /// Its `service_role_arn` is the build role's.
-    pub project: ProjectSpec,
-    /// The ARN CodeBuild gives the project; the events role may start only that.
-    pub project_arn: String,
-    pub events_role: RoleSpec,
-    pub rule: RuleSpec,
-}
-
-/// The janitor as it should be for `cfg`, with `buildspec` already rendered.
-pub fn desired(
-    cfg: &LoadedConfig,
-    source: &GitSource,
-    buildspec: String,
-    place: &Place,
-    tags: Tags,
-) -> Desired {
-    let c = &cfg.config;
-    let j = &c.janitor;
-    let app = c.app.as_str();
-    let name = naming::janitor(app);
-    let cluster = cfg.cluster_name();
-    // The roles `down`'s one-off tasks are passed: the execution role, and the task role if any
-    // (the user's, or bootstrap's for ECS Exec).
-    let task_roles: Vec<String> = [
-        Some(
-            c.roles
-                .execution_role_arn
-                .clone()
-                .unwrap_or_else(|| place.role_arn(&naming::execution_role(app))),
-        ),
-        c.roles.task_role_arn.clone().or_else(|| {
-            c.exec
-                .enabled
-                .then(|| place.role_arn(&naming::task_role(app)))
-        }),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let build_policy = build_role_policy(&PolicyScope {
-        partition: &place.partition,
-        region: &place.region,
-        account: &place.account,
-        app,
-        cluster: &cluster,
-        previews: c.preview.enabled,
-        one_off_tasks: !c.hooks.before_destroy.is_empty() || c.database.is_some(),
-        database: c.database.is_some(),
-        task_roles,
-        codecommit_repo: source
-            .codecommit_repo
-            .as_ref()
-            .map(|(r, n)| (r.as_str(), n.as_str())),
-    });
-    let build_role = RoleSpec {
-        name: name.clone(),
-        arn: place.role_arn(&name),
-        trusted_service: CODEBUILD,
-        policy_name: BUILD_POLICY,
-    };
-    let events_role_name = naming::janitor_events_role(app);
-    let project = ProjectSpec {
-        name: name.clone(),
-        description: format!(
-            "envctl janitor for app {app}: runs `envctl gc --yes` when EventBridge rule {name} fires"
-        ),
-        service_role_arn: build_role.arn.clone(),
-        image: j.image(),
-        compute_type: j.compute_type.clone(),
-        environment_type: j.environment_type().to_string(),
-        source_type: source.source_type.to_string(),
-        source_location: source.location.clone(),
-        source_version: Some(j.branch.clone()),
-        buildspec,
-        environment: Default::default(),
-        privileged: false,
-        timeout_minutes: if j.install_command.trim().is_empty() {
-            BUILD_TIMEOUT_MINUTES
-        } else {
-            BUILD_TIMEOUT_MINUTES_CUSTOM_INSTALL
-        },
-        cache: Default::default(),
-        tags: tags.clone(),
-    };
-    Desired {
-        app: app.to_string(),
-        region: place.region.clone(),
-        project_arn: place.project_arn(&name),
-        build_role,
-        build_policy,
-        project,
-        events_role: RoleSpec {
-            arn: place.role_arn(&events_role_name),
-            name: events_role_name,
-            trusted_service: EVENTS,
-            policy_name: EVENTS_POLICY,
-        },
-        rule: RuleSpec {
-            description: format!("envctl janitor for app {app}: starts CodeBuild project {name}"),
-            name,
-            schedule: j.schedule.clone(),
-        },
-        tags,
-    }
-}
 
 /// The janitor's resources as found under its names.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -789,61 +626,14 @@ impl JanitorPlan {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    Created,
-    Updated,
-    Exists,
-    Deleted,
-    Absent,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Created => "created",
-            State::Updated => "updated",
-            State::Exists => "exists",
-            State::Deleted => "deleted",
-            State::Absent => "absent",
-        }
-    }
-
-    fn changed(self) -> bool {
-        matches!(self, State::Created | State::Updated | State::Deleted)
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ResourceReport {
-    pub resource: String,
-    pub name: String,
-    pub state: State,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct JanitorReport {
-    pub app: String,
-    pub region: String,
-    /// The rule's schedule (install only).
-    pub schedule: Option<String>,
-    pub resources: Vec<ResourceReport>,
-}
-
-impl JanitorReport {
-    pub fn changed(&self) -> bool {
-        self.resources.iter().any(|r| r.state.changed())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
-    use crate::config::{self, parse_source, Override};
+    use crate::config::{self, parse_source, LoadedConfig, Override};
     use crate::janitor::buildspec::{context, render_buildspec, BUILDSPEC_TEMPLATE};
+    use crate::janitor::desired::{desired, Place};
     use crate::model::ProjectCacheSpec;
 
     const CONFIG: &str = r#"
