@@ -10,7 +10,7 @@ use std::io::{Cursor, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::Value;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -85,11 +85,8 @@ pub fn render_buildspec(
         preset: build.preset.map(preset_name),
         cache_paths: cache_paths(build),
     };
-    let mut jinja = Environment::new();
-    jinja.set_undefined_behavior(UndefinedBehavior::Strict);
-    // YAML and shell, not HTML: values are quoted with `| sh` or `| tojson` where they need it.
-    jinja.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    jinja.set_keep_trailing_newline(true);
+    // Values are quoted with `| sh` or `| tojson` where they need it.
+    let mut jinja = crate::render::templates::environment();
     jinja.add_filter("sh", |s: String| shell_quote(&s));
     let error = |e: minijinja::Error| {
         let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();

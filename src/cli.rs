@@ -385,8 +385,7 @@ pub struct CiGithubArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum JanitorCommand {
-    /// Create or update the janitor from `[janitor]` in envctl.toml (needs janitor.source and
-    /// janitor.install_command)
+    /// Create or update the janitor from `[janitor]` in envctl.toml (needs janitor.source)
     Install(JanitorArgs),
     /// Delete the janitor's rule, CodeBuild project and roles
     Uninstall(JanitorArgs),
@@ -397,4 +396,10 @@ pub struct JanitorArgs {
     /// Override a config value for this run, e.g. janitor.schedule="rate(30 minutes)" (repeatable)
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<Override>,
+    /// Print what would change and exit without writing anything
+    #[arg(long)]
+    pub plan: bool,
+    /// With --plan: exit 0 when there is nothing to do, 2 when there are changes, 1 on errors
+    #[arg(long, requires = "plan")]
+    pub detailed_exitcode: bool,
 }

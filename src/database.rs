@@ -6,8 +6,6 @@ use std::io::Read;
 
 use crate::model::SecretString;
 
-/// The official client image used when `database.client_image` is not set (pinned).
-pub const DEFAULT_CLIENT_IMAGE: &str = "public.ecr.aws/docker/library/postgres:17.6-alpine";
 /// The env parameter holding the env's connection URL (a SecureString).
 pub const URL_PARAM: &str = "DATABASE_URL";
 /// Tag on the `DATABASE_URL` parameter: `pending` from the moment it is stored until the

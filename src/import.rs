@@ -738,8 +738,7 @@ mod tests {
         let cfg = crate::config::parse(Path::new("envctl.toml"), &imp.config, &[])
             .expect("imported config parses");
         let svc = &cfg.services[&imp.service_key];
-        let mut env = minijinja::Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        let mut env = crate::render::templates::environment();
         env.add_template("td", &imp.template)
             .expect("template parses");
         let environment: Vec<_> = params

@@ -14,6 +14,9 @@ pub mod dist;
 pub mod error;
 pub mod import;
 pub mod interrupt;
+pub mod janitor;
+#[cfg(test)]
+mod layers;
 pub mod model;
 pub mod naming;
 pub mod normalize;

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::apply::Observer;
 use crate::aws::CallStats;
-use crate::config::HookKind;
+use crate::model::HookKind;
 use crate::ops::wait::{ServiceReport, Stability};
 use crate::plan::{Action, Plan, Verb, SERVICES_PHASE};
 

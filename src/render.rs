@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::{Environment, Value};
 use serde::Serialize;
 use serde_json::json;
 
@@ -19,6 +19,8 @@ use crate::model::{
 };
 use crate::naming::{self, EnvName};
 use crate::schedule;
+
+pub mod templates;
 
 /// What render needs to know about the AWS account; looked up by `observe`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -165,12 +167,7 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
         }
     }
 
-    let mut jinja = Environment::new();
-    jinja.set_undefined_behavior(UndefinedBehavior::Strict);
-    // minijinja would JSON-escape `.json.j2` output, turning `"{{ service }}"` into `""web""`.
-    // Plain substitution matches what ecspresso users write; `| tojson` quotes safely.
-    jinja.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    jinja.set_keep_trailing_newline(true);
+    let mut jinja = templates::environment();
     let vars = req.env_vars.clone();
     jinja.add_function(
         "must_env",

@@ -7,50 +7,9 @@ use std::collections::BTreeMap;
 use aws_sdk_codebuild::types as cb;
 use aws_smithy_types::error::operation::BuildError;
 
+use super::reply::{required, required_part};
 use super::{Aws, AwsError, AwsResult};
-use crate::model::Tags;
-
-/// A project as envctl wants it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProjectSpec {
-    pub name: String,
-    pub description: String,
-    pub service_role_arn: String,
-    /// Build image, e.g. `aws/codebuild/amazonlinux2-x86_64-standard:5.0`.
-    pub image: String,
-    /// e.g. `BUILD_GENERAL1_SMALL`.
-    pub compute_type: String,
-    /// `LINUX_CONTAINER` (x86_64) or `ARM_CONTAINER` (arm64).
-    pub environment_type: String,
-    /// `GITHUB`, `CODECOMMIT`, `S3`, `NO_SOURCE`, ...
-    pub source_type: String,
-    /// The repository URL, `bucket/key.zip` for `S3`; empty for `NO_SOURCE`.
-    pub source_location: String,
-    /// What the build checks out (a branch, tag or commit); `None`: the default branch.
-    pub source_version: Option<String>,
-    /// The buildspec YAML itself (inline, never read from the source).
-    pub buildspec: String,
-    /// Plain-text environment variables.
-    pub environment: BTreeMap<String, String>,
-    /// Needed to run a Docker daemon inside the build.
-    pub privileged: bool,
-    pub timeout_minutes: i32,
-    pub cache: ProjectCacheSpec,
-    pub tags: Tags,
-}
-
-/// The project's build cache. CodeBuild allows one cache type per project, hence an enum.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum ProjectCacheSpec {
-    /// `NO_CACHE` (also what a project without a cache setting reads back as).
-    #[default]
-    None,
-    /// `S3`: `location` is `bucket/prefix`; shared by every build host.
-    S3 { location: String },
-    /// `LOCAL`: kept on the build host, so only hit by builds that land on a warm host.
-    /// `modes`: `LOCAL_DOCKER_LAYER_CACHE`, `LOCAL_SOURCE_CACHE`, `LOCAL_CUSTOM_CACHE`.
-    Local { modes: Vec<String> },
-}
+use crate::model::{ProjectCacheSpec, ProjectSpec, ProjectState};
 
 /// One build to start; `None`/empty fields keep the project's settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,26 +73,6 @@ pub struct BuildPhase {
     pub context: Option<String>,
 }
 
-/// A project as observed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProjectState {
-    pub name: String,
-    pub arn: String,
-    pub buildspec: String,
-    pub source_type: String,
-    pub source_location: String,
-    pub source_version: Option<String>,
-    pub image: String,
-    pub compute_type: String,
-    pub environment_type: String,
-    pub service_role_arn: String,
-    /// Every environment variable by name; for non-plain-text ones the value is the reference
-    /// (parameter or secret name), never the secret.
-    pub environment: BTreeMap<String, String>,
-    pub cache: ProjectCacheSpec,
-    pub tags: Tags,
-}
-
 /// BatchGetBuilds accepts at most this many ids per call.
 const BUILDS_PER_GET: usize = 100;
 
@@ -157,11 +96,11 @@ impl Aws {
             .await
             .map_err(|e| AwsError::from_sdk("codebuild:BatchGetProjects", name, e))?;
         // Unknown names come back in `projectsNotFound`, which is exactly "not there".
-        Ok(out
-            .projects()
+        out.projects()
             .iter()
             .find(|p| p.name() == Some(name))
-            .map(project_from_sdk))
+            .map(|p| project_from_sdk(p, name))
+            .transpose()
     }
 
     /// Creates the project and returns its ARN. An existing name is an error
@@ -232,10 +171,12 @@ impl Aws {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, &req.project, e))?;
-        out.build_value()
-            .and_then(|b| b.id())
-            .map(str::to_string)
-            .ok_or_else(|| AwsError::unexpected(ACTION, &req.project, "reply has no build id"))
+        required(
+            out.build_value().and_then(|b| b.id()),
+            ACTION,
+            &req.project,
+            "build id",
+        )
     }
 
     /// The builds with these ids, in the order CodeBuild answers; unknown ids are left out.
@@ -338,16 +279,22 @@ fn plaintext_variables(
         .collect()
 }
 
-fn cache_from_sdk(cache: Option<&cb::ProjectCache>) -> ProjectCacheSpec {
-    match cache.map(|c| (c.r#type(), c)) {
+/// An S3 cache without a location would compare as a different cache on every run.
+fn cache_from_sdk(cache: Option<&cb::ProjectCache>, resource: &str) -> AwsResult<ProjectCacheSpec> {
+    Ok(match cache.map(|c| (c.r#type(), c)) {
         Some((cb::CacheType::S3, c)) => ProjectCacheSpec::S3 {
-            location: c.location().unwrap_or_default().to_string(),
+            location: required(
+                c.location(),
+                "codebuild:BatchGetProjects",
+                resource,
+                "S3 cache location",
+            )?,
         },
         Some((cb::CacheType::Local, c)) => ProjectCacheSpec::Local {
             modes: c.modes().iter().map(|m| m.as_str().to_string()).collect(),
         },
         _ => ProjectCacheSpec::None,
-    }
+    })
 }
 
 fn build_from_sdk(b: &cb::Build) -> Option<BuildState> {
@@ -394,41 +341,31 @@ fn phase_context(contexts: &[cb::PhaseContext]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-fn project_from_sdk(p: &cb::Project) -> ProjectState {
-    let env = p.environment();
-    let source = p.source();
-    ProjectState {
-        name: p.name().unwrap_or_default().to_string(),
-        arn: p.arn().unwrap_or_default().to_string(),
-        buildspec: source
-            .and_then(|s| s.buildspec())
-            .unwrap_or_default()
-            .to_string(),
-        source_type: source
-            .map(|s| s.r#type().as_str().to_string())
-            .unwrap_or_default(),
-        source_location: source
-            .and_then(|s| s.location())
-            .unwrap_or_default()
-            .to_string(),
+/// The project as envctl compares it. Its name, ARN (a rule target and a policy resource),
+/// source, environment and service role are required: a reply without them is an error, not an
+/// empty string. A missing buildspec or source location reads as empty, which is what a project
+/// reading its buildspec from the repository, or one without source, has.
+fn project_from_sdk(p: &cb::Project, resource: &str) -> AwsResult<ProjectState> {
+    const ACTION: &str = "codebuild:BatchGetProjects";
+    let env = required_part(p.environment(), ACTION, resource, "project environment")?;
+    let source = required_part(p.source(), ACTION, resource, "project source")?;
+    Ok(ProjectState {
+        name: required(p.name(), ACTION, resource, "project name")?,
+        arn: required(p.arn(), ACTION, resource, "project ARN")?,
+        buildspec: source.buildspec().unwrap_or_default().to_string(),
+        source_type: source.r#type().as_str().to_string(),
+        source_location: source.location().unwrap_or_default().to_string(),
         source_version: p.source_version().map(str::to_string),
-        image: env.map(|e| e.image().to_string()).unwrap_or_default(),
-        compute_type: env
-            .map(|e| e.compute_type().as_str().to_string())
-            .unwrap_or_default(),
-        environment_type: env
-            .map(|e| e.r#type().as_str().to_string())
-            .unwrap_or_default(),
-        service_role_arn: p.service_role().unwrap_or_default().to_string(),
+        image: env.image().to_string(),
+        compute_type: env.compute_type().as_str().to_string(),
+        environment_type: env.r#type().as_str().to_string(),
+        service_role_arn: required(p.service_role(), ACTION, resource, "project service role")?,
         environment: env
-            .map(|e| {
-                e.environment_variables()
-                    .iter()
-                    .map(|v| (v.name().to_string(), v.value().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        cache: cache_from_sdk(p.cache()),
+            .environment_variables()
+            .iter()
+            .map(|v| (v.name().to_string(), v.value().to_string()))
+            .collect(),
+        cache: cache_from_sdk(p.cache(), resource)?,
         tags: p
             .tags()
             .iter()
@@ -439,14 +376,11 @@ fn project_from_sdk(p: &cb::Project) -> ProjectState {
                 ))
             })
             .collect(),
-    }
+    })
 }
 
 fn project_arn(action: &str, name: &str, project: Option<&cb::Project>) -> AwsResult<String> {
-    project
-        .and_then(|p| p.arn())
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::unexpected(action, name, "reply has no project ARN"))
+    required(project.and_then(|p| p.arn()), action, name, "project ARN")
 }
 
 fn build_error(action: &str, resource: &str, e: BuildError) -> AwsError {
@@ -493,5 +427,45 @@ mod tests {
         );
         let failed = st.failed_phase().expect("the BUILD phase failed");
         assert_eq!(failed.name, "BUILD");
+    }
+
+    fn sdk_project(arn: Option<&str>) -> cb::Project {
+        cb::Project::builder()
+            .name("envctl-shop-janitor")
+            .set_arn(arn.map(str::to_string))
+            .service_role("arn:aws:iam::123456789012:role/envctl-shop-janitor")
+            .source(
+                cb::ProjectSource::builder()
+                    .r#type(cb::SourceType::Github)
+                    .location("https://github.com/acme/shop.git")
+                    .buildspec("version: 0.2\n")
+                    .build()
+                    .expect("source"),
+            )
+            .environment(
+                cb::ProjectEnvironment::builder()
+                    .r#type(cb::EnvironmentType::ArmContainer)
+                    .image("aws/codebuild/amazonlinux-aarch64-standard:3.0")
+                    .compute_type(cb::ComputeType::BuildGeneral1Small)
+                    .build()
+                    .expect("environment"),
+            )
+            .build()
+    }
+
+    /// Regression: a project read without an ARN became `arn: ""`, which the janitor then used
+    /// as its rule's target and in the events role's policy.
+    #[test]
+    fn missing_project_arn_is_an_error_not_an_empty_string() {
+        let arn = "arn:aws:codebuild:eu-west-1:123456789012:project/envctl-shop-janitor";
+        let p = project_from_sdk(&sdk_project(Some(arn)), "envctl-shop-janitor")
+            .expect("a complete project");
+        assert_eq!(p.arn, arn);
+        assert_eq!(p.source_type, "GITHUB");
+        let e = project_from_sdk(&sdk_project(None), "envctl-shop-janitor").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "codebuild:BatchGetProjects on envctl-shop-janitor failed: reply has no project ARN"
+        );
     }
 }

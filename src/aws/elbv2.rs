@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use futures::future::try_join_all;
 
+use super::reply::required;
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{
     ListenerRuleState, ListenerState, RouteMatch, Tags, TargetGroupSpec, TargetGroupState,
@@ -925,13 +926,6 @@ fn tags_to_sdk(tags: &Tags) -> Option<Vec<elb::Tag>> {
             .map(|(k, v)| elb::Tag::builder().key(k).value(v).build())
             .collect()
     })
-}
-
-/// A field the reply must carry; its absence is envctl's error, not a panic.
-fn required(value: Option<&str>, action: &str, resource: &str, field: &str) -> AwsResult<String> {
-    value
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::unexpected(action, resource, format!("reply has no {field}")))
 }
 
 #[cfg(test)]

@@ -5,29 +5,10 @@ use aws_sdk_eventbridge::types as eb;
 use aws_smithy_types::error::operation::BuildError;
 
 use super::{Aws, AwsError, AwsResult};
-use crate::model::Tags;
+use crate::model::{RuleState, RuleTarget, Tags};
 
 /// RemoveTargets accepts at most 100 ids per call.
 const REMOVE_TARGETS_BATCH: usize = 100;
-
-/// A rule as observed, with its tags.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleState {
-    pub name: String,
-    pub arn: String,
-    pub schedule_expression: Option<String>,
-    /// `ENABLED`, `DISABLED`, ...
-    pub state: String,
-    pub tags: Tags,
-}
-
-/// What a rule invokes. `id` is unique within the rule; putting the same id again replaces it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleTarget {
-    pub id: String,
-    pub arn: String,
-    pub role_arn: Option<String>,
-}
 
 impl Aws {
     /// The rule with its tags, or `None` when it does not exist.

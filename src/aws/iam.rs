@@ -9,6 +9,8 @@ use super::sts::partition;
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{ownership_for, Ownership, Tags};
 
+mod service_roles;
+
 /// The inline policy envctl owns on the execution role.
 const PARAMS_POLICY_NAME: &str = "envctl-params";
 
@@ -430,14 +432,7 @@ fn ours(role: RoleState, tags: &Tags, action: &str) -> AwsResult<RoleState> {
 
 /// Lets `service` (e.g. `scheduler.amazonaws.com`) assume the role.
 fn trust_policy(service: &str) -> serde_json::Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": service},
-            "Action": "sts:AssumeRole",
-        }],
-    })
+    crate::model::trust_policy(service)
 }
 
 /// A policy document as IAM returns it: URL-encoded JSON on AWS, plain JSON on moto. Anything

@@ -12,6 +12,7 @@ pub mod events;
 pub mod iam;
 pub mod logs;
 pub(crate) mod raw;
+pub(crate) mod reply;
 pub mod s3;
 pub mod scheduler;
 pub mod servicediscovery;

@@ -1,9 +1,32 @@
 //! Hooks as rendered: one-off tasks around deploys (`[[hooks.*]]` in envctl.toml), resolved to
 //! the ECS service, container and log stream they run with.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-pub use crate::config::HookKind;
+/// When a hook runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookKind {
+    BeforeDeploy,
+    AfterCreate,
+    BeforeDestroy,
+}
+
+impl HookKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookKind::BeforeDeploy => "before_deploy",
+            HookKind::AfterCreate => "after_create",
+            HookKind::BeforeDestroy => "before_destroy",
+        }
+    }
+}
+
+impl std::fmt::Display for HookKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One hook of the env, ready to plan and run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -8,17 +8,16 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::apply;
-use crate::aws::codebuild::{
-    BuildRequest, BuildState, ProjectCacheSpec, ProjectSpec, ProjectState,
-};
+use crate::aws::codebuild::{BuildRequest, BuildState};
 use crate::aws::{Aws, AwsResult};
 use crate::config::{BuildConfig, BuildSource, LoadedConfig};
 use crate::error::{Error, Result};
-use crate::model::Tags;
 
 /// Image builds run Docker on x86_64 (Fargate Spot is x86_64 only).
 const LINUX_CONTAINER: &str = "LINUX_CONTAINER";
-use crate::model::{app_ownership, app_tags, Ownership};
+use crate::model::{
+    app_ownership, app_tags, Ownership, ProjectCacheSpec, ProjectSpec, ProjectState, Tags,
+};
 use crate::naming;
 use crate::ops::up::{self, Prepared};
 use crate::ops::{self, Session};
@@ -172,38 +171,17 @@ pub enum ProjectChange {
     Update(Vec<String>),
 }
 
-/// Compares the wanted project with the one CodeBuild has (pure; tags are set on create only).
+/// Compares the wanted project with the one CodeBuild has (`normalize::project_changes`, the
+/// comparator the janitor uses too).
 pub fn project_change(want: &ProjectSpec, have: Option<&ProjectState>) -> ProjectChange {
     let Some(have) = have else {
         return ProjectChange::Create;
     };
-    let mut diff = Vec::new();
-    let mut field = |name: &str, same: bool| {
-        if !same {
-            diff.push(name.to_string());
-        }
-    };
-    field("buildspec", want.buildspec.trim() == have.buildspec.trim());
-    field("image", want.image == have.image);
-    field("compute type", want.compute_type == have.compute_type);
-    field(
-        "environment type",
-        want.environment_type == have.environment_type,
-    );
-    field(
-        "service role",
-        want.service_role_arn == have.service_role_arn,
-    );
-    field(
-        "source",
-        want.source_type == have.source_type && want.source_location == have.source_location,
-    );
-    field("cache", want.cache == have.cache);
-    field("environment", want.environment == have.environment);
+    let diff = crate::normalize::project_changes(want, have);
     if diff.is_empty() {
         ProjectChange::None
     } else {
-        ProjectChange::Update(diff)
+        ProjectChange::Update(diff.into_iter().map(String::from).collect())
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use minijinja::{Environment, UndefinedBehavior};
 use serde_json::json;
 
 use crate::dist::{self, Prebuilt, Target};
@@ -136,9 +135,7 @@ pub fn render(o: &WorkflowOptions) -> Result<String> {
             Some("use letters, digits, '.', '_', '-' and '/'".to_string()),
         ));
     }
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_keep_trailing_newline(true);
+    let env = crate::render::templates::environment();
     let ctx = json!({
         "role_arn": o.role_arn,
         "region": o.region,

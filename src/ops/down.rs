@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::apply::{self, Applied};
-use crate::config::HookKind;
 use crate::error::{Error, Result};
+use crate::model::HookKind;
 use crate::model::{ownership, HookSpec, Ownership, TAG_PROTECTED};
 use crate::naming::{self, EnvName};
 use crate::observe;

@@ -123,7 +123,7 @@ pub async fn run_hook<B: TaskBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::HookKind;
+    use crate::model::HookKind;
     use crate::model::{AwsVpcConfiguration, LogSource};
     use crate::ops::task::fake::FakeTasks;
     use crate::output::Format;

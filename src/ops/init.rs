@@ -40,7 +40,7 @@ pub fn files(app: &str) -> Vec<(&'static str, String)> {
         ),
         (
             "templates/janitor-buildspec.yml.j2",
-            crate::ops::janitor::BUILDSPEC_TEMPLATE.to_string(),
+            crate::janitor::BUILDSPEC_TEMPLATE.to_string(),
         ),
         (
             "templates/buildspec.yml.j2",

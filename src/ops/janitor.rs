@@ -1,223 +1,28 @@
-//! `janitor install|uninstall`: the cloud janitor, so that env cleanup never depends on a laptop
-//! or on a CI event that was missed. An EventBridge rule fires on `janitor.schedule` and starts a
-//! CodeBuild build (rules cannot call ECS themselves) that checks out the app's repository and
-//! runs `envctl gc --yes`. Like `bootstrap`: observe, refuse what is not ours, write only what is
-//! missing or different, report.
+//! `janitor install|uninstall`: observe the janitor's resources, plan with `crate::janitor`
+//! (pure: what is wanted, what differs, in which order), then apply the plan step by step and
+//! report. `--plan` stops after the plan. Nothing is written while a name is someone else's.
 
 use std::time::{Duration, Instant};
 
-use minijinja::{Environment, UndefinedBehavior, Value};
-use serde::Serialize;
-
-use crate::aws::codebuild::{ProjectSpec, ProjectState};
-use crate::aws::events::{RuleState, RuleTarget};
-use crate::aws::iam::RoleState;
 use crate::aws::sts::partition;
-use crate::aws::Aws;
-use crate::config::{self, ConfigError, JanitorConfig, LoadedConfig, Override};
-use crate::dist::{self, Prebuilt};
+use crate::aws::{Aws, AwsError};
+use crate::config::{
+    self, parse_source, ConfigError, GitSource, JanitorConfig, LoadedConfig, Override,
+};
 use crate::error::{Error, Result};
-use crate::model::{app_ownership, app_tags, Ownership, Tags};
+use crate::janitor::buildspec::{context, render_buildspec, BUILDSPEC_TEMPLATE};
+use crate::janitor::{
+    self, JanitorAction, JanitorPlan, JanitorReport, Observed, Place, BUILD_POLICY, EVENTS_POLICY,
+    TARGET_ID,
+};
+use crate::model::{app_ownership, app_tags, Ownership, ProjectSpec};
 use crate::naming;
-use crate::ops::janitor_policy::{build_role_policy, events_role_policy, PolicyScope};
 use crate::ops::{self, Session};
-use crate::plan::Conflict;
+use crate::plan::{Conflict, Verb};
 use crate::render::RenderError;
 
-/// The default buildspec template; `init` writes it, and `install` falls back to it when the
-/// configured default path does not exist (apps initialised before the janitor existed).
-pub const BUILDSPEC_TEMPLATE: &str = include_str!("../../templates/janitor-buildspec.yml.j2");
-
-/// The rule's only target.
-pub const TARGET_ID: &str = "envctl-janitor";
-const BUILD_POLICY: &str = "envctl-janitor";
-const EVENTS_POLICY: &str = "envctl-janitor-start-build";
-/// gc deletes without waiting and the prebuilt binary downloads in seconds; a stuck run is cut
-/// off well before the next one.
-const BUILD_TIMEOUT_MINUTES: i32 = 10;
-/// A user's own install command may compile envctl.
-const BUILD_TIMEOUT_MINUTES_CUSTOM_INSTALL: i32 = 30;
-/// Where the build installs the prebuilt binary (CodeBuild runs as root; it is on PATH).
-const BUILD_BIN_DIR: &str = "/usr/local/bin";
 /// How long a new role may take to become assumable by CodeBuild (IAM is eventually consistent).
 const ROLE_PROPAGATION: Duration = Duration::from_secs(90);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    Created,
-    Updated,
-    Exists,
-    Deleted,
-    Absent,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Created => "created",
-            State::Updated => "updated",
-            State::Exists => "exists",
-            State::Deleted => "deleted",
-            State::Absent => "absent",
-        }
-    }
-
-    fn changed(self) -> bool {
-        matches!(self, State::Created | State::Updated | State::Deleted)
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ResourceReport {
-    pub resource: String,
-    pub name: String,
-    pub state: State,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct JanitorReport {
-    pub app: String,
-    pub region: String,
-    /// The rule's schedule (install only).
-    pub schedule: Option<String>,
-    pub resources: Vec<ResourceReport>,
-}
-
-impl JanitorReport {
-    pub fn changed(&self) -> bool {
-        self.resources.iter().any(|r| r.state.changed())
-    }
-}
-
-/// The repository the build checks out, as CodeBuild names its kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GitSource {
-    /// `GITHUB` or `CODECOMMIT`.
-    pub source_type: &'static str,
-    pub location: String,
-    /// For CODECOMMIT: the repository ARN the build role may pull from.
-    pub codecommit_repo: Option<(String, String)>,
-}
-
-/// Accepts `https://github.com/OWNER/REPO[.git]` and
-/// `https://git-codecommit.REGION.amazonaws.com/v1/repos/REPO`; anything else is an error message.
-pub fn parse_source(url: &str) -> std::result::Result<GitSource, String> {
-    let url = url.trim();
-    let rest = url
-        .strip_prefix("https://")
-        .ok_or_else(|| format!("`{url}` is not an HTTPS git URL"))?;
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    };
-    if host == "github.com" {
-        return match segments.as_slice() {
-            [owner, repo] if plain(owner) && plain(repo) => Ok(GitSource {
-                source_type: "GITHUB",
-                location: url.to_string(),
-                codecommit_repo: None,
-            }),
-            _ => Err(format!("`{url}` is not a GitHub repository URL")),
-        };
-    }
-    if let Some(region) = host
-        .strip_prefix("git-codecommit.")
-        .and_then(|h| h.strip_suffix(".amazonaws.com"))
-    {
-        return match segments.as_slice() {
-            ["v1", "repos", repo] if plain(repo) && plain(region) => Ok(GitSource {
-                source_type: "CODECOMMIT",
-                location: url.to_string(),
-                codecommit_repo: Some((region.to_string(), repo.to_string())),
-            }),
-            _ => Err(format!("`{url}` is not a CodeCommit repository URL")),
-        };
-    }
-    Err(format!(
-        "`{url}` is neither a GitHub nor a CodeCommit repository"
-    ))
-}
-
-/// What the buildspec template sees.
-#[derive(Debug, Clone, Serialize)]
-pub struct BuildspecContext {
-    pub app: String,
-    pub region: String,
-    pub branch: String,
-    /// The user's own install command; empty when the build installs the prebuilt binary.
-    pub install_command: String,
-    /// Shell script that downloads, verifies and installs the pinned prebuilt envctl.
-    pub install_script: String,
-    pub envctl_version: String,
-    pub target: String,
-    pub live_branches: bool,
-    pub source_type: String,
-}
-
-/// The prebuilt envctl the janitor's build installs: pinned version and target, and the
-/// pinned digest if any.
-pub fn prebuilt(j: &JanitorConfig) -> Prebuilt {
-    Prebuilt {
-        version: j
-            .envctl_version
-            .clone()
-            .unwrap_or_else(|| dist::VERSION.to_string()),
-        target: j.target(),
-        sha256: j.envctl_sha256.clone(),
-    }
-}
-
-/// Renders the buildspec (strict: an unknown variable is an error, like every template).
-pub fn render_buildspec(
-    name: &str,
-    template: &str,
-    ctx: &BuildspecContext,
-) -> std::result::Result<String, RenderError> {
-    let mut jinja = Environment::new();
-    jinja.set_undefined_behavior(UndefinedBehavior::Strict);
-    // YAML, not HTML: values are quoted with `| tojson` where they need it.
-    jinja.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    jinja.set_keep_trailing_newline(true);
-    let error = |e: minijinja::Error| RenderError {
-        file: name.to_string(),
-        line: e.line(),
-        service: None,
-        message: match e.detail() {
-            Some(d) => format!("{e}: {d}"),
-            None => e.to_string(),
-        },
-        hint: Some(format!(
-            "variables: app, region, branch, install_command, install_script, envctl_version, \
-             target, live_branches, source_type; \
-             delete {name} to use the built-in buildspec"
-        )),
-    };
-    jinja
-        .add_template_owned(name.to_string(), template.to_string())
-        .map_err(error)?;
-    jinja
-        .get_template(name)
-        .and_then(|t| t.render(Value::from_serialize(ctx)))
-        .map_err(error)
-}
-
-/// Whether the observed project differs from `spec` in anything envctl manages (tags, timeout
-/// and description aside). UpdateProject only happens when this is true.
-pub fn project_differs(state: &ProjectState, spec: &ProjectSpec) -> bool {
-    state.buildspec != spec.buildspec
-        || state.image != spec.image
-        || state.compute_type != spec.compute_type
-        || state.environment_type != spec.environment_type
-        || state.service_role_arn != spec.service_role_arn
-        || state.source_type != spec.source_type
-        || state.source_location != spec.source_location
-        || state.source_version != spec.source_version
-        || state.environment != spec.environment
-}
 
 /// Everything `install` needs from the config, checked before any AWS call.
 struct Inputs {
@@ -308,356 +113,211 @@ fn buildspec_template(
     }
 }
 
-/// The janitor's resources as found; `observe` refuses when any of them is not the app's.
-struct Observed {
-    rule: Option<RuleState>,
-    project: Option<ProjectState>,
-    build_role: Option<RoleState>,
-    events_role: Option<RoleState>,
-}
-
+/// The janitor's resources as found under its names, read concurrently.
 async fn observe(aws: &Aws, app: &str) -> Result<Observed> {
     let name = naming::janitor(app);
     let events_role = naming::janitor_events_role(app);
-    let (rule, project, build_role, events_role) = futures::try_join!(
+    let (rule, targets, project, build_role, events_role) = futures::try_join!(
         aws.describe_rule(&name),
+        // Empty when the rule does not exist.
+        aws.list_targets(&name),
         aws.describe_project(&name),
-        aws.get_role(&name),
-        aws.get_role(&events_role),
+        aws.service_role(&name, BUILD_POLICY),
+        aws.service_role(&events_role, EVENTS_POLICY),
     )?;
-    let observed = Observed {
-        rule,
-        project,
+    Ok(Observed {
         build_role,
+        project,
         events_role,
-    };
-    let mut conflicts = Vec::new();
-    let mut check = |kind: &str, name: Option<&str>, tags: Option<&Tags>| {
-        if let (Some(name), Some(tags)) = (name, tags) {
-            let owner = app_ownership(tags, app);
-            if owner != Ownership::Ours {
-                conflicts.push(Conflict {
-                    kind: kind.into(),
-                    name: name.into(),
-                    owner,
-                });
-            }
-        }
-    };
-    check(
-        "EventBridge rule",
-        observed.rule.as_ref().map(|r| r.name.as_str()),
-        observed.rule.as_ref().map(|r| &r.tags),
-    );
-    check(
-        "CodeBuild project",
-        observed.project.as_ref().map(|p| p.name.as_str()),
-        observed.project.as_ref().map(|p| &p.tags),
-    );
-    for role in [&observed.build_role, &observed.events_role] {
-        check(
-            "IAM role",
-            role.as_ref().map(|r| r.name.as_str()),
-            role.as_ref().map(|r| &r.tags),
-        );
-    }
-    if conflicts.is_empty() {
-        Ok(observed)
-    } else {
-        Err(Error::Conflicts(conflicts))
-    }
+        target: targets.into_iter().find(|t| t.id == TARGET_ID),
+        rule,
+    })
 }
 
-/// Writes recorded so far. The IAM wrapper converges a role without saying whether it wrote;
-/// the call counter does (install runs its steps one after another).
-fn writes(aws: &Aws) -> u64 {
-    aws.stats
-        .snapshot()
-        .iter()
-        .filter(|c| c.write)
-        .map(|c| c.calls)
-        .sum()
+/// What `install` would do; reads only.
+pub async fn plan_install(session: &Session, overrides: &[Override]) -> Result<JanitorPlan> {
+    Ok(observe_and_plan_install(session, overrides).await?.0)
 }
 
-pub async fn install(session: &Session, overrides: &[Override]) -> Result<JanitorReport> {
+async fn observe_and_plan_install<'s>(
+    session: &'s Session,
+    overrides: &[Override],
+) -> Result<(JanitorPlan, &'s Aws)> {
     let Inputs {
         cfg,
         source,
         template_name,
         template,
     } = inputs(session, overrides)?;
-    let j = &cfg.config.janitor;
     let app = cfg.config.app.as_str();
     // Connecting resolves configuration only; the first request is below the render.
     let aws = session.aws(Some(&cfg)).await?;
     let buildspec = render_buildspec(
         &template_name,
         &template,
-        &BuildspecContext {
-            app: app.to_string(),
-            region: aws.region.clone(),
-            branch: j.branch.clone(),
-            install_command: j.install_command.clone(),
-            install_script: prebuilt(j).install_script(BUILD_BIN_DIR),
-            envctl_version: prebuilt(j).version,
-            target: j.target().to_string(),
-            live_branches: j.live_branches,
-            source_type: source.source_type.to_string(),
-        },
+        &context(app, &aws.region, &cfg.config.janitor, &source),
     )?;
-
-    let name = naming::janitor(app);
-    let events_role_name = naming::janitor_events_role(app);
     let (observed, account) = futures::try_join!(observe(aws, app), async {
         aws.account_id().await.map_err(Error::from)
     })?;
-    let tags = app_tags(app, &ops::owner(), &ops::now_rfc3339());
-    let printer = &session.printer;
-    let mut resources = Vec::new();
-
-    // The build's role: what `gc --yes` needs, scoped to the app.
-    let cluster = cfg.cluster_name();
-    let task_roles: Vec<String> = [
-        Some(
-            cfg.config
-                .roles
-                .execution_role_arn
-                .clone()
-                .unwrap_or_else(|| {
-                    format!(
-                        "arn:{}:iam::{account}:role/{}",
-                        partition(&aws.region),
-                        naming::execution_role(app)
-                    )
-                }),
-        ),
-        // Hook tasks run with the env's task role: the user's, or bootstrap's for ECS Exec.
-        cfg.config.roles.task_role_arn.clone().or_else(|| {
-            cfg.config.exec.enabled.then(|| {
-                format!(
-                    "arn:{}:iam::{account}:role/{}",
-                    partition(&aws.region),
-                    naming::task_role(app)
-                )
-            })
-        }),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let scope = PolicyScope {
-        partition: partition(&aws.region),
-        region: &aws.region,
-        account: &account,
-        app,
-        cluster: &cluster,
-        previews: cfg.config.preview.enabled,
-        one_off_tasks: !cfg.config.hooks.before_destroy.is_empty() || cfg.config.database.is_some(),
-        database: cfg.config.database.is_some(),
-        task_roles: task_roles.clone(),
-        codecommit_repo: source
-            .codecommit_repo
-            .as_ref()
-            .map(|(r, n)| (r.as_str(), n.as_str())),
-    };
-    let build_role_new = observed.build_role.is_none();
-    if build_role_new {
-        printer.status(format!(
-            "  + create IAM role {name} (CodeBuild: what `envctl gc --yes` needs for app {app})"
-        ));
-    }
-    let before = writes(aws);
-    let build_role = aws
-        .ensure_service_role(
-            &name,
-            "codebuild.amazonaws.com",
-            BUILD_POLICY,
-            &build_role_policy(&scope),
-            &tags,
-        )
-        .await?;
-    resources.push(role_report(
-        "CodeBuild role",
-        &name,
-        build_role_new,
-        writes(aws) > before,
-    ));
-
-    // The project.
-    let spec = ProjectSpec {
-        name: name.clone(),
-        description: format!(
-            "envctl janitor for app {app}: runs `envctl gc --yes` when EventBridge rule {name} fires"
-        ),
-        service_role_arn: build_role.arn.clone(),
-        image: j.image(),
-        compute_type: j.compute_type.clone(),
-        environment_type: j.environment_type().to_string(),
-        source_type: source.source_type.to_string(),
-        source_location: source.location.clone(),
-        source_version: Some(j.branch.clone()),
-        buildspec,
-        environment: Default::default(),
-        privileged: false,
-        timeout_minutes: if j.install_command.trim().is_empty() {
-            BUILD_TIMEOUT_MINUTES
-        } else {
-            BUILD_TIMEOUT_MINUTES_CUSTOM_INSTALL
-        },
-        cache: Default::default(),
-        tags: tags.clone(),
-    };
-    let (project_arn, project_state) = match &observed.project {
-        None => {
-            printer.status(format!(
-                "  + create CodeBuild project {name} ({} {}, branch {})",
-                spec.source_type, spec.source_location, j.branch
-            ));
-            (
-                create_project(session, aws, &spec, build_role_new).await?,
-                State::Created,
-            )
-        }
-        Some(p) if project_differs(p, &spec) => {
-            printer.status(format!("  ~ update CodeBuild project {name}"));
-            // Keep the project's own tags (owner, created-at): UpdateProject replaces them.
-            let spec = ProjectSpec {
-                tags: p.tags.clone(),
-                ..spec
-            };
-            (aws.update_project(&spec).await?, State::Updated)
-        }
-        Some(p) => (p.arn.clone(), State::Exists),
-    };
-    resources.push(ResourceReport {
-        resource: "CodeBuild project".into(),
-        name: name.clone(),
-        state: project_state,
-    });
-
-    // The role EventBridge starts the build with.
-    let events_role_new = observed.events_role.is_none();
-    if events_role_new {
-        printer.status(format!(
-            "  + create IAM role {events_role_name} (EventBridge: codebuild:StartBuild on {name})"
-        ));
-    }
-    let before = writes(aws);
-    let events_role = aws
-        .ensure_service_role(
-            &events_role_name,
-            "events.amazonaws.com",
-            EVENTS_POLICY,
-            &events_role_policy(&project_arn),
-            &tags,
-        )
-        .await?;
-    resources.push(role_report(
-        "events role",
-        &events_role_name,
-        events_role_new,
-        writes(aws) > before,
-    ));
-
-    // The rule. PutRule is an upsert: only sent when the rule is missing or differs.
-    let description = format!("envctl janitor for app {app}: starts CodeBuild project {name}");
-    let rule_state = match &observed.rule {
-        None => {
-            printer.status(format!(
-                "  + create EventBridge rule {name} ({})",
-                j.schedule
-            ));
-            aws.put_rule(&name, &j.schedule, &description, &tags)
-                .await?;
-            State::Created
-        }
-        Some(r)
-            if r.schedule_expression.as_deref() != Some(j.schedule.as_str())
-                || r.state != "ENABLED" =>
-        {
-            printer.status(format!(
-                "  ~ update EventBridge rule {name} ({}, enabled)",
-                j.schedule
-            ));
-            // Its own tags: put_rule tags whatever differs, and created-at would.
-            aws.put_rule(&name, &j.schedule, &description, &r.tags)
-                .await?;
-            State::Updated
-        }
-        Some(_) => State::Exists,
-    };
-    resources.push(ResourceReport {
-        resource: "EventBridge rule".into(),
-        name: name.clone(),
-        state: rule_state,
-    });
-
-    // The target: the project, started as the events role.
-    let target = RuleTarget {
-        id: TARGET_ID.into(),
-        arn: project_arn,
-        role_arn: Some(events_role.arn),
-    };
-    let current = match &observed.rule {
-        None => None,
-        Some(_) => aws
-            .list_targets(&name)
-            .await?
-            .into_iter()
-            .find(|t| t.id == TARGET_ID),
-    };
-    let target_state = match current {
-        Some(t) if t == target => State::Exists,
-        other => {
-            printer.status(format!(
-                "  {} rule target {TARGET_ID} -> {name}",
-                if other.is_some() { "~ update" } else { "+ add" }
-            ));
-            aws.put_target(&name, &target).await?;
-            if other.is_some() {
-                State::Updated
-            } else {
-                State::Created
-            }
-        }
-    };
-    resources.push(ResourceReport {
-        resource: "rule target".into(),
-        name: TARGET_ID.into(),
-        state: target_state,
-    });
-
-    let report = JanitorReport {
-        app: app.to_string(),
+    let place = Place {
+        partition: partition(&aws.region).to_string(),
         region: aws.region.clone(),
-        schedule: Some(j.schedule.clone()),
-        resources,
+        account,
     };
+    let tags = app_tags(app, &ops::owner(), &ops::now_rfc3339());
+    let desired = janitor::desired(&cfg, &source, buildspec, &place, tags);
+    Ok((janitor::plan_install(&desired, &observed), aws))
+}
+
+pub async fn install(session: &Session, overrides: &[Override]) -> Result<JanitorReport> {
+    let (plan, aws) = observe_and_plan_install(session, overrides).await?;
+    apply(session, aws, &plan).await?;
+    let report = plan.report();
+    let printer = &session.printer;
     if report.changed() {
         printer.status(format!(
             "The janitor runs `envctl gc --yes` on {}; after it fires, read its build logs: \
-             aws logs tail /aws/codebuild/{name} --region {}",
-            j.schedule, aws.region
+             aws logs tail /aws/codebuild/{} --region {}",
+            plan.schedule.as_deref().unwrap_or_default(),
+            naming::janitor(&plan.app),
+            plan.region
         ));
     } else {
         printer.status(format!(
-            "Nothing to do: the janitor of app `{app}` is installed in {}.",
-            aws.region
+            "Nothing to do: the janitor of app `{}` is installed in {}.",
+            plan.app, plan.region
         ));
     }
     Ok(report)
 }
 
-fn role_report(kind: &str, name: &str, created: bool, wrote: bool) -> ResourceReport {
-    ResourceReport {
-        resource: kind.into(),
-        name: name.into(),
-        state: match (created, wrote) {
-            (true, _) => State::Created,
-            (false, true) => State::Updated,
-            (false, false) => State::Exists,
-        },
+/// What `uninstall` would delete; reads only.
+pub async fn plan_uninstall(session: &Session, overrides: &[Override]) -> Result<JanitorPlan> {
+    Ok(observe_and_plan_uninstall(session, overrides).await?.0)
+}
+
+async fn observe_and_plan_uninstall<'s>(
+    session: &'s Session,
+    overrides: &[Override],
+) -> Result<(JanitorPlan, &'s Aws)> {
+    let cfg = session.load_config(overrides)?;
+    let app = cfg.config.app.as_str();
+    let aws = session.aws(Some(&cfg)).await?;
+    let observed = observe(aws, app).await?;
+    Ok((janitor::plan_uninstall(app, &aws.region, &observed), aws))
+}
+
+pub async fn uninstall(session: &Session, overrides: &[Override]) -> Result<JanitorReport> {
+    let (plan, aws) = observe_and_plan_uninstall(session, overrides).await?;
+    apply(session, aws, &plan).await?;
+    let report = plan.report();
+    if !report.changed() {
+        session.printer.status(format!(
+            "Nothing to remove: app `{}` has no janitor in {}.",
+            plan.app, plan.region
+        ));
     }
+    Ok(report)
+}
+
+/// Runs the plan's steps in order, each only after the one before it succeeded; refuses before
+/// the first write when a name is someone else's.
+async fn apply(session: &Session, aws: &Aws, plan: &JanitorPlan) -> Result<()> {
+    if !plan.conflicts.is_empty() {
+        return Err(Error::Conflicts(plan.conflicts.clone()));
+    }
+    for action in &plan.actions {
+        let mark = match action.verb() {
+            Verb::Create => '+',
+            Verb::Update => '~',
+            Verb::Delete => '-',
+        };
+        session
+            .printer
+            .status(format!("  {mark} {}", action.describe()));
+        step(session, aws, &plan.app, action).await?;
+    }
+    Ok(())
+}
+
+async fn step(session: &Session, aws: &Aws, app: &str, action: &JanitorAction) -> Result<()> {
+    match action {
+        JanitorAction::CreateRole { role, tags, .. } => {
+            let created = match aws
+                .create_service_role(&role.name, role.trusted_service, tags)
+                .await?
+            {
+                Some(created) => created,
+                // Created by someone else since it was observed: go on only with a role that
+                // is the app's (the next run checks its trust policy).
+                None => {
+                    let found = aws.get_role(&role.name).await?.ok_or_else(|| {
+                        AwsError::unexpected(
+                            "iam:CreateRole",
+                            &role.name,
+                            "role exists but GetRole cannot find it",
+                        )
+                    })?;
+                    let owner = app_ownership(&found.tags, app);
+                    if owner != Ownership::Ours {
+                        return Err(Error::Conflicts(vec![Conflict {
+                            kind: "IAM role".into(),
+                            name: role.name.clone(),
+                            owner,
+                        }]));
+                    }
+                    found
+                }
+            };
+            expect_arn("iam:CreateRole", &role.name, &created.arn, &role.arn)
+        }
+        JanitorAction::UpdateTrustPolicy { role, .. } => Ok(aws
+            .put_trust_policy(&role.name, role.trusted_service)
+            .await?),
+        JanitorAction::PutRolePolicy {
+            role,
+            policy_name,
+            document,
+            ..
+        } => Ok(aws.put_role_policy(role, policy_name, document).await?),
+        JanitorAction::CreateProject {
+            spec,
+            arn,
+            role_is_new,
+        } => {
+            let created = create_project(session, aws, spec, *role_is_new).await?;
+            expect_arn("codebuild:CreateProject", &spec.name, &created, arn)
+        }
+        JanitorAction::UpdateProject { spec, .. } => {
+            aws.update_project(spec).await?;
+            Ok(())
+        }
+        JanitorAction::CreateRule { rule, tags } | JanitorAction::UpdateRule { rule, tags, .. } => {
+            aws.put_rule(&rule.name, &rule.schedule, &rule.description, tags)
+                .await?;
+            Ok(())
+        }
+        JanitorAction::PutTarget { rule, target, .. } => Ok(aws.put_target(rule, target).await?),
+        JanitorAction::DeleteRule { name } => Ok(aws.delete_rule(name).await?),
+        JanitorAction::DeleteProject { name } => Ok(aws.delete_project(name).await?),
+        JanitorAction::DeleteRole { name, .. } => Ok(aws.delete_role(name).await?),
+    }
+}
+
+/// The plan named later resources by the ARN AWS gives a new one (policies, the rule's target);
+/// a different answer would leave them pointing elsewhere, so it stops the run. The next run
+/// plans with the ARN AWS reported.
+fn expect_arn(action: &str, name: &str, got: &str, planned: &str) -> Result<()> {
+    if got == planned {
+        return Ok(());
+    }
+    Err(AwsError::unexpected(
+        action,
+        name,
+        format!("reply has ARN {got}, expected {planned}; run the command again to use it"),
+    )
+    .into())
 }
 
 /// CreateProject, retried while a role created in this run is not yet assumable: CodeBuild
@@ -689,283 +349,5 @@ async fn create_project(
             }
             Err(e) => return Err(e.into()),
         }
-    }
-}
-
-pub async fn uninstall(session: &Session, overrides: &[Override]) -> Result<JanitorReport> {
-    let cfg = session.load_config(overrides)?;
-    let app = cfg.config.app.as_str();
-    let aws = session.aws(Some(&cfg)).await?;
-    let name = naming::janitor(app);
-    let events_role_name = naming::janitor_events_role(app);
-    // Refuses before deleting anything when one of the names is someone else's.
-    let observed = observe(aws, app).await?;
-    let printer = &session.printer;
-    let mut resources = Vec::new();
-    let mut report = |kind: &str, name: &str, present: bool| {
-        resources.push(ResourceReport {
-            resource: kind.into(),
-            name: name.into(),
-            state: if present {
-                State::Deleted
-            } else {
-                State::Absent
-            },
-        })
-    };
-
-    // The rule first (targets, then the rule), so nothing starts a build that is going away.
-    if observed.rule.is_some() {
-        printer.status(format!(
-            "  - delete EventBridge rule {name} and its targets"
-        ));
-        aws.delete_rule(&name).await?;
-    }
-    report("EventBridge rule", &name, observed.rule.is_some());
-    if observed.project.is_some() {
-        printer.status(format!("  - delete CodeBuild project {name}"));
-        aws.delete_project(&name).await?;
-    }
-    report("CodeBuild project", &name, observed.project.is_some());
-    if observed.events_role.is_some() {
-        printer.status(format!("  - delete IAM role {events_role_name}"));
-        aws.delete_role(&events_role_name).await?;
-    }
-    report(
-        "events role",
-        &events_role_name,
-        observed.events_role.is_some(),
-    );
-    if observed.build_role.is_some() {
-        printer.status(format!("  - delete IAM role {name}"));
-        aws.delete_role(&name).await?;
-    }
-    report("CodeBuild role", &name, observed.build_role.is_some());
-
-    let report = JanitorReport {
-        app: app.to_string(),
-        region: aws.region.clone(),
-        schedule: None,
-        resources,
-    };
-    if !report.changed() {
-        printer.status(format!(
-            "Nothing to remove: app `{app}` has no janitor in {}.",
-            aws.region
-        ));
-    }
-    Ok(report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ctx(live_branches: bool) -> BuildspecContext {
-        BuildspecContext {
-            app: "shop".into(),
-            region: "eu-west-1".into(),
-            branch: "main".into(),
-            install_command: "cargo install --locked --git https://github.com/acme/envctl envctl"
-                .into(),
-            install_script: String::new(),
-            envctl_version: String::new(),
-            target: String::new(),
-            live_branches,
-            source_type: "GITHUB".into(),
-        }
-    }
-
-    #[test]
-    fn default_buildspec_installs_the_pinned_prebuilt_binary() {
-        let j = JanitorConfig::default();
-        let p = prebuilt(&j);
-        let c = BuildspecContext {
-            install_command: String::new(),
-            install_script: p.install_script(BUILD_BIN_DIR),
-            envctl_version: p.version.clone(),
-            target: j.target().to_string(),
-            ..ctx(false)
-        };
-        let b = render(&c);
-        assert!(!b.contains("cargo"), "{b}");
-        let archive = dist::archive_name(dist::VERSION, dist::Target::LinuxAarch64);
-        // The script is one block item, every line indented under it.
-        let block = b
-            .split("      - |\n")
-            .nth(1)
-            .expect("a block command")
-            .split("      - envctl --version")
-            .next()
-            .unwrap();
-        assert!(block.lines().all(|l| l.starts_with("        ")), "{block}");
-        assert!(block.contains(&format!("archive='{archive}'")), "{block}");
-        assert!(block.contains("sha256sum"), "{block}");
-        assert!(block.contains("-C /usr/local/bin envctl"), "{block}");
-        assert_eq!(j.image(), "aws/codebuild/amazonlinux-aarch64-standard:3.0");
-        assert_eq!(j.environment_type(), "ARM_CONTAINER");
-    }
-
-    fn render(ctx: &BuildspecContext) -> String {
-        render_buildspec("janitor-buildspec.yml.j2", BUILDSPEC_TEMPLATE, ctx)
-            .expect("default buildspec renders")
-    }
-
-    /// The command lines of a buildspec, in order (`- ` items, quotes removed).
-    fn commands(buildspec: &str) -> Vec<String> {
-        buildspec
-            .lines()
-            .map(str::trim)
-            .filter_map(|l| l.strip_prefix("- "))
-            .map(|c| c.trim_matches('"').to_string())
-            .collect()
-    }
-
-    #[test]
-    fn buildspec_with_live_branches_fetches_every_branch_before_gc() {
-        let b = render(&ctx(true));
-        assert!(b.contains("\nversion: 0.2\n"), "{b}");
-        assert!(!b.contains("git-credential-helper"), "{b}");
-        assert_eq!(
-            commands(&b),
-            [
-                "cargo install --locked --git https://github.com/acme/envctl envctl",
-                "envctl --version",
-                "git fetch --prune origin '+refs/heads/*:refs/remotes/origin/*'",
-                "git rev-parse --verify --quiet refs/remotes/origin/main",
-                "envctl gc --yes --live-branches-from git",
-            ]
-        );
-        assert!(b.contains("app `shop` in eu-west-1"), "{b}");
-    }
-
-    #[test]
-    fn buildspec_without_live_branches_only_runs_gc() {
-        let b = render(&ctx(false));
-        assert!(!b.contains("git fetch"), "{b}");
-        assert_eq!(
-            commands(&b),
-            [
-                "cargo install --locked --git https://github.com/acme/envctl envctl",
-                "envctl --version",
-                "envctl gc --yes",
-            ]
-        );
-        // The phases stay well-formed YAML: `commands:` followed by an indented item.
-        assert!(
-            b.contains("  build:\n    commands:\n      - \"envctl gc --yes\"\n"),
-            "{b}"
-        );
-    }
-
-    #[test]
-    fn buildspec_quotes_the_install_command() {
-        let mut c = ctx(true);
-        c.install_command = "curl -fsSL \"$URL\" | tar xz -C /usr/local/bin # note: yes".into();
-        let b = render(&c);
-        assert!(
-            b.contains(r#"      - "curl -fsSL \"$URL\" | tar xz -C /usr/local/bin # note: yes""#),
-            "{b}"
-        );
-    }
-
-    #[test]
-    fn buildspec_for_codecommit_uses_the_credential_helper() {
-        let mut c = ctx(true);
-        c.source_type = "CODECOMMIT".into();
-        let b = render(&c);
-        assert!(
-            b.contains("\nenv:\n") && b.contains("  git-credential-helper: yes\n"),
-            "{b}"
-        );
-    }
-
-    #[test]
-    fn unknown_template_variable_is_a_render_error() {
-        let e = render_buildspec("custom.yml.j2", "x: {{ nope }}", &ctx(true)).unwrap_err();
-        assert_eq!(e.file, "custom.yml.j2");
-        assert!(e.message.contains("undefined"), "{}", e.message);
-    }
-
-    #[test]
-    fn sources_are_github_or_codecommit() {
-        let gh = parse_source("https://github.com/acme/shop.git").unwrap();
-        assert_eq!(gh.source_type, "GITHUB");
-        assert_eq!(gh.location, "https://github.com/acme/shop.git");
-        assert_eq!(
-            parse_source("https://github.com/acme/shop")
-                .unwrap()
-                .source_type,
-            "GITHUB"
-        );
-        let cc =
-            parse_source("https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/shop").unwrap();
-        assert_eq!(cc.source_type, "CODECOMMIT");
-        assert_eq!(
-            cc.codecommit_repo,
-            Some(("eu-west-1".to_string(), "shop".to_string()))
-        );
-        for bad in [
-            "git@github.com:acme/shop.git",
-            "http://github.com/acme/shop.git",
-            "https://gitlab.com/acme/shop.git",
-            "https://github.com/acme",
-            "https://github.com/acme/shop/tree/main",
-            "https://git-codecommit.eu-west-1.amazonaws.com/v1/shop",
-        ] {
-            assert!(parse_source(bad).is_err(), "{bad} should be rejected");
-        }
-    }
-
-    #[test]
-    fn project_differs_only_in_managed_fields() {
-        let spec = ProjectSpec {
-            name: "envctl-shop-janitor".into(),
-            description: "d".into(),
-            service_role_arn: "arn:aws:iam::1:role/envctl-shop-janitor".into(),
-            image: "aws/codebuild/standard:7.0".into(),
-            compute_type: "BUILD_GENERAL1_SMALL".into(),
-            environment_type: "ARM_CONTAINER".into(),
-            source_type: "GITHUB".into(),
-            source_location: "https://github.com/acme/shop.git".into(),
-            source_version: Some("main".into()),
-            buildspec: "version: 0.2\n".into(),
-            environment: Default::default(),
-            privileged: false,
-            timeout_minutes: 30,
-            cache: Default::default(),
-            tags: Tags::new(),
-        };
-        let state = ProjectState {
-            name: spec.name.clone(),
-            arn: "arn".into(),
-            buildspec: spec.buildspec.clone(),
-            source_type: spec.source_type.clone(),
-            source_location: spec.source_location.clone(),
-            source_version: spec.source_version.clone(),
-            image: spec.image.clone(),
-            compute_type: spec.compute_type.clone(),
-            environment_type: spec.environment_type.clone(),
-            service_role_arn: spec.service_role_arn.clone(),
-            environment: Default::default(),
-            cache: Default::default(),
-            tags: Tags::from([("owner".to_string(), "someone".to_string())]),
-        };
-        assert!(!project_differs(&state, &spec));
-        let changed = ProjectState {
-            source_version: Some("develop".into()),
-            ..state.clone()
-        };
-        assert!(project_differs(&changed, &spec));
-        let changed = ProjectState {
-            environment_type: "LINUX_CONTAINER".into(),
-            ..state.clone()
-        };
-        assert!(project_differs(&changed, &spec));
-        let changed = ProjectState {
-            buildspec: "version: 0.2\n# edited\n".into(),
-            ..state
-        };
-        assert!(project_differs(&changed, &spec));
     }
 }

@@ -12,7 +12,6 @@ pub mod hooks;
 pub mod init;
 pub mod inspect;
 pub mod janitor;
-pub mod janitor_policy;
 pub mod lifecycle;
 pub mod logs;
 pub mod params;

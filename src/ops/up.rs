@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use crate::apply::{self, Applied};
 use crate::cli::EnvArgs;
-use crate::config::HookKind;
 use crate::config::LoadedConfig;
 use crate::error::{Error, Result};
+use crate::model::HookKind;
 use crate::model::TAG_AFTER_CREATE_PENDING;
 use crate::model::{ActualEnv, DesiredEnv};
 use crate::naming::EnvName;

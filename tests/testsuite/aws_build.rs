@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use envctl::aws::codebuild::{BuildRequest, ProjectCacheSpec, ProjectSpec};
+use envctl::aws::codebuild::BuildRequest;
+use envctl::model::{ProjectCacheSpec, ProjectSpec};
 
 use envctl::model::Tags;
 

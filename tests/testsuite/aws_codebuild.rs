@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_codebuild::types as cb;
-use envctl::aws::codebuild::{ProjectCacheSpec, ProjectSpec, ProjectState};
+use envctl::model::{ProjectCacheSpec, ProjectSpec, ProjectState};
 
 use envctl::model::Tags;
 

@@ -1,7 +1,7 @@
 //! `aws::events` against a private moto server: the janitor's scheduled rule and its target are
 //! upserts, and deleting a rule (targets first) is idempotent.
 
-use envctl::aws::events::RuleTarget;
+use envctl::model::RuleTarget;
 
 use envctl::model::Tags;
 

@@ -503,3 +503,125 @@ async fn missing_default_buildspec_template_falls_back_to_the_built_in_one() {
     );
     assert!(r.stderr.contains("janitor.yml.j2"), "{r}");
 }
+
+/// `install --plan` reads and prints; the steps it lists are the writes `install` then sends,
+/// in that order; a converged janitor plans nothing.
+#[tokio::test]
+async fn install_plan_writes_nothing_and_lists_the_writes_install_sends() {
+    let app = App::init();
+    app.moto.clear_recording();
+    let r = app.ok(&[&["janitor", "install", "--plan"][..], &SETS[..]].concat());
+    assert_eq!(app.moto.write_ops(), Vec::<String>::new(), "{r}");
+    assert!(
+        r.stdout
+            .starts_with("Plan for the janitor of app `shop` in us-east-1:\n"),
+        "{r}"
+    );
+    let steps: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("  + "))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "create IAM role envctl-shop-janitor (trusted by codebuild.amazonaws.com)",
+            "put inline policy envctl-janitor on IAM role envctl-shop-janitor",
+            "create CodeBuild project envctl-shop-janitor (GITHUB https://github.com/acme/shop.git, branch main; ARM_CONTAINER BUILD_GENERAL1_SMALL)",
+            "create IAM role envctl-shop-janitor-events (trusted by events.amazonaws.com)",
+            "put inline policy envctl-janitor-start-build on IAM role envctl-shop-janitor-events",
+            "create EventBridge rule envctl-shop-janitor (rate(1 hour))",
+            "add target envctl-janitor to EventBridge rule envctl-shop-janitor: start the project as the events role",
+        ],
+        "{r}"
+    );
+    assert!(
+        r.stdout
+            .ends_with("Plan: 7 to create, 0 to update, 0 to delete.\n"),
+        "{r}"
+    );
+    // Changes pending: 2 with --detailed-exitcode, as `envctl plan`.
+    app.expect(
+        &[
+            &["janitor", "install", "--plan", "--detailed-exitcode"][..],
+            &SETS[..],
+        ]
+        .concat(),
+        2,
+    );
+
+    app.moto.clear_recording();
+    install(&app, &[]);
+    assert_eq!(
+        app.moto.write_ops(),
+        [
+            "CreateRole",
+            "PutRolePolicy",
+            "CreateProject",
+            "CreateRole",
+            "PutRolePolicy",
+            "PutRule",
+            "PutTargets",
+        ]
+    );
+
+    app.moto.clear_recording();
+    let r = app.ok(&[
+        &["janitor", "install", "--plan", "--detailed-exitcode"][..],
+        &SETS[..],
+    ]
+    .concat());
+    assert_eq!(
+        r.stdout, "No changes: the janitor of app `shop` is installed in us-east-1.\n",
+        "{r}"
+    );
+    // A changed schedule, as JSON: the one step and what it sends.
+    let r = app.ok(&[
+        &["janitor", "install", "--plan", "--output", "json"][..],
+        &SETS[..],
+        &["--set", "janitor.schedule=rate(30 minutes)"],
+    ]
+    .concat());
+    let plan: Value = serde_json::from_str(&r.stdout).expect("json plan");
+    assert_eq!(plan["operation"], "install");
+    let actions = plan["actions"].as_array().expect("actions");
+    assert_eq!(actions.len(), 1, "{plan}");
+    assert_eq!(actions[0]["action"], "update_rule");
+    assert_eq!(actions[0]["rule"]["schedule"], "rate(30 minutes)");
+    assert_eq!(app.moto.write_ops(), Vec::<String>::new(), "{r}");
+
+    let r = app.ok(&["janitor", "uninstall", "--plan"]);
+    assert!(
+        r.stdout
+            .ends_with("Plan: 0 to create, 0 to update, 4 to delete.\n"),
+        "{r}"
+    );
+    assert_eq!(app.moto.write_ops(), Vec::<String>::new(), "{r}");
+}
+
+/// A conflict fails the plan as it would fail the install (exit 4), after printing it.
+#[tokio::test]
+async fn install_plan_with_a_foreign_role_prints_the_conflict_and_exits_4() {
+    let app = App::init();
+    app.iam()
+        .create_role()
+        .role_name(EVENTS_ROLE)
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .expect("someone else's role");
+    app.moto.clear_recording();
+    let r = app.expect(
+        &[&["janitor", "install", "--plan"][..], &SETS[..]].concat(),
+        4,
+    );
+    assert!(
+        r.stdout.contains(&format!(
+            "! conflict: IAM role `{EVENTS_ROLE}` exists and is not managed by envctl"
+        )),
+        "{r}"
+    );
+    assert_eq!(app.moto.write_ops(), Vec::<String>::new(), "{r}");
+}

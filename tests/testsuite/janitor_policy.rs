@@ -1,5 +1,5 @@
 //! The janitor's IAM policy is exactly what `gc --yes` and `down` call: the policy `janitor
-//! install` puts on the build role (rendered from `src/ops/janitor_policy.rs`) is compared, both
+//! install` puts on the build role (rendered from `src/janitor/policy.rs`) is compared, both
 //! ways, with the IAM actions of every request moto recorded while `gc` and `down` removed envs
 //! that have every kind of resource (services, String and SecureString parameters, images,
 //! schedules, preview URLs, Service Connect namespaces, a before_destroy hook, a database).
@@ -70,7 +70,7 @@ async fn policy_actions(app: &App) -> (BTreeSet<String>, BTreeSet<String>) {
     let policy: serde_json::Value = serde_json::from_str(&decoded).expect("policy JSON");
     let (mut envctl, mut build) = (BTreeSet::new(), BTreeSet::new());
     for st in policy["Statement"].as_array().expect("statements") {
-        let own = envctl::ops::janitor_policy::BUILD_OWN_SIDS
+        let own = envctl::janitor::policy::BUILD_OWN_SIDS
             .contains(&st["Sid"].as_str().unwrap_or_default());
         let actions: Vec<String> = match &st["Action"] {
             serde_json::Value::Array(a) => a
