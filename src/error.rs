@@ -92,6 +92,10 @@ impl Error {
             Error::Config(_) | Error::Render(_) | Error::Name(_) | Error::Invalid { .. } => {
                 exit::INVALID_INPUT
             }
+            // A region or profile that cannot work is bad input, found before any call.
+            Error::Aws(e) if matches!(e.kind, AwsErrorKind::Region | AwsErrorKind::Profile) => {
+                exit::INVALID_INPUT
+            }
             Error::Conflicts(_) | Error::Precondition { .. } => exit::CONFLICT,
             Error::NotStable { .. } => exit::NOT_STABLE,
             Error::NotConfirmed { .. } => exit::NOT_CONFIRMED,
@@ -129,12 +133,23 @@ impl Error {
 }
 
 fn aws_hint(e: &AwsError) -> Option<String> {
+    if let Some(hint) = &e.hint {
+        return Some(hint.clone());
+    }
     Some(match e.kind {
         AwsErrorKind::Credentials => "no AWS credentials found: pass --profile NAME, run `aws sso login --profile NAME`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+        AwsErrorKind::Profile => "pass a profile from your AWS config with --profile or AWS_PROFILE".into(),
         AwsErrorKind::Region => "set a region with --region, AWS_REGION, `region` in envctl.toml or your AWS profile".into(),
         AwsErrorKind::AccessDenied => format!("the caller lacks `{}`; docs/iam.md lists every action envctl needs", e.action),
         AwsErrorKind::Throttled => "AWS throttled envctl even after retries; run again in a minute or raise --max-attempts".into(),
-        AwsErrorKind::Connection => "check the network, --endpoint-url / AWS_ENDPOINT_URL, and the region".into(),
-        AwsErrorKind::Service => return None,
+        AwsErrorKind::Connection => match (&e.region, &e.endpoint) {
+            (Some(region), Some(_)) => format!("check the network, and that `{region}` is a region you use: the endpoint comes from it (--region, AWS_REGION, the profile or `region` in envctl.toml)"),
+            (None, Some(endpoint)) => format!("check that {endpoint} is up, or change --endpoint-url / AWS_ENDPOINT_URL; --operation-timeout sets how long a call may take"),
+            _ => "check the network, --endpoint-url / AWS_ENDPOINT_URL, and the region".into(),
+        },
+        AwsErrorKind::Service => match &e.endpoint {
+            Some(endpoint) => format!("{endpoint} did not answer like AWS; check --endpoint-url / AWS_ENDPOINT_URL"),
+            None => return None,
+        },
     })
 }
