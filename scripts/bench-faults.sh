@@ -66,9 +66,12 @@ commands = [("fresh up", ["up", "{env}"]), ("no-op up", ["up", "{env}"]), ("down
 def run(port, args):
     env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}")
     t0 = time.monotonic()
-    p = subprocess.run([envctl, "-q", *args], env=env, stdout=subprocess.DEVNULL,
+    # Not -q: the `retrying ...` notices of slow calls are kept to explain the slowest runs.
+    p = subprocess.run([envctl, *args], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, text=True)
     return p.returncode, time.monotonic() - t0, p.stderr
+
+slowest = {}
 
 def cycle(port, prefix, n, results, failures):
     for i in range(n):
@@ -78,6 +81,9 @@ def cycle(port, prefix, n, results, failures):
             results[label].append((code == 0, wall))
             if code != 0:
                 failures.append(f"--- {label} {env}: exit {code}\n{err}")
+            if port == faulty and wall > slowest.get(label, (0, ""))[0]:
+                notices = [l for l in err.splitlines() if l.startswith("retrying ")]
+                slowest[label] = (wall, f"{env}: " + ("; ".join(notices) or "no retry notices"))
 
 def faults():
     with urllib.request.urlopen(f"http://127.0.0.1:{faulty}/__proxy/state") as r:
@@ -118,6 +124,10 @@ for label, _ in commands:
 print(f"fault-free: {baseline_runs} cycles ({sum(1 for l in base for g, _ in base[l] if g)}"
       f"/{3 * baseline_runs} ok); faulted: {requests} requests, {injected} faults injected "
       f"({100 * injected / max(1, requests):.1f}%); {elapsed:.0f} s in all")
+for label, _ in commands:
+    if label in slowest:
+        wall, what = slowest[label]
+        print(f"slowest {label}: {wall:.2f} s, {what}")
 if failures and fault_log:
     with open(fault_log, "w") as f:
         f.write("\n".join(failures))

@@ -133,8 +133,8 @@ impl Error {
 }
 
 fn aws_hint(e: &AwsError) -> Option<String> {
-    if let Some(hint) = &e.hint {
-        return Some(hint.clone());
+    if let Some(hint) = e.hint() {
+        return Some(hint.to_string());
     }
     Some(match e.kind {
         AwsErrorKind::Credentials => "no AWS credentials found: pass --profile NAME, run `aws sso login --profile NAME`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
@@ -142,12 +142,12 @@ fn aws_hint(e: &AwsError) -> Option<String> {
         AwsErrorKind::Region => "set a region with --region, AWS_REGION, `region` in envctl.toml or your AWS profile".into(),
         AwsErrorKind::AccessDenied => format!("the caller lacks `{}`; docs/iam.md lists every action envctl needs", e.action),
         AwsErrorKind::Throttled => "AWS throttled envctl even after retries; run again in a minute or raise --max-attempts".into(),
-        AwsErrorKind::Connection => match (&e.region, &e.endpoint) {
+        AwsErrorKind::Connection => match (e.region(), e.endpoint()) {
             (Some(region), Some(_)) => format!("check the network, and that `{region}` is a region you use: the endpoint comes from it (--region, AWS_REGION, the profile or `region` in envctl.toml)"),
             (None, Some(endpoint)) => format!("check that {endpoint} is up, or change --endpoint-url / AWS_ENDPOINT_URL; --operation-timeout sets how long a call may take"),
             _ => "check the network, --endpoint-url / AWS_ENDPOINT_URL, and the region".into(),
         },
-        AwsErrorKind::Service => match &e.endpoint {
+        AwsErrorKind::Service => match e.endpoint() {
             Some(endpoint) => format!("{endpoint} did not answer like AWS; check --endpoint-url / AWS_ENDPOINT_URL"),
             None => return None,
         },

@@ -309,7 +309,7 @@ mod tests {
         let text = e.to_string();
         assert!(text.starts_with("no AWS credentials found"), "{text}");
         assert!(!text.contains('\n') && !text.contains("{ "), "{text}");
-        assert!(e.hint.as_deref().is_some_and(|h| h.contains("--profile")));
+        assert!(e.hint().is_some_and(|h| h.contains("--profile")));
     }
 
     #[test]
@@ -327,7 +327,7 @@ mod tests {
              the SSO token has expired and cannot be refreshed"
         );
         assert_eq!(
-            e.hint.as_deref(),
+            e.hint(),
             Some("run `aws sso login --profile dev`, then run envctl again")
         );
     }

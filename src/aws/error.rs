@@ -51,12 +51,15 @@ pub struct AwsError {
     pub resource: String,
     pub code: Option<String>,
     pub message: String,
-    /// Where the call went, when it never got a reply in the service's protocol.
-    pub endpoint: Option<String>,
-    /// The region `endpoint` was derived from (not set when an endpoint URL was given).
-    pub region: Option<String>,
-    /// The fix, when the failure itself knows it better than its kind does.
-    pub hint: Option<String>,
+    /// Rarely set, so boxed: keeps `AwsResult` small.
+    detail: Option<Box<Detail>>,
+}
+
+#[derive(Debug, Default)]
+struct Detail {
+    endpoint: Option<String>,
+    region: Option<String>,
+    hint: Option<String>,
 }
 
 impl fmt::Display for AwsError {
@@ -84,15 +87,28 @@ impl AwsError {
             resource: String::new(),
             code: None,
             message: message.into(),
-            endpoint: None,
-            region: None,
-            hint: None,
+            detail: None,
         }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.detail.get_or_insert_default().hint = Some(hint.into());
         self
+    }
+
+    /// The fix, when the failure itself knows it better than its kind does.
+    pub fn hint(&self) -> Option<&str> {
+        self.detail.as_ref()?.hint.as_deref()
+    }
+
+    /// Where the call went, when it never got a reply in the service's protocol.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.detail.as_ref()?.endpoint.as_deref()
+    }
+
+    /// The region `endpoint` was derived from (not set when an endpoint URL was given).
+    pub fn region(&self) -> Option<&str> {
+        self.detail.as_ref()?.region.as_deref()
     }
 
     pub fn no_region() -> Self {
@@ -111,9 +127,7 @@ impl AwsError {
             resource: resource.into(),
             code: None,
             message: message.into(),
-            endpoint: None,
-            region: None,
-            hint: None,
+            detail: None,
         }
     }
 
@@ -157,8 +171,11 @@ impl AwsError {
                 _ => AwsErrorKind::Connection,
             };
             out.message = t.to_string();
-            out.endpoint = Some(t.endpoint.clone());
-            out.region = t.region.clone();
+            out.detail = Some(Box::new(Detail {
+                endpoint: Some(t.endpoint.clone()),
+                region: t.region.clone(),
+                hint: None,
+            }));
             return out;
         }
         out.kind = match &err {

@@ -287,7 +287,12 @@ mod tests {
         };
         let ecs: aws_sdk_ecs::Client = client!(aws_sdk_ecs, &sdk, hooks, "ecs");
         ecs.list_clusters().send().await.expect("list");
-        ecs.create_cluster().send().await.expect("create");
+        ecs.create_cluster().send().await.expect("create cluster");
+        ecs.create_service()
+            .service_name("s")
+            .send()
+            .await
+            .expect("create service");
         ecs.register_task_definition()
             .family("f")
             .send()
@@ -304,6 +309,7 @@ mod tests {
             [
                 key(Class::Read),
                 key(Class::Write),
+                key(Class::ServiceWrite),
                 key(Class::RegisterTaskDefinition)
             ]
         );

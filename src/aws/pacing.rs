@@ -25,6 +25,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 pub(crate) enum Class {
     Read,
     Write,
+    /// ECS's Create/Update/DeleteService share a limit of their own.
+    ServiceWrite,
     /// ECS's RegisterTaskDefinition has a limit of its own, far below other writes.
     RegisterTaskDefinition,
 }
@@ -40,6 +42,13 @@ impl PaceKey {
     pub(crate) fn new(service: &'static str, operation: &str) -> PaceKey {
         let class = if operation == "RegisterTaskDefinition" {
             Class::RegisterTaskDefinition
+        } else if service == "ecs"
+            && matches!(
+                operation,
+                "CreateService" | "UpdateService" | "DeleteService"
+            )
+        {
+            Class::ServiceWrite
         } else if super::stats::is_write(operation) {
             Class::Write
         } else {
@@ -59,17 +68,17 @@ pub(crate) struct Rate {
 /// The pace for each bucket, about 80% of the documented limits (CONTEXT: ECS DescribeServices /
 /// ListServices 20/s sustained, 100 burst; Create/Update/DeleteService 5/s, 50 burst;
 /// RegisterTaskDefinition 1/s, 20 burst; SSM GetParameter(s)/GetParametersByPath 40/s shared).
-/// Services whose limits envctl does not know get the ECS-like default: no envctl command
-/// comes near it, and it still caps a runaway loop.
+/// Other calls' limits are not documented there: they get a generous default that no envctl
+/// command comes near and that still caps a runaway loop.
 pub(crate) fn rate(key: PaceKey) -> Rate {
     let (per_second, burst) = match (key.service, key.class) {
         ("ecs", Class::Read) => (16.0, 50.0),
-        ("ecs", Class::Write) => (4.0, 20.0),
+        (_, Class::ServiceWrite) => (4.0, 20.0),
         (_, Class::RegisterTaskDefinition) => (0.8, 10.0),
         // SSM documents no burst above its 40 per second.
         ("ssm", Class::Read) => (30.0, 30.0),
         (_, Class::Read) => (16.0, 40.0),
-        (_, Class::Write) => (4.0, 20.0),
+        (_, Class::Write) => (8.0, 40.0),
     };
     Rate { per_second, burst }
 }
@@ -197,13 +206,21 @@ mod tests {
 
     const ECS_WRITE: PaceKey = PaceKey {
         service: "ecs",
-        class: Class::Write,
+        class: Class::ServiceWrite,
     };
 
     #[test]
     fn requests_are_classed_by_operation() {
         assert_eq!(PaceKey::new("ecs", "DescribeServices").class, Class::Read);
-        assert_eq!(PaceKey::new("ecs", "CreateService").class, Class::Write);
+        assert_eq!(
+            PaceKey::new("ecs", "CreateService").class,
+            Class::ServiceWrite
+        );
+        assert_eq!(
+            PaceKey::new("ecs", "DeleteService").class,
+            Class::ServiceWrite
+        );
+        assert_eq!(PaceKey::new("ecs", "TagResource").class, Class::Write);
         assert_eq!(
             PaceKey::new("ecs", "RegisterTaskDefinition").class,
             Class::RegisterTaskDefinition

@@ -43,7 +43,7 @@ pub const UPLOAD_OPERATION_TIMEOUT: Duration = Duration::from_secs(300);
 /// The first retry waits up to this long (full jitter), doubling per attempt. The SDK's 1 s
 /// suits servers; a CLI that retried a throttle after 1–20 s took minutes for a 2-second job.
 const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Attempts that time out waiting for an answer: each costs half the operation timeout.
 const MAX_NO_ANSWER: u32 = 2;
@@ -171,7 +171,7 @@ impl TransportError {
                 None => counts.push((label, 1)),
             }
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
         counts
             .iter()
             .map(|(label, n)| format!("{n} {label}"))
