@@ -49,7 +49,7 @@ pub struct GlobalArgs {
     /// Print AWS API calls per service/operation and the wall time on stderr at the end
     #[arg(long, global = true)]
     pub stats: bool,
-    /// Attempts per AWS call, first one included [default: 10]
+    /// Attempts per AWS call, first one included [default: 12]
     #[arg(long, global = true, env = "ENVCTL_MAX_ATTEMPTS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: Option<u32>,
     /// Give up on one AWS call after this long, retries included, e.g. 90s [default: 40s]

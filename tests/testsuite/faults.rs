@@ -370,7 +370,7 @@ fn black_holed_endpoint_took_150s_with_no_output() {
     assert!(
         run.stderr
             .starts_with("retrying ecs:DescribeClusters (no answer within 1")
-            && run.stderr.contains("), attempt 2/10\n"),
+            && run.stderr.contains("), attempt 2/12\n"),
         "the retry is announced on stderr:\n{run}"
     );
     assert_eq!(
