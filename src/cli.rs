@@ -337,8 +337,7 @@ pub struct ParamsLsArgs {
     pub shared: bool,
 }
 
-/// `90s`, `10m`, `1h`, `1h30m`, or plain seconds.
-/// At least a second: each attempt gets half of it to answer.
+/// A duration of at least a second: each attempt of a call gets half of it to answer.
 fn parse_operation_timeout(s: &str) -> Result<std::time::Duration, String> {
     let d = parse_duration(s)?;
     if d < std::time::Duration::from_secs(1) {
@@ -347,6 +346,7 @@ fn parse_operation_timeout(s: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+/// `90s`, `10m`, `1h`, `1h30m`, or plain seconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<u64>() {

@@ -144,7 +144,7 @@ fn aws_hint(e: &AwsError) -> Option<String> {
         AwsErrorKind::Throttled => "AWS throttled envctl even after retries; run again in a minute or raise --max-attempts".into(),
         AwsErrorKind::Connection => match (e.region(), e.endpoint()) {
             (Some(region), Some(_)) => format!("check the network, and that `{region}` is a region you use: the endpoint comes from it (--region, AWS_REGION, the profile or `region` in envctl.toml)"),
-            (None, Some(endpoint)) => format!("check that {endpoint} is up, or change --endpoint-url / AWS_ENDPOINT_URL; --operation-timeout sets how long a call may take"),
+            (None, Some(endpoint)) => format!("check that {endpoint} is up and reachable, or change --endpoint-url / AWS_ENDPOINT_URL"),
             _ => "check the network, --endpoint-url / AWS_ENDPOINT_URL, and the region".into(),
         },
         AwsErrorKind::Service => match e.endpoint() {

@@ -511,3 +511,19 @@ fn access_denied_names_the_action_to_grant() {
     );
     assert_eq!(endpoint.requests().len(), 1, "access denied is not retried");
 }
+
+#[test]
+fn operation_timeout_below_a_second_is_a_usage_error() {
+    let dirs = dirs();
+    let endpoint = Endpoint::start(Reply::Never);
+    let run = Run::of(
+        envctl_at(&dirs, &endpoint),
+        &["--operation-timeout", "500ms", "ls"],
+    );
+    assert_eq!(run.code, 64, "{run}");
+    assert!(
+        run.stderr.contains("`500ms` is too short: at least 1s"),
+        "{run}"
+    );
+    assert_eq!(endpoint.connections(), 0);
+}
