@@ -27,8 +27,8 @@ use crate::plan::{
 
 /// At most this many calls in flight: enough for a phase of a 3-service env to go out in one
 /// round trip (a fresh env's first phase has 10 actions). ECS's burst quotas cover that (50
-/// service writes, 20 task definition registrations), and the SDK's adaptive retry absorbs
-/// throttling beyond them.
+/// service writes, 20 task definition registrations); client-side pacing (`aws::pacing`) and
+/// retries absorb throttling beyond them.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
 /// Receives progress as actions start and finish (drawn on stderr by `output`).

@@ -49,9 +49,12 @@ pub struct GlobalArgs {
     /// Print AWS API calls per service/operation and the wall time on stderr at the end
     #[arg(long, global = true)]
     pub stats: bool,
-    /// Attempts per AWS call, first one included (standard/adaptive retries)
+    /// Attempts per AWS call, first one included [default: 12]
     #[arg(long, global = true, env = "ENVCTL_MAX_ATTEMPTS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: Option<u32>,
+    /// Give up on one AWS call after this long, retries included, e.g. 90s [default: 40s]
+    #[arg(long, global = true, env = "ENVCTL_OPERATION_TIMEOUT", value_name = "DURATION", value_parser = parse_operation_timeout)]
+    pub operation_timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -332,6 +335,15 @@ pub struct ParamsLsArgs {
     /// Only the app-wide shared parameters
     #[arg(long)]
     pub shared: bool,
+}
+
+/// A duration of at least a second: each attempt of a call gets half of it to answer.
+fn parse_operation_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s)?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err(format!("`{s}` is too short: at least 1s"));
+    }
+    Ok(d)
 }
 
 /// `90s`, `10m`, `1h`, `1h30m`, or plain seconds.

@@ -92,6 +92,10 @@ impl Error {
             Error::Config(_) | Error::Render(_) | Error::Name(_) | Error::Invalid { .. } => {
                 exit::INVALID_INPUT
             }
+            // A region or profile that cannot work is bad input, found before any call.
+            Error::Aws(e) if matches!(e.kind, AwsErrorKind::Region | AwsErrorKind::Profile) => {
+                exit::INVALID_INPUT
+            }
             Error::Conflicts(_) | Error::Precondition { .. } => exit::CONFLICT,
             // A create lost a race to a resource envctl does not own: a conflict like any other.
             Error::Aws(e) if e.kind == AwsErrorKind::Taken => exit::CONFLICT,
@@ -131,13 +135,24 @@ impl Error {
 }
 
 fn aws_hint(e: &AwsError) -> Option<String> {
+    if let Some(hint) = e.hint() {
+        return Some(hint.to_string());
+    }
     Some(match e.kind {
         AwsErrorKind::Credentials => "no AWS credentials found: pass --profile NAME, run `aws sso login --profile NAME`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+        AwsErrorKind::Profile => "pass a profile from your AWS config with --profile or AWS_PROFILE".into(),
         AwsErrorKind::Region => "set a region with --region, AWS_REGION, `region` in envctl.toml or your AWS profile".into(),
         AwsErrorKind::AccessDenied => format!("the caller lacks `{}`; docs/iam.md lists every action envctl needs", e.action),
         AwsErrorKind::Throttled => "AWS throttled envctl even after retries; run again in a minute or raise --max-attempts".into(),
-        AwsErrorKind::Connection => "check the network, --endpoint-url / AWS_ENDPOINT_URL, and the region".into(),
+        AwsErrorKind::Connection => match (e.region(), e.endpoint()) {
+            (Some(region), Some(_)) => format!("check the network, and that `{region}` is a region you use: the endpoint comes from it (--region, AWS_REGION, the profile or `region` in envctl.toml)"),
+            (None, Some(endpoint)) => format!("check that {endpoint} is up and reachable, or change --endpoint-url / AWS_ENDPOINT_URL"),
+            _ => "check the network, --endpoint-url / AWS_ENDPOINT_URL, and the region".into(),
+        },
         AwsErrorKind::Taken => "envctl never changes resources without its envctl:managed-by tag: delete or rename the one that took the name, or choose another app name".into(),
-        AwsErrorKind::Service => return None,
+        AwsErrorKind::Service => match e.endpoint() {
+            Some(endpoint) => format!("{endpoint} did not answer like AWS; check --endpoint-url / AWS_ENDPOINT_URL"),
+            None => return None,
+        },
     })
 }

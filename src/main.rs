@@ -65,7 +65,13 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(verbose: bool) {
-    let default = if verbose { "envctl=debug,warn" } else { "warn" };
+    // The SDK's own warnings end in `Debug` dumps of its types; envctl reports the same
+    // failures as readable errors, so they only show with -v (or ENVCTL_LOG).
+    let default = if verbose {
+        "envctl=debug,warn"
+    } else {
+        "envctl=warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ENVCTL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()

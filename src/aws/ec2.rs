@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use aws_smithy_runtime::client::orchestrator::operation::Operation;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, OrchestratorError};
 use aws_smithy_types::body::SdkBody;
 use aws_types::sdk_config::SdkConfig;
@@ -154,10 +154,10 @@ impl Ec2Client {
         sdk: &SdkConfig,
         region: &str,
         endpoint_in_code: Option<&str>,
-        interceptor: impl Intercept + 'static,
+        interceptors: Vec<SharedInterceptor>,
     ) -> Self {
         Ec2Client {
-            raw: RawClient::new(EC2, sdk, region, endpoint_in_code, interceptor),
+            raw: RawClient::new(EC2, sdk, region, endpoint_in_code, interceptors),
         }
     }
 
@@ -588,7 +588,9 @@ mod tests {
             &sdk,
             "eu-west-1",
             Some(url),
-            super::super::stats::StatsInterceptor::new(stats.clone()),
+            vec![SharedInterceptor::new(
+                super::super::stats::StatsInterceptor::new(stats.clone()),
+            )],
         );
         (client, stats)
     }

@@ -2,8 +2,8 @@
 //! orchestrator without a generated `aws-sdk-*` crate, which is most of a build's compile time
 //! (docs/architecture.md, "Build time"). Each client brings its protocol's request and reply
 //! (de)serialization; this module gives them the same credentials chain, SigV4 signing, retry
-//! strategy and classifiers, timeouts, HTTP client, endpoint resolution and `--stats`
-//! interceptor as every generated client.
+//! strategy and classifiers, timeouts, paced HTTP client, endpoint resolution and interceptors
+//! (`--stats`, retry notices) as every generated client.
 
 use std::fmt;
 
@@ -17,7 +17,7 @@ use aws_smithy_runtime::client::retries::classifiers::{
 use aws_smithy_runtime_api::client::auth::static_resolver::StaticAuthSchemeOptionResolver;
 use aws_smithy_runtime_api::client::auth::AuthSchemeOptionResolverParams;
 use aws_smithy_runtime_api::client::identity::SharedIdentityResolver;
-use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
 use aws_smithy_runtime_api::client::runtime_plugin::StaticRuntimePlugin;
 use aws_smithy_types::config_bag::{FrozenLayer, Layer};
@@ -99,7 +99,7 @@ impl RawClient {
         sdk: &SdkConfig,
         region: &str,
         endpoint_in_code: Option<&str>,
-        interceptor: impl Intercept + 'static,
+        interceptors: Vec<SharedInterceptor>,
     ) -> Self {
         RawClient {
             info,
@@ -112,7 +112,7 @@ impl RawClient {
                 sdk,
                 region,
             ),
-            interceptors: vec![SharedInterceptor::new(interceptor)],
+            interceptors,
         }
     }
 
@@ -143,6 +143,7 @@ impl RawClient {
             .retry_classifier(AwsErrorCodeClassifier::<E>::new())
             .retry_classifier(TransientErrorClassifier::<E>::new())
             .retry_classifier(HttpStatusCodeClassifier::default())
+            .retry_classifier(super::retry::GiveUpClassifier)
             .with_connection_poisoning()
             .runtime_plugin(self.signing_plugin());
         if let Some(version) = self.sdk.behavior_version() {

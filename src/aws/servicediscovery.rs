@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, OrchestratorError};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::body::SdkBody;
@@ -173,7 +173,7 @@ impl ServiceDiscoveryClient {
         sdk: &SdkConfig,
         region: &str,
         endpoint_in_code: Option<&str>,
-        interceptor: impl Intercept + 'static,
+        interceptors: Vec<SharedInterceptor>,
     ) -> Self {
         ServiceDiscoveryClient {
             raw: RawClient::new(
@@ -181,7 +181,7 @@ impl ServiceDiscoveryClient {
                 sdk,
                 region,
                 endpoint_in_code,
-                interceptor,
+                interceptors,
             ),
         }
     }
@@ -570,7 +570,9 @@ mod tests {
             &test_sdk(),
             "eu-west-1",
             Some(url),
-            super::super::stats::StatsInterceptor::new(stats.clone()),
+            vec![SharedInterceptor::new(
+                super::super::stats::StatsInterceptor::new(stats.clone()),
+            )],
         );
         (client, stats)
     }

@@ -96,7 +96,8 @@ impl Session {
             profile: self.globals.profile.clone(),
             endpoint_url: self.globals.endpoint_url.clone().filter(|u| !u.is_empty()),
             max_attempts: self.globals.max_attempts,
-            operation_timeout: None,
+            operation_timeout: self.globals.operation_timeout,
+            retry_notices: !self.globals.quiet,
             stats: self.stats.clone(),
         };
         Ok(self.aws.get_or_try_init(|| Aws::connect(&opts)).await?)

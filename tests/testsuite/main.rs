@@ -21,6 +21,7 @@ mod database_sql;
 mod dist;
 mod e2e;
 mod exec;
+mod faults;
 mod harness_smoke;
 mod import;
 mod janitor;
