@@ -72,7 +72,9 @@ pub(crate) struct Rate {
 /// command comes near and that still caps a runaway loop.
 pub(crate) fn rate(key: PaceKey) -> Rate {
     let (per_second, burst) = match (key.service, key.class) {
-        ("ecs", Class::Read) => (16.0, 50.0),
+        // A burst of 80 lets `ls` of 500 envs (7 pages, 62 DescribeServices of 10) go out
+        // without waiting; AWS allows 100.
+        ("ecs", Class::Read) => (16.0, 80.0),
         (_, Class::ServiceWrite) => (4.0, 20.0),
         (_, Class::RegisterTaskDefinition) => (0.8, 10.0),
         // SSM documents no burst above its 40 per second.
