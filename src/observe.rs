@@ -270,12 +270,7 @@ pub(crate) async fn network(
         return Ok((d.subnets, n.security_groups.clone(), Some(d.vpc_id)));
     }
     let (subnets, groups) = try_join(aws.subnets_by_id(&n.subnets), groups).await?;
-    let missing: Vec<&str> = n
-        .subnets
-        .iter()
-        .filter(|id| !subnets.iter().any(|s| s.subnet_id == **id))
-        .map(String::as_str)
-        .collect();
+    let missing = missing_ids(&n.subnets, subnets.iter().map(|s| s.subnet_id.as_str()));
     if !missing.is_empty() {
         return Err(network_error(
             cfg,
@@ -319,11 +314,7 @@ fn check_security_groups(
     vpc: &str,
 ) -> Result<()> {
     let wanted = &cfg.config.network.security_groups;
-    let missing: Vec<&str> = wanted
-        .iter()
-        .filter(|id| !found.iter().any(|g| g.group_id == **id))
-        .map(String::as_str)
-        .collect();
+    let missing = missing_ids(wanted, found.iter().map(|g| g.group_id.as_str()));
     if !missing.is_empty() {
         return Err(network_error(
             cfg,
@@ -349,6 +340,16 @@ fn check_security_groups(
         ));
     }
     Ok(())
+}
+
+/// The ids in `wanted` that EC2 did not return.
+fn missing_ids<'a>(wanted: &'a [String], found: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let found: Vec<&str> = found.collect();
+    wanted
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !found.contains(id))
+        .collect()
 }
 
 /// `` `subnet-1` does `` / `` `subnet-1`, `subnet-2` do ``.

@@ -413,17 +413,6 @@ impl Aws {
             .await
     }
 
-    /// The VPC a subnet belongs to, or `None` if there is no such subnet.
-    pub async fn vpc_of_subnet(&self, subnet_id: &str) -> AwsResult<Option<String>> {
-        Ok(self
-            .ec2
-            .describe_subnets(vec![Filter::new("subnet-id", subnet_id)], subnet_id)
-            .await?
-            .into_iter()
-            .next()
-            .map(|s| s.vpc_id))
-    }
-
     /// The subnets among `ids` that exist (in any order); an unknown id is simply absent, so
     /// the caller can name every missing one.
     pub async fn subnets_by_id(&self, ids: &[String]) -> AwsResult<Vec<Subnet>> {
@@ -449,23 +438,6 @@ impl Aws {
                 &ids.join(","),
             )
             .await
-    }
-
-    /// The id of the VPC's `default` security group, or `None` if there is none (or no VPC).
-    pub async fn default_security_group(&self, vpc_id: &str) -> AwsResult<Option<String>> {
-        Ok(self
-            .ec2
-            .describe_security_groups(
-                vec![
-                    Filter::new("vpc-id", vpc_id),
-                    Filter::new("group-name", "default"),
-                ],
-                vpc_id,
-            )
-            .await?
-            .into_iter()
-            .next()
-            .map(|g| g.group_id))
     }
 }
 

@@ -447,22 +447,23 @@ async fn ec2_default_network() {
     assert_eq!(net.subnets, sorted);
     assert_eq!(net.security_groups.len(), 1);
 
+    // What observe reads for configured subnets: the existing ones (an unknown id is absent),
+    // and every VPC's `default` group, matched to the subnets' VPC.
+    let ids = vec![
+        net.subnets[0].clone(),
+        "subnet-0123456789abcdef0".to_string(),
+    ];
+    let found = aws.subnets_by_id(&ids).await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].subnet_id, net.subnets[0]);
+    assert_eq!(found[0].vpc_id, net.vpc_id);
+    let defaults = aws.default_security_groups().await.unwrap();
     assert_eq!(
-        aws.vpc_of_subnet(&net.subnets[0]).await.unwrap(),
-        Some(net.vpc_id.clone())
-    );
-    assert_eq!(
-        aws.vpc_of_subnet("subnet-0123456789abcdef0").await.unwrap(),
-        None
-    );
-    assert_eq!(
-        aws.default_security_group(&net.vpc_id).await.unwrap(),
+        envctl::aws::ec2::default_group_of(&defaults, &net.vpc_id),
         Some(net.security_groups[0].clone())
     );
     assert_eq!(
-        aws.default_security_group("vpc-0123456789abcdef0")
-            .await
-            .unwrap(),
+        envctl::aws::ec2::default_group_of(&defaults, "vpc-0123456789abcdef0"),
         None
     );
 }
