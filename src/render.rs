@@ -11,16 +11,20 @@ use serde_json::json;
 use crate::config::{LoadedConfig, PreviewMode, ServiceConfig};
 use crate::model::{
     AwsVpcConfiguration, ContainerDefinition, DesiredDatabase, DesiredEnv, DesiredService,
-    EnvIdentity, ExpirySpec, HookSpec, LogConfiguration, LogGroupSpec, NamespaceSpec,
-    ParameterState, PreviewListenerSpec, PreviewRoute, RepositorySpec, RouteMatch,
-    ScheduleGroupSpec, ScheduleSpec, SecretRef, ServiceConnectClientAlias,
-    ServiceConnectConfiguration, ServiceConnectService, ServiceDefinition, TargetGroupSpec,
-    TaskDefinition, TAG_SERVICE, UPDATE_SERVICE_TARGET,
+    EnvIdentity, HookSpec, LogConfiguration, LogGroupSpec, NamespaceSpec, ParameterState,
+    PreviewListenerSpec, PreviewRoute, RepositorySpec, RouteMatch, SecretRef,
+    ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService,
+    ServiceDefinition, TargetGroupSpec, TaskDefinition, TAG_SERVICE,
 };
 use crate::naming::{self, EnvName};
-use crate::schedule;
 
+mod expiry;
+mod schedules;
 pub mod templates;
+
+use expiry::expiry;
+pub use expiry::rfc3339;
+use schedules::schedules;
 
 /// What render needs to know about the AWS account; looked up by `observe`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -778,107 +782,6 @@ fn preview_route(
         container_port: port,
         url,
     }))
-}
-
-/// Per service a stop schedule (desired count 0) and a start schedule (the configured count),
-/// unless schedules are off or the env is always-on.
-fn schedules(req: &RenderRequest, cluster: &str) -> Result<Option<ScheduleGroupSpec>, RenderError> {
-    let cfg = &req.config.config;
-    let sc = &cfg.schedule;
-    let env = req.env;
-    let always_on = req.options.always_on
-        || sc
-            .always_on
-            .iter()
-            .any(|e| *e == env.raw || e == env.slug.as_str());
-    if !sc.enabled || always_on {
-        return Ok(None);
-    }
-    let config_error = |key: &str, message: String| RenderError {
-        file: req.config.path.display().to_string(),
-        line: None,
-        service: None,
-        message: format!("`{key}`: {message}"),
-        hint: None,
-    };
-    let role_arn = req
-        .facts
-        .scheduler_role_arn
-        .clone()
-        .ok_or_else(|| RenderError {
-            file: req.config.path.display().to_string(),
-            line: None,
-            service: None,
-            message: "schedules are enabled but the scheduler role does not exist".into(),
-            hint: Some(
-                "run `envctl bootstrap` (it creates the role), or set schedule.enabled = false"
-                    .into(),
-            ),
-        })?;
-    let stop = schedule::schedule_expression(&sc.stop, &sc.days)
-        .map_err(|m| config_error("schedule.stop", m))?;
-    let start = schedule::schedule_expression(&sc.start, &sc.days)
-        .map_err(|m| config_error("schedule.start", m))?;
-    let group = naming::scheduler_group(&cfg.app, &env.slug);
-    let mut schedules = Vec::new();
-    for (key, svc) in &cfg.services {
-        let service = naming::service_name(&cfg.app, &env.slug, key);
-        for (verb, expression, count) in [("stop", &stop, 0), ("start", &start, svc.count)] {
-            schedules.push(ScheduleSpec {
-                group: group.clone(),
-                name: naming::schedule_name(verb, key),
-                expression: expression.clone(),
-                timezone: sc.timezone.clone(),
-                flexible_window_minutes: sc.flexible_window_minutes as i32,
-                target_arn: UPDATE_SERVICE_TARGET.into(),
-                role_arn: role_arn.clone(),
-                // The universal target sends this as the UpdateService request.
-                input: json!({"Cluster": cluster, "Service": service, "DesiredCount": count})
-                    .to_string(),
-                state: "ENABLED".into(),
-            });
-        }
-    }
-    Ok(Some(ScheduleGroupSpec {
-        name: group,
-        schedules,
-    }))
-}
-
-/// Expiry counts from this `up` (the last activity): see docs/lifecycle.md.
-fn expiry(req: &RenderRequest) -> Result<ExpirySpec, RenderError> {
-    let text = req
-        .options
-        .ttl
-        .clone()
-        .unwrap_or_else(|| req.config.config.expiry.ttl.clone());
-    let ttl = schedule::parse_duration_spec(&text).map_err(|m| RenderError {
-        file: if req.options.ttl.is_some() {
-            "--ttl".into()
-        } else {
-            req.config.path.display().to_string()
-        },
-        line: None,
-        service: None,
-        message: m,
-        hint: Some("use a duration such as `7d`, `72h`, or `never`".into()),
-    })?;
-    let now = req.options.now;
-    let at = |d: jiff::SignedDuration| now.checked_add(d).ok().map(rfc3339);
-    Ok(ExpirySpec {
-        expires_at: ttl.and_then(at),
-        ttl: ttl.map(|_| text.clone()),
-        refresh_before: ttl.and_then(|d| at(d / 2)),
-        protect: req.options.protect,
-    })
-}
-
-/// Seconds precision, `Z`: sorts and compares as text.
-pub fn rfc3339(t: jiff::Timestamp) -> String {
-    t.round(jiff::Unit::Second)
-        .unwrap_or(t)
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
 }
 
 #[allow(clippy::too_many_arguments)]
