@@ -650,8 +650,10 @@ mod tests {
 
     const SSM_ARN: &str = "arn:aws:ssm:us-east-1:123456789012:parameter/prod/api/DB_PASSWORD";
 
+    /// The example config `init` starts from (read from the file, not from `ops::init`, which
+    /// sits above this module).
     fn base() -> String {
-        crate::ops::init::files("shop")[0].1.clone()
+        include_str!("../config/envctl.example.toml").to_string()
     }
 
     fn api_container() -> ContainerDefinition {

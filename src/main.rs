@@ -9,7 +9,7 @@ use clap::Parser;
 use envctl::cli::Cli;
 use envctl::error::exit;
 use envctl::interrupt;
-use envctl::ops::Session;
+use envctl::ops::{Session, SessionOptions};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     init_logging(cli.global.verbose);
     let started = Instant::now();
     let show_stats = cli.global.stats;
-    let session = Session::new(cli.global.clone());
+    let session = Session::new(SessionOptions::from(&cli.global));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::apply::Observer;
 use crate::aws::CallStats;
 use crate::model::HookKind;
-use crate::ops::wait::{ServiceReport, Stability};
+use crate::model::{ServiceReport, Stability};
 use crate::plan::{Action, Plan, Verb, SERVICES_PHASE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]

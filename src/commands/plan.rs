@@ -2,11 +2,12 @@
 
 use crate::cli::PlanArgs;
 use crate::error::{exit, Error, Result};
+use crate::ops::up::EnvRequest;
 use crate::ops::{up, Session};
 use crate::output::plan_text;
 
 pub async fn run(session: &Session, args: PlanArgs) -> Result<i32> {
-    let prepared = up::prepare(session, &args.env)?;
+    let prepared = up::prepare(session, &EnvRequest::from(&args.env))?;
     let (_, plan) = up::plan(session, &prepared).await?;
     let p = &session.printer;
     if p.is_json() {

@@ -1,20 +1,19 @@
 //! `envctl run ENV SERVICE -- CMD`: exits with the container's exit code.
 
-use crate::cli::{EnvArgs, RunArgs};
+use crate::cli::RunArgs;
 use crate::error::{exit, Error, Result};
 use crate::ops::run::{self, RunOptions};
-use crate::ops::{up, Session};
+use crate::ops::up::{self, EnvRequest};
+use crate::ops::Session;
 
 pub async fn run(session: &Session, args: RunArgs) -> Result<i32> {
     let prepared = up::prepare(
         session,
-        &EnvArgs {
+        &EnvRequest {
             env: Some(args.env.clone()),
             overrides: args.overrides,
             images: args.images,
-            ttl: None,
-            protect: false,
-            always_on: false,
+            ..EnvRequest::default()
         },
     )?;
     let opts = RunOptions {

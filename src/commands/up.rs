@@ -6,12 +6,12 @@ use crate::cli::{BuildFlags, UpArgs};
 use crate::config::BuildSource;
 use crate::error::{exit, Result};
 use crate::ops::build::BuildOptions;
-use crate::ops::up::{self, UpOptions};
+use crate::ops::up::{self, EnvRequest, UpOptions};
 use crate::ops::Session;
 use crate::output::services_table;
 
 pub async fn run(session: &Session, args: UpArgs) -> Result<i32> {
-    let prepared = up::prepare(session, &args.env)?;
+    let prepared = up::prepare(session, &EnvRequest::from(&args.env))?;
     crate::interrupt::resume_with(resume_command(&args, &prepared.env.raw));
     let poll = crate::ops::poll_interval();
     let opts = UpOptions {

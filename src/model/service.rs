@@ -132,3 +132,24 @@ pub struct DeploymentCircuitBreaker {
     pub enable: bool,
     pub rollback: bool,
 }
+
+/// Whether a service has settled, as `ops::wait::stability` judges it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
+pub enum Stability {
+    Stable,
+    InProgress(String),
+    Failed(String),
+}
+
+/// One service as `up` and `status` report it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceReport {
+    pub name: String,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    pub task_definition: String,
+    pub capacity: String,
+    pub stability: Stability,
+}

@@ -21,24 +21,57 @@ pub mod up;
 pub mod wait;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
 use crate::aws::{Aws, AwsOptions, CallStats};
-use crate::cli::GlobalArgs;
 use crate::config::{self, LoadedConfig, Override};
 use crate::error::{Error, Result};
 use crate::model::EnvIdentity;
 use crate::naming::{self, EnvName};
-use crate::output::Printer;
+use crate::output::{Format, Printer};
 
-/// One invocation: global flags, the printer, and an AWS connection made on first use (so
+/// What every command shares: where the config is, how to reach AWS, how to print. Plain data,
+/// filled from the command line by `cli` (so ops and their tests need no argument parser).
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub config: PathBuf,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub output: Format,
+    pub verbose: bool,
+    pub quiet: bool,
+    pub stats: bool,
+    pub max_attempts: Option<u32>,
+    pub operation_timeout: Option<std::time::Duration>,
+}
+
+impl Default for SessionOptions {
+    /// `envctl.toml` in the current directory, text output, the AWS chain's defaults.
+    fn default() -> Self {
+        SessionOptions {
+            config: PathBuf::from("envctl.toml"),
+            region: None,
+            profile: None,
+            endpoint_url: None,
+            output: Format::Text,
+            verbose: false,
+            quiet: false,
+            stats: false,
+            max_attempts: None,
+            operation_timeout: None,
+        }
+    }
+}
+
+/// One invocation: global options, the printer, and an AWS connection made on first use (so
 /// `init`, `--help` and input errors never touch AWS).
 pub struct Session {
-    pub globals: GlobalArgs,
+    pub globals: SessionOptions,
     pub printer: Printer,
     pub stats: Arc<CallStats>,
     aws: OnceCell<Aws>,
@@ -53,7 +86,8 @@ pub fn reading_message(calls: u64) -> String {
 }
 
 impl Session {
-    pub fn new(globals: GlobalArgs) -> Self {
+    pub fn new(globals: impl Into<SessionOptions>) -> Self {
+        let globals = globals.into();
         let printer = Printer::new(globals.output, globals.quiet, globals.verbose);
         Session {
             globals,

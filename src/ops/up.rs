@@ -6,8 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::apply::{self, Applied};
-use crate::cli::EnvArgs;
-use crate::config::LoadedConfig;
+use crate::config::{LoadedConfig, Override};
 use crate::error::{Error, Result};
 use crate::model::HookKind;
 use crate::model::TAG_AFTER_CREATE_PENDING;
@@ -20,6 +19,20 @@ use crate::plan::{self, Action, Plan, TaskDefRef, SERVICES_PHASE};
 use crate::render::{self, EnvOptions, RenderRequest};
 use crate::schedule;
 
+/// Which env and what to change about it, as the command line gave it (`cli` fills it in).
+#[derive(Debug, Clone, Default)]
+pub struct EnvRequest {
+    /// The env name; the current git branch when `None`.
+    pub env: Option<String>,
+    /// `--set key=value`, applied to the config before validation.
+    pub overrides: Vec<Override>,
+    /// `--image SERVICE=URI` flags, checked by `prepare`.
+    pub images: Vec<String>,
+    pub ttl: Option<String>,
+    pub protect: bool,
+    pub always_on: bool,
+}
+
 /// Everything validated before the first AWS call: config, overrides, env name, image flags.
 pub struct Prepared {
     pub config: LoadedConfig,
@@ -28,7 +41,7 @@ pub struct Prepared {
     pub options: EnvOptions,
 }
 
-pub fn prepare(session: &Session, args: &EnvArgs) -> Result<Prepared> {
+pub fn prepare(session: &Session, args: &EnvRequest) -> Result<Prepared> {
     let env = ops::resolve_env(args.env.as_deref())?;
     let config = session.load_config(&args.overrides)?;
     let images = ops::image_overrides(&args.images)?;

@@ -4,22 +4,13 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use crate::apply::Applied;
 use crate::aws::Aws;
 use crate::error::{Error, Result};
 use crate::model::ServiceState;
+pub use crate::model::{ServiceReport, Stability};
 use crate::ops::Session;
 use crate::plan::{capacity_summary, short_td};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
-pub enum Stability {
-    Stable,
-    InProgress(String),
-    Failed(String),
-}
 
 /// A service is stable when one deployment is left (older ones drained) and that deployment's
 /// rollout is COMPLETED; endpoints that report no rollout state must show running == desired
@@ -58,17 +49,6 @@ pub fn stability(s: &ServiceState) -> Stability {
         None if s.running_count == s.desired_count && s.pending_count == 0 => Stability::Stable,
         None => Stability::InProgress(progress),
     }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ServiceReport {
-    pub name: String,
-    pub desired: i32,
-    pub running: i32,
-    pub pending: i32,
-    pub task_definition: String,
-    pub capacity: String,
-    pub stability: Stability,
 }
 
 pub fn report(s: &ServiceState) -> ServiceReport {
