@@ -5,8 +5,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Override;
-use crate::ops::up::EnvRequest;
-use crate::ops::SessionOptions;
 use crate::output::Format;
 
 /// Short-lived per-branch Fargate Spot environments on AWS.
@@ -416,40 +414,4 @@ pub struct JanitorArgs {
     /// With --plan: exit 0 when there is nothing to do, 2 when there are changes, 1 on errors
     #[arg(long, requires = "plan")]
     pub detailed_exitcode: bool,
-}
-
-impl From<&GlobalArgs> for SessionOptions {
-    fn from(g: &GlobalArgs) -> Self {
-        SessionOptions {
-            config: g.config.clone(),
-            region: g.region.clone(),
-            profile: g.profile.clone(),
-            endpoint_url: g.endpoint_url.clone(),
-            output: g.output,
-            verbose: g.verbose,
-            quiet: g.quiet,
-            stats: g.stats,
-            max_attempts: g.max_attempts,
-            operation_timeout: g.operation_timeout,
-        }
-    }
-}
-
-impl From<GlobalArgs> for SessionOptions {
-    fn from(g: GlobalArgs) -> Self {
-        SessionOptions::from(&g)
-    }
-}
-
-impl From<&EnvArgs> for EnvRequest {
-    fn from(a: &EnvArgs) -> Self {
-        EnvRequest {
-            env: a.env.clone(),
-            overrides: a.overrides.clone(),
-            images: a.images.clone(),
-            ttl: a.ttl.clone(),
-            protect: a.protect,
-            always_on: a.always_on,
-        }
-    }
 }

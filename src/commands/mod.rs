@@ -19,9 +19,11 @@ pub mod run;
 pub mod status;
 pub mod up;
 
-use crate::cli::Command;
+use crate::cli::{Command, EnvArgs, GlobalArgs};
 use crate::error::Result;
+use crate::ops::up::EnvRequest;
 use crate::ops::Session;
+use crate::ops::SessionOptions;
 
 pub async fn run(session: &Session, command: Command) -> Result<i32> {
     match command {
@@ -58,5 +60,42 @@ pub fn age(rfc3339: &str) -> String {
         s if s < 3600 => format!("{}m", s / 60),
         s if s < 86400 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86400),
+    }
+}
+
+// The command line → the operations' plain options (ops know nothing of clap).
+impl From<&GlobalArgs> for SessionOptions {
+    fn from(g: &GlobalArgs) -> Self {
+        SessionOptions {
+            config: g.config.clone(),
+            region: g.region.clone(),
+            profile: g.profile.clone(),
+            endpoint_url: g.endpoint_url.clone(),
+            output: g.output,
+            verbose: g.verbose,
+            quiet: g.quiet,
+            stats: g.stats,
+            max_attempts: g.max_attempts,
+            operation_timeout: g.operation_timeout,
+        }
+    }
+}
+
+impl From<GlobalArgs> for SessionOptions {
+    fn from(g: GlobalArgs) -> Self {
+        SessionOptions::from(&g)
+    }
+}
+
+impl From<&EnvArgs> for EnvRequest {
+    fn from(a: &EnvArgs) -> Self {
+        EnvRequest {
+            env: a.env.clone(),
+            overrides: a.overrides.clone(),
+            images: a.images.clone(),
+            ttl: a.ttl.clone(),
+            protect: a.protect,
+            always_on: a.always_on,
+        }
     }
 }
