@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use aws_sdk_ecr::types::{ImageIdentifier, Tag};
 
+use super::reply::not_found_as_none;
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{RepositoryState, Tags};
 
@@ -51,21 +52,18 @@ impl Aws {
 
     /// The repository's ARN and URI, or `None` if it does not exist.
     async fn repository(&self, name: &str) -> AwsResult<Option<(String, String)>> {
-        let out = match self
-            .ecr
-            .describe_repositories()
-            .repository_names(name)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_repository_not_found_exception()) =>
-            {
-                return Ok(None)
-            }
-            Err(e) => return Err(AwsError::from_sdk("ecr:DescribeRepositories", name, e)),
+        let Some(out) = not_found_as_none(
+            self.ecr
+                .describe_repositories()
+                .repository_names(name)
+                .send()
+                .await,
+            |e| e.is_repository_not_found_exception(),
+            "ecr:DescribeRepositories",
+            name,
+        )?
+        else {
+            return Ok(None);
         };
         let Some(repo) = out
             .repositories()

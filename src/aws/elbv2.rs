@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use futures::future::try_join_all;
 
-use super::reply::required;
+use super::reply::{not_found_as_none, required};
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{
     ListenerRuleState, ListenerState, RouteMatch, Tags, TargetGroupSpec, TargetGroupState,
@@ -230,15 +230,14 @@ impl Aws {
             .send()
             .try_collect()
             .await;
-        let rules = match listed {
-            Ok(rules) => rules,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_listener_not_found_exception()) =>
-            {
-                return Ok(None)
-            }
-            Err(e) => return Err(AwsError::from_sdk(ACTION, listener_arn, e)),
+        let Some(rules) = not_found_as_none(
+            listed,
+            |e| e.is_listener_not_found_exception(),
+            ACTION,
+            listener_arn,
+        )?
+        else {
+            return Ok(None);
         };
         self.rules_with_tags(&rules, listener_arn).await.map(Some)
     }
@@ -559,21 +558,18 @@ impl Aws {
     /// The load balancer's ARN and DNS name, without its tags.
     pub async fn load_balancer_by_name(&self, name: &str) -> AwsResult<Option<(String, String)>> {
         const ACTION: &str = "elasticloadbalancing:DescribeLoadBalancers";
-        let out = match self
-            .elbv2
-            .describe_load_balancers()
-            .names(name)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_load_balancer_not_found_exception()) =>
-            {
-                return Ok(None)
-            }
-            Err(e) => return Err(AwsError::from_sdk(ACTION, name, e)),
+        let Some(out) = not_found_as_none(
+            self.elbv2
+                .describe_load_balancers()
+                .names(name)
+                .send()
+                .await,
+            |e| e.is_load_balancer_not_found_exception(),
+            ACTION,
+            name,
+        )?
+        else {
+            return Ok(None);
         };
         let Some(lb) = out
             .load_balancers()

@@ -4,6 +4,7 @@
 use aws_sdk_eventbridge::types as eb;
 use aws_smithy_types::error::operation::BuildError;
 
+use super::reply::not_found_as_none;
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{RuleState, RuleTarget, Tags};
 
@@ -13,15 +14,14 @@ const REMOVE_TARGETS_BATCH: usize = 100;
 impl Aws {
     /// The rule with its tags, or `None` when it does not exist.
     pub async fn describe_rule(&self, name: &str) -> AwsResult<Option<RuleState>> {
-        let out = match self.events.describe_rule().name(name).send().await {
-            Ok(out) => out,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                return Ok(None)
-            }
-            Err(e) => return Err(AwsError::from_sdk("events:DescribeRule", name, e)),
+        let Some(out) = not_found_as_none(
+            self.events.describe_rule().name(name).send().await,
+            |e| e.is_resource_not_found_exception(),
+            "events:DescribeRule",
+            name,
+        )?
+        else {
+            return Ok(None);
         };
         let arn = out
             .arn()

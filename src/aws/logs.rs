@@ -1,6 +1,7 @@
 //! CloudWatch Logs: the env's log group, where its containers' awslogs output goes, and the
 //! tail of a build's log stream when a build fails, and the events `envctl logs` shows.
 
+use super::reply::not_found_as_none;
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{LogEvent, LogGroupState, LogQuery, Tags};
 
@@ -213,15 +214,14 @@ impl Aws {
             .send();
         let mut events = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = match page {
-                Ok(page) => page,
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_resource_not_found_exception()) =>
-                {
-                    return Ok(None)
-                }
-                Err(e) => return Err(AwsError::from_sdk("logs:FilterLogEvents", &query.group, e)),
+            let Some(page) = not_found_as_none(
+                page,
+                |e| e.is_resource_not_found_exception(),
+                "logs:FilterLogEvents",
+                &query.group,
+            )?
+            else {
+                return Ok(None);
             };
             // An event without an id, stream or time cannot be placed or de-duplicated; AWS
             // always sends them, so skipping one loses nothing real.

@@ -2,6 +2,12 @@
 //! resource and the field, never an empty string that travels on (a missing project ARN used as
 //! a rule target, say).
 
+use std::error::Error as StdError;
+use std::fmt;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
 use super::{AwsError, AwsResult};
 
 /// The string field, or an error: `codebuild:BatchGetProjects on x failed: reply has no project ARN`.
@@ -22,6 +28,26 @@ pub(crate) fn required_part<'a, T: ?Sized>(
     field: &str,
 ) -> AwsResult<&'a T> {
     value.ok_or_else(|| AwsError::unexpected(action, resource, format!("reply has no {field}")))
+}
+
+/// The reply, `None` when the service answered that the resource does not exist (`is_not_found`
+/// matches the error by its type, never by its message), or the error naming the call and the
+/// resource. Observe reads a half-created env through this.
+pub(crate) fn not_found_as_none<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    is_not_found: impl FnOnce(&E) -> bool,
+    action: &str,
+    resource: &str,
+) -> AwsResult<Option<T>>
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.as_service_error().is_some_and(is_not_found) => Ok(None),
+        Err(e) => Err(AwsError::from_sdk(action, resource, e)),
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use aws_sdk_scheduler::types as sch;
 use aws_smithy_types::error::operation::BuildError;
 use futures::future::try_join_all;
 
+use super::reply::not_found_as_none;
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{ScheduleGroupState, ScheduleSpec, Tags};
 
@@ -19,15 +20,14 @@ impl Aws {
         &self,
         name: &str,
     ) -> AwsResult<Option<ScheduleGroupState>> {
-        let out = match self.scheduler.get_schedule_group().name(name).send().await {
-            Ok(out) => out,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                return Ok(None)
-            }
-            Err(e) => return Err(AwsError::from_sdk("scheduler:GetScheduleGroup", name, e)),
+        let Some(out) = not_found_as_none(
+            self.scheduler.get_schedule_group().name(name).send().await,
+            |e| e.is_resource_not_found_exception(),
+            "scheduler:GetScheduleGroup",
+            name,
+        )?
+        else {
+            return Ok(None);
         };
         let arn = out
             .arn()

@@ -5,6 +5,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::try_join_all;
 
 use super::convert::*;
+use crate::aws::reply::{not_found_as_none, required};
 use crate::aws::{Aws, AwsError, AwsResult};
 use crate::model::{
     self, ClusterState, ImportLookup, LiveService, ServiceDefinition, ServiceState, StoppedTask,
@@ -37,7 +38,8 @@ impl Aws {
             .clusters()
             .iter()
             .find(|c| c.status() != Some(INACTIVE))
-            .map(|c| cluster_from_sdk(c, name)))
+            .map(|c| cluster_from_sdk(c, name, "ecs:DescribeClusters"))
+            .transpose()?)
     }
 
     /// A cluster that runs on Fargate Spot unless a service asks otherwise.
@@ -60,8 +62,8 @@ impl Aws {
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, name, e))?;
         out.cluster()
-            .map(|c| cluster_from_sdk(c, name))
-            .ok_or_else(|| AwsError::unexpected(ACTION, name, "the reply holds no cluster"))
+            .map(|c| cluster_from_sdk(c, name, ACTION))
+            .ok_or_else(|| AwsError::unexpected(ACTION, name, "the reply holds no cluster"))?
     }
 
     /// Names of the services in `cluster`; none when the cluster does not exist. Deleted services
@@ -115,29 +117,22 @@ impl Aws {
             .include(ecs::ServiceField::Tags)
             .send()
             .await;
-        let out = match reply {
-            Ok(out) => out,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_cluster_not_found_exception()) =>
-            {
-                return Ok(Vec::new())
-            }
-            Err(e) => {
-                return Err(AwsError::from_sdk(
-                    "ecs:DescribeServices",
-                    names.join(","),
-                    e,
-                ))
-            }
+        let found = not_found_as_none(
+            reply,
+            |e| e.is_cluster_not_found_exception(),
+            "ecs:DescribeServices",
+            &names.join(","),
+        )?;
+        let Some(out) = found else {
+            return Ok(Vec::new());
         };
         // Missing services come back in `failures`, which is exactly "not there".
         Ok(out
             .services()
             .iter()
             .filter(|s| s.status() != Some(INACTIVE))
-            .map(service_from_sdk)
-            .collect())
+            .map(|s| service_from_sdk(s, "ecs:DescribeServices"))
+            .collect::<AwsResult<_>>()?)
     }
 
     /// One revision (`family:rev` or ARN) or the latest ACTIVE one (`family`), in full, with tags.
@@ -153,32 +148,33 @@ impl Aws {
             .include(ecs::TaskDefinitionField::Tags)
             .send()
             .await;
-        let out = match reply {
-            Ok(out) => out,
-            // ECS (and moto) answer an unknown family or revision with ClientException: it has no
-            // dedicated not-found type for task definitions.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_client_exception()) =>
-            {
-                return Ok(None)
-            }
-            Err(e) => {
-                return Err(AwsError::from_sdk(
-                    "ecs:DescribeTaskDefinition",
-                    arn_or_family,
-                    e,
-                ))
-            }
+        // ECS (and moto) answer an unknown family or revision with ClientException: it has no
+        // dedicated not-found type for task definitions.
+        const ACTION: &str = "ecs:DescribeTaskDefinition";
+        let Some(out) =
+            not_found_as_none(reply, |e| e.is_client_exception(), ACTION, arn_or_family)?
+        else {
+            return Ok(None);
         };
-        Ok(out.task_definition().map(|td| TaskDefinitionState {
-            arn: td.task_definition_arn().unwrap_or_default().to_string(),
-            family: td.family().unwrap_or_default().to_string(),
+        let Some(td) = out.task_definition() else {
+            return Ok(None);
+        };
+        Ok(Some(TaskDefinitionState {
+            arn: required(
+                td.task_definition_arn(),
+                ACTION,
+                arn_or_family,
+                "task definition ARN",
+            )?,
+            family: required(td.family(), ACTION, arn_or_family, "family")?,
             revision: td.revision(),
-            status: td
-                .status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
+            // Plans keep only ACTIVE revisions: one without a status is not one.
+            status: required(
+                td.status().map(|s| s.as_str()),
+                ACTION,
+                arn_or_family,
+                "task definition status",
+            )?,
             definition: Some(task_definition_from_sdk(td)),
             tags: tags_from_sdk(out.tags()),
         }))
@@ -215,7 +211,12 @@ impl Aws {
         let Some(svc) = out.services().iter().find(|s| s.status() != Some(INACTIVE)) else {
             return Ok(ImportLookup::NoService);
         };
-        let td_arn = svc.task_definition().unwrap_or_default().to_string();
+        let td_arn = required(
+            svc.task_definition(),
+            "ecs:DescribeServices",
+            service,
+            "task definition",
+        )?;
         let reply = self
             .ecs
             .describe_task_definition()
@@ -243,7 +244,7 @@ impl Aws {
         };
         Ok(ImportLookup::Found(Box::new(LiveService {
             cluster: cluster.to_string(),
-            service: service_from_sdk(svc),
+            service: service_from_sdk(svc, "ecs:DescribeServices")?,
             task_definition_arn: td_arn,
             task_definition: task_definition_from_sdk(&td),
             service_extras: service_extras_from_sdk(svc),
@@ -378,7 +379,9 @@ impl Aws {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, name, e))?;
-        Ok(out.service().map(service_from_sdk))
+        out.service()
+            .map(|s| service_from_sdk(s, ACTION))
+            .transpose()
     }
 
     /// Whether a failed CreateService may mean that the service exists already (another `up`
@@ -427,7 +430,9 @@ impl Aws {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, name, e))?;
-        Ok(out.service().map(service_from_sdk))
+        out.service()
+            .map(|s| service_from_sdk(s, ACTION))
+            .transpose()
     }
 
     /// Scales a service without touching anything else (pause and resume).
@@ -551,7 +556,11 @@ impl Aws {
             .await?;
         // ListTasks has no order; sort on the timestamps themselves, not their text.
         tasks.sort_by(|a, b| b.stopped_at().cmp(&a.stopped_at()));
-        Ok(tasks.iter().take(max).map(stopped_task_from_sdk).collect())
+        tasks
+            .iter()
+            .take(max)
+            .map(|t| stopped_task_from_sdk(t, "ecs:DescribeTasks", service))
+            .collect()
     }
 
     /// The tasks of `service` with `status` as their desired status (ListTasks, every page, then

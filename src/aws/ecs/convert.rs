@@ -7,7 +7,8 @@ use aws_smithy_types::date_time::Format;
 use aws_smithy_types::error::operation::BuildError;
 use aws_smithy_types::DateTime;
 
-use crate::aws::AwsError;
+use crate::aws::reply::required;
+use crate::aws::{AwsError, AwsResult};
 use crate::model::{
     self, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterState, DeploymentState,
     LoadBalancerAttachment, ServiceDefinition, ServiceEvent, ServiceExtras, ServiceState,
@@ -19,39 +20,47 @@ pub(super) const SERVICE_EVENTS_KEPT: usize = 5;
 
 // ---- SDK -> model -------------------------------------------------------------------------
 
-pub(super) fn cluster_from_sdk(c: &ecs::Cluster, asked_name: &str) -> ClusterState {
-    ClusterState {
+pub(super) fn cluster_from_sdk(
+    c: &ecs::Cluster,
+    asked_name: &str,
+    action: &str,
+) -> AwsResult<ClusterState> {
+    Ok(ClusterState {
         name: c.cluster_name().unwrap_or(asked_name).to_string(),
-        arn: c.cluster_arn().unwrap_or_default().to_string(),
-        status: c.status().unwrap_or_default().to_string(),
+        arn: required(c.cluster_arn(), action, asked_name, "cluster ARN")?,
+        // Bootstrap and observe decide on ACTIVE: a cluster without a status is not one.
+        status: required(c.status(), action, asked_name, "cluster status")?,
         capacity_providers: c.capacity_providers().to_vec(),
         tags: tags_from_sdk(c.tags()),
-    }
+    })
 }
 
-pub(super) fn service_from_sdk(s: &ecs::Service) -> ServiceState {
-    let arn = s.service_arn().unwrap_or_default();
+pub(super) fn service_from_sdk(s: &ecs::Service, action: &str) -> AwsResult<ServiceState> {
+    let asked = s.service_name().unwrap_or("a service");
+    let arn = required(s.service_arn(), action, asked, "service ARN")?;
+    let arn = arn.as_str();
     // ECS returns events newest first; keep that order and only the head.
     let events = s
         .events()
         .iter()
         .take(SERVICE_EVENTS_KEPT)
+        // Events are shown, never decided on: an empty time or message only shows as such.
         .map(|e| ServiceEvent {
             at: e.created_at().and_then(rfc3339).unwrap_or_default(),
             message: e.message().unwrap_or_default().to_string(),
         })
         .collect();
-    ServiceState {
-        name: s
-            .service_name()
-            .map(str::to_string)
-            .unwrap_or_else(|| last_segment(arn).to_string()),
+    let name = s
+        .service_name()
+        .map(str::to_string)
+        .unwrap_or_else(|| last_segment(arn).to_string());
+    Ok(ServiceState {
         arn: arn.to_string(),
-        status: s.status().unwrap_or_default().to_string(),
+        status: required(s.status(), action, &name, "service status")?,
         desired_count: s.desired_count(),
         running_count: s.running_count(),
         pending_count: s.pending_count(),
-        task_definition_arn: s.task_definition().unwrap_or_default().to_string(),
+        task_definition_arn: required(s.task_definition(), action, &name, "task definition")?,
         capacity_provider_strategy: s
             .capacity_provider_strategy()
             .iter()
@@ -65,31 +74,55 @@ pub(super) fn service_from_sdk(s: &ecs::Service) -> ServiceState {
         load_balancers: s
             .load_balancers()
             .iter()
-            .map(|lb| LoadBalancerAttachment {
-                target_group_arn: lb.target_group_arn().unwrap_or_default().to_string(),
-                container_name: lb.container_name().unwrap_or_default().to_string(),
-                container_port: lb.container_port().unwrap_or_default(),
+            .map(|lb| {
+                Ok(LoadBalancerAttachment {
+                    target_group_arn: required(
+                        lb.target_group_arn(),
+                        action,
+                        &name,
+                        "load balancer target group ARN",
+                    )?,
+                    // Compared with the desired attachment: a missing one plans an update that
+                    // sets it, which is what absence means.
+                    container_name: lb.container_name().unwrap_or_default().to_string(),
+                    container_port: lb.container_port().unwrap_or_default(),
+                })
             })
-            .collect(),
-        deployments: s.deployments().iter().map(deployment_from_sdk).collect(),
+            .collect::<AwsResult<_>>()?,
+        deployments: s
+            .deployments()
+            .iter()
+            .map(|d| deployment_from_sdk(d, action, &name))
+            .collect::<AwsResult<_>>()?,
         events,
         created_at: s.created_at().and_then(rfc3339),
         tags: tags_from_sdk(s.tags()),
-    }
+        name,
+    })
 }
 
-pub(super) fn deployment_from_sdk(d: &ecs::Deployment) -> DeploymentState {
-    DeploymentState {
-        id: d.id().unwrap_or_default().to_string(),
-        status: d.status().unwrap_or_default().to_string(),
+/// The wait decides on a deployment's status and revision, so both are required.
+pub(super) fn deployment_from_sdk(
+    d: &ecs::Deployment,
+    action: &str,
+    service: &str,
+) -> AwsResult<DeploymentState> {
+    Ok(DeploymentState {
+        id: required(d.id(), action, service, "deployment id")?,
+        status: required(d.status(), action, service, "deployment status")?,
         rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
-        task_definition_arn: d.task_definition().unwrap_or_default().to_string(),
+        task_definition_arn: required(
+            d.task_definition(),
+            action,
+            service,
+            "deployment task definition",
+        )?,
         desired_count: d.desired_count(),
         running_count: d.running_count(),
         pending_count: d.pending_count(),
         failed_tasks: d.failed_tasks(),
         updated_at: d.updated_at().and_then(rfc3339),
-    }
+    })
 }
 
 pub(super) fn capacity_item_from_sdk(
@@ -110,14 +143,19 @@ pub(super) fn awsvpc_from_sdk(c: &ecs::AwsVpcConfiguration) -> AwsVpcConfigurati
     }
 }
 
-pub(super) fn stopped_task_from_sdk(t: &ecs::Task) -> StoppedTask {
-    StoppedTask {
-        task_arn: t.task_arn().unwrap_or_default().to_string(),
+pub(super) fn stopped_task_from_sdk(
+    t: &ecs::Task,
+    action: &str,
+    service: &str,
+) -> AwsResult<StoppedTask> {
+    Ok(StoppedTask {
+        task_arn: required(t.task_arn(), action, service, "task ARN")?,
         stopped_at: t.stopped_at().and_then(rfc3339),
         stop_code: t.stop_code().map(|c| c.as_str().to_string()),
+        // Shown to explain a stop; ECS leaves it out when it has none.
         reason: t.stopped_reason().unwrap_or_default().to_string(),
         capacity_provider: t.capacity_provider_name().map(str::to_string),
-    }
+    })
 }
 
 /// The inverse of `register_task_definition`'s conversion: fields outside envctl's model
