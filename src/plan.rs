@@ -18,6 +18,8 @@ use crate::model::{
 };
 use crate::normalize;
 
+pub mod bootstrap;
+
 /// A preview target group, existing or created by this plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
