@@ -26,6 +26,7 @@ use crate::plan::{
 };
 
 pub mod bootstrap;
+pub mod builds;
 
 /// At most this many calls in flight: enough for a phase of a 3-service env to go out in one
 /// round trip (a fresh env's first phase has 10 actions). ECS's burst quotas cover that (50

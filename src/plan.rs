@@ -19,6 +19,7 @@ use crate::model::{
 use crate::normalize;
 
 pub mod bootstrap;
+pub mod builds;
 
 /// A preview target group, existing or created by this plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use futures::future::try_join_all;
+
 use crate::apply;
+use crate::apply::builds::apply_projects;
 use crate::aws::codebuild::{BuildRequest, BuildState};
 use crate::aws::{Aws, AwsResult};
 use crate::config::{BuildConfig, BuildSource, LoadedConfig};
@@ -15,13 +18,14 @@ use crate::error::{Error, Result};
 
 /// Image builds run Docker on x86_64 (Fargate Spot is x86_64 only).
 const LINUX_CONTAINER: &str = "LINUX_CONTAINER";
-use crate::model::{
-    app_ownership, app_tags, Ownership, ProjectCacheSpec, ProjectSpec, ProjectState, Tags,
-};
+use crate::model::{app_tags, ProjectCacheSpec, ProjectSpec, Tags};
 use crate::naming;
 use crate::ops::up::{self, Prepared};
 use crate::ops::{self, Session};
-use crate::plan::{Action, Conflict, Plan};
+use crate::plan::builds::{plan_projects, ProjectAction};
+use crate::plan::{Action, Plan, Verb};
+
+pub use crate::plan::builds::{project_change, ProjectChange};
 
 /// One image to produce.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -162,29 +166,6 @@ pub fn project_spec(
     })
 }
 
-/// What to do with a service's build project.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum ProjectChange {
-    None,
-    Create,
-    /// The fields that differ.
-    Update(Vec<String>),
-}
-
-/// Compares the wanted project with the one CodeBuild has (`normalize::project_changes`, the
-/// comparator the janitor uses too).
-pub fn project_change(want: &ProjectSpec, have: Option<&ProjectState>) -> ProjectChange {
-    let Some(have) = have else {
-        return ProjectChange::Create;
-    };
-    let diff = crate::normalize::project_changes(want, have);
-    if diff.is_empty() {
-        ProjectChange::None
-    } else {
-        ProjectChange::Update(diff.into_iter().map(String::from).collect())
-    }
-}
-
 /// Options of one `build` (or the build step of `up`).
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
@@ -249,45 +230,36 @@ pub async fn build_images(
 
     ensure_repositories(session, prepared, &wanted).await?;
 
+    // The projects: specs from the config, observed together, planned, applied.
     let tags = app_tags(&c.app, &ops::owner(), &ops::now_rfc3339());
-    let mut plans = Vec::new();
+    let mut builds = Vec::new();
+    let mut specs = Vec::new();
     for (key, build) in &wanted {
         let mut build = (*build).clone();
         if let Some(source) = opts.source {
             build.source = source;
         }
-        let spec = project_spec(cfg, key, &build, &bucket, &role.arn, &tags)?;
-        let have = aws.describe_project(&spec.name).await?;
-        if let Some(h) = &have {
-            let owner = app_ownership(&h.tags, &c.app);
-            if owner != Ownership::Ours {
-                return Err(Error::Conflicts(vec![Conflict {
-                    kind: "CodeBuild project".into(),
-                    name: spec.name.clone(),
-                    owner,
-                }]));
-            }
-        }
-        match project_change(&spec, have.as_ref()) {
-            ProjectChange::None => {}
-            ProjectChange::Create => {
-                session
-                    .printer
-                    .status(format!("  + create CodeBuild project {}", spec.name));
-                aws.create_project(&spec).await?;
-            }
-            ProjectChange::Update(fields) => {
-                session.printer.status(format!(
-                    "  ~ update CodeBuild project {}: {}",
-                    spec.name,
-                    fields.join(", ")
-                ));
-                aws.update_project(&spec).await?;
-            }
-        }
+        specs.push(project_spec(cfg, key, &build, &bucket, &role.arn, &tags)?);
+        builds.push((*key, build));
+    }
+    let found = try_join_all(specs.iter().map(|s| aws.describe_project(&s.name))).await?;
+    let have = found
+        .into_iter()
+        .flatten()
+        .map(|p| (p.name.clone(), p))
+        .collect();
+    let projects = plan_projects(&c.app, &specs, &have);
+    let started = |a: &ProjectAction| {
+        let mark = if a.verb() == Verb::Create { '+' } else { '~' };
+        session.printer.status(format!("  {mark} {}", a.describe()));
+    };
+    apply_projects(aws, &c.app, &projects, &started).await?;
+
+    let mut plans = Vec::new();
+    for (key, build) in &builds {
         plans.push(
             image_plan(
-                session, opts.force, aws, cfg, prepared, key, &build, &bucket, &account,
+                session, opts.force, aws, cfg, prepared, key, build, &bucket, &account,
             )
             .await?,
         );
@@ -634,6 +606,7 @@ mod tests {
     use super::*;
     use crate::aws::codebuild::BuildPhase;
     use crate::cli::GlobalArgs;
+    use crate::model::ProjectState;
     use clap::Parser;
 
     /// A CodeBuild stand-in: which tags exist, and what each started build ends as.
