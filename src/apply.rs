@@ -25,6 +25,9 @@ use crate::plan::{
     next_free_priority, route_text, Action, Conflict, LbAttach, Plan, TargetGroupRef, TaskDefRef,
 };
 
+pub mod bootstrap;
+pub mod builds;
+
 /// At most this many calls in flight: enough for a phase of a 3-service env to go out in one
 /// round trip (a fresh env's first phase has 10 actions). ECS's burst quotas cover that (50
 /// service writes, 20 task definition registrations); client-side pacing (`aws::pacing`) and

@@ -62,7 +62,7 @@ pub enum Command {
     /// Write envctl.toml and templates/ for a new app (or from a live ECS service)
     Init(InitArgs),
     /// Create the app's shared cluster and task execution role, once per app and region
-    Bootstrap,
+    Bootstrap(BootstrapArgs),
     /// Manage the SSM parameters that become an env's container environment and secrets
     #[command(subcommand)]
     Params(ParamsCommand),
@@ -401,6 +401,16 @@ pub enum JanitorCommand {
     Install(JanitorArgs),
     /// Delete the janitor's rule, CodeBuild project and roles
     Uninstall(JanitorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// Print what would change and exit without writing anything
+    #[arg(long)]
+    pub plan: bool,
+    /// With --plan: exit 0 when there is nothing to do, 2 when there are changes, 1 on errors
+    #[arg(long, requires = "plan")]
+    pub detailed_exitcode: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,8 @@ use crate::model::{
     TaskDefinition,
 };
 
+pub mod policy;
+
 /// ECS fills these in when a registered definition leaves them out.
 const DEFAULT_HEALTH_INTERVAL: i32 = 30;
 const DEFAULT_HEALTH_TIMEOUT: i32 = 5;

@@ -22,6 +22,8 @@ use crate::model::{
 use crate::naming::{self, Slug};
 use crate::render::{Facts, Params};
 
+pub mod bootstrap;
+
 /// The names of an env's resources, derived from the config alone (no AWS), so that the reads
 /// that address them need not wait for rendering.
 #[derive(Debug, Clone, PartialEq, Eq)]

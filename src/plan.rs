@@ -25,6 +25,9 @@ pub use hooks::plan_destroy_hooks;
 pub use preview::next_free_priority;
 pub use up::{plan_up, FORCE_FOR_CAPACITY};
 
+pub mod bootstrap;
+pub mod builds;
+
 /// A preview target group, existing or created by this plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "value", rename_all = "kebab-case")]

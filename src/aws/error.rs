@@ -149,7 +149,7 @@ impl AwsError {
         matches!(
             self.code.as_deref(),
             Some(
-                "ResourceAlreadyExistsException" // logs
+                "ResourceAlreadyExistsException" // logs, codebuild
                     | "RepositoryAlreadyExistsException" // ecr
                     | "ConflictException" // scheduler
                     | "DuplicateTargetGroupName" // elasticloadbalancing

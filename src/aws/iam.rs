@@ -3,16 +3,11 @@
 //! Scheduler, EventBridge and CodeBuild assume to act for envctl.
 
 use aws_sdk_iam::types::Tag;
-use serde_json::json;
 
-use super::sts::partition;
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{ownership_for, Ownership, Tags};
 
 mod service_roles;
-
-/// The inline policy envctl owns on the execution role.
-const PARAMS_POLICY_NAME: &str = "envctl-params";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleState {
@@ -43,122 +38,6 @@ impl Aws {
             }
             Err(e) => Err(AwsError::from_sdk("iam:GetRole", name, e)),
         }
-    }
-
-    /// Creates (or brings up to date) a role ECS tasks can assume, with the AWS-managed task
-    /// execution policy attached and an inline `envctl-params` policy that lets ECS read the
-    /// parameters under `ssm_path_arn_prefix`. Safe to run again: an existing role is left as
-    /// is (tags included) and only a missing attachment or a differing inline policy is
-    /// written, so a converged role costs no writes.
-    pub async fn create_task_execution_role(
-        &self,
-        name: &str,
-        ssm_path_arn_prefix: &str,
-        tags: &Tags,
-    ) -> AwsResult<RoleState> {
-        let managed_arn = format!(
-            "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-            partition(&self.region)
-        );
-        let params_policy = self.params_policy(ssm_path_arn_prefix);
-
-        let (role, existed) = match self.get_role(name).await? {
-            // The caller checked it, but it may have been replaced since.
-            Some(role) => (ours(role, tags, "iam:GetRole")?, true),
-            None => match self.create_role(name, tags).await? {
-                Some(role) => (role, false),
-                None => (self.raced_role(name, tags).await?, true),
-            },
-        };
-
-        let attached = if existed {
-            self.attached_policy_arns(name).await?.unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        if !attached.contains(&managed_arn) {
-            self.iam
-                .attach_role_policy()
-                .role_name(name)
-                .policy_arn(&managed_arn)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("iam:AttachRolePolicy", name, e))?;
-        }
-
-        let current = if existed {
-            self.inline_policy(name, PARAMS_POLICY_NAME).await?
-        } else {
-            None
-        };
-        if current.as_ref() != Some(&params_policy) {
-            self.iam
-                .put_role_policy()
-                .role_name(name)
-                .policy_name(PARAMS_POLICY_NAME)
-                .policy_document(params_policy.to_string())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("iam:PutRolePolicy", name, e))?;
-        }
-        Ok(role)
-    }
-
-    /// Creates (or brings up to date) a role that `trusted_service` (e.g.
-    /// `scheduler.amazonaws.com`) may assume, with `policy` as its inline policy
-    /// `inline_policy_name`. Safe to run again: an existing role keeps its tags; its trust policy
-    /// and the inline policy are written only when missing or different (compared as JSON), so
-    /// a converged role costs no writes.
-    pub async fn ensure_service_role(
-        &self,
-        name: &str,
-        trusted_service: &str,
-        inline_policy_name: &str,
-        policy: &serde_json::Value,
-        tags: &Tags,
-    ) -> AwsResult<RoleState> {
-        let description = format!("Service role for {trusted_service} managed by envctl");
-        let (role, existed) = match self.role_with_trust(name).await? {
-            Some((role, trust)) => {
-                let role = ours(role, tags, "iam:GetRole")?;
-                let wanted = trust_policy(trusted_service);
-                if trust.as_ref() != Some(&wanted) {
-                    self.iam
-                        .update_assume_role_policy()
-                        .role_name(name)
-                        .policy_document(wanted.to_string())
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("iam:UpdateAssumeRolePolicy", name, e))?;
-                }
-                (role, true)
-            }
-            None => match self
-                .create_role_for(name, trusted_service, &description, tags)
-                .await?
-            {
-                Some(role) => (role, false),
-                // Let the next run check the trust policy of a role another run created.
-                None => (self.raced_role(name, tags).await?, true),
-            },
-        };
-
-        let current = if existed {
-            self.inline_policy(name, inline_policy_name).await?
-        } else {
-            None
-        };
-        if current.as_ref() != Some(policy) {
-            self.iam
-                .put_role_policy()
-                .role_name(name)
-                .policy_name(inline_policy_name)
-                .policy_document(policy.to_string())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("iam:PutRolePolicy", name, e))?;
-        }
-        Ok(role)
     }
 
     /// Detaches managed policies, deletes inline ones, then the role; a missing role is success.
@@ -224,17 +103,6 @@ impl Aws {
         ours(role, tags, "iam:CreateRole")
     }
 
-    /// `None` when the role already exists.
-    async fn create_role(&self, name: &str, tags: &Tags) -> AwsResult<Option<RoleState>> {
-        self.create_role_for(
-            name,
-            "ecs-tasks.amazonaws.com",
-            "ECS task execution role managed by envctl",
-            tags,
-        )
-        .await
-    }
-
     /// A role that `trusted_service` may assume. `None` when the role already exists.
     async fn create_role_for(
         &self,
@@ -277,32 +145,6 @@ impl Aws {
             // CreateRole echoes tags only sometimes (moto drops them); they are what we sent.
             tags: tags.clone(),
         }))
-    }
-
-    /// ECS resolves `secrets` with GetParameters as the execution role. kms:Decrypt cannot be
-    /// scoped to parameter ARNs (its resource is a key), so it is limited to decryption that SSM
-    /// performs, which in turn only serves the parameters allowed above. Needed only for
-    /// customer-managed keys; the default `aws/ssm` key already allows account principals.
-    fn params_policy(&self, ssm_path_arn_prefix: &str) -> serde_json::Value {
-        json!({
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "ReadEnvParameters",
-                    "Effect": "Allow",
-                    "Action": ["ssm:GetParameters"],
-                    "Resource": format!("{ssm_path_arn_prefix}*"),
-                },
-                {
-                    "Sid": "DecryptEnvParameters",
-                    "Effect": "Allow",
-                    "Action": ["kms:Decrypt"],
-                    "Resource": "*",
-                    // The role is global and serves every region the app is bootstrapped in.
-                    "Condition": {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}},
-                },
-            ],
-        })
     }
 
     /// `None` when the role does not exist.

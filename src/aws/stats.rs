@@ -58,7 +58,7 @@ impl CallStats {
 /// Read operations in every service envctl uses start with one of these verbs; anything else
 /// changes state.
 pub fn is_write(operation: &str) -> bool {
-    const READ_PREFIXES: [&str; 4] = ["Describe", "List", "Get", "BatchGet"];
+    const READ_PREFIXES: [&str; 5] = ["Describe", "List", "Get", "BatchGet", "Head"];
     !READ_PREFIXES.iter().any(|p| operation.starts_with(p))
 }
 
@@ -102,6 +102,8 @@ mod tests {
         assert!(!is_write("DescribeServices"));
         assert!(!is_write("GetParametersByPath"));
         assert!(!is_write("ListTagsForResource"));
+        // S3's HeadBucket: bootstrap's read of the build bucket.
+        assert!(!is_write("HeadBucket"));
         assert!(is_write("CreateService"));
         assert!(is_write("RegisterTaskDefinition"));
         assert!(is_write("BatchDeleteImage"));

@@ -1,9 +1,29 @@
-//! `envctl bootstrap`
+//! `envctl bootstrap [--plan [--detailed-exitcode]]`
 
-use crate::error::{exit, Result};
+use crate::cli::BootstrapArgs;
+use crate::error::{exit, Error, Result};
 use crate::ops::{bootstrap, Session};
 
-pub async fn run(session: &Session) -> Result<i32> {
+pub async fn run(session: &Session, args: BootstrapArgs) -> Result<i32> {
+    if args.plan {
+        let plan = bootstrap::plan(session).await?;
+        let p = &session.printer;
+        if p.is_json() {
+            p.json(&plan);
+        } else {
+            p.text(plan.text().trim_end());
+        }
+        // Like `envctl plan`: conflicts fail it (bootstrap would refuse), `--detailed-exitcode`
+        // tells changes (2) from none (0).
+        if !plan.conflicts.is_empty() {
+            return Err(Error::Conflicts(plan.conflicts));
+        }
+        return Ok(if args.detailed_exitcode && !plan.is_empty() {
+            exit::CHANGES
+        } else {
+            exit::OK
+        });
+    }
     let report = bootstrap::bootstrap(session).await?;
     let p = &session.printer;
     if p.is_json() {

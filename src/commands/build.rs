@@ -4,12 +4,12 @@ use crate::cli::BuildArgs;
 use crate::commands::up::build_options;
 use crate::error::{exit, Result};
 use crate::ops::up::EnvRequest;
-use crate::ops::{build, up, Session};
+use crate::ops::{up, Session};
 
 pub async fn run(session: &Session, args: BuildArgs) -> Result<i32> {
     let prepared = up::prepare(session, &EnvRequest::from(&args.env))?;
     let poll = crate::ops::poll_interval();
-    let images = build::build_images(
+    let images = up::build(
         session,
         &prepared,
         &build_options(&args.build, args.services, poll),

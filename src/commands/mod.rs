@@ -28,7 +28,7 @@ use crate::ops::SessionOptions;
 pub async fn run(session: &Session, command: Command) -> Result<i32> {
     match command {
         Command::Init(args) => init::run(session, args).await,
-        Command::Bootstrap => bootstrap::run(session).await,
+        Command::Bootstrap(args) => bootstrap::run(session, args).await,
         Command::Params(cmd) => params::run(session, cmd).await,
         Command::Render(args) => render::run(session, args).await,
         Command::Plan(args) => plan::run(session, args).await,

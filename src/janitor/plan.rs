@@ -18,6 +18,7 @@ use crate::model::{
 };
 use crate::naming;
 use crate::normalize;
+use crate::normalize::policy::same_policy;
 use crate::plan::{Conflict, Verb};
 
 /// The janitor's resources as found under its names.
@@ -448,7 +449,8 @@ pub fn plan_uninstall(app: &str, region: &str, o: &Observed) -> JanitorPlan {
 }
 
 /// A role's steps: create it with its policy, or bring its trust and inline policy to the wanted
-/// documents (compared as JSON values, which `aws::iam` decodes from IAM's URL-encoded form).
+/// documents (compared after `normalize::policy`, from JSON that `aws::iam` decodes from IAM's
+/// URL-encoded form).
 fn role_actions(
     actions: &mut Vec<JanitorAction>,
     resource: Resource,
@@ -467,13 +469,18 @@ fn role_actions(
             None
         }
         Some(have) => {
-            if have.trust_policy.as_ref() != Some(&trust_policy(spec.trusted_service)) {
+            let trusted = trust_policy(spec.trusted_service);
+            if !have
+                .trust_policy
+                .as_ref()
+                .is_some_and(|t| same_policy(t, &trusted))
+            {
                 actions.push(JanitorAction::UpdateTrustPolicy {
                     resource,
                     role: spec.clone(),
                 });
             }
-            if have.policy.as_ref() == Some(policy) {
+            if have.policy.as_ref().is_some_and(|p| same_policy(p, policy)) {
                 return;
             }
             have.policy.as_ref()

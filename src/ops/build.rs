@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use futures::future::try_join_all;
+
 use crate::apply;
+use crate::apply::builds::apply_projects;
 use crate::aws::codebuild::{BuildRequest, BuildState};
 use crate::aws::{Aws, AwsResult};
 use crate::config::{BuildConfig, BuildSource, LoadedConfig};
@@ -15,13 +18,13 @@ use crate::error::{Error, Result};
 
 /// Image builds run Docker on x86_64 (Fargate Spot is x86_64 only).
 const LINUX_CONTAINER: &str = "LINUX_CONTAINER";
-use crate::model::{
-    app_ownership, app_tags, Ownership, ProjectCacheSpec, ProjectSpec, ProjectState, Tags,
-};
-use crate::naming;
-use crate::ops::up::{self, Prepared};
-use crate::ops::{self, Session};
-use crate::plan::{Action, Conflict, Plan};
+use crate::model::{app_tags, ProjectCacheSpec, ProjectSpec, Tags};
+use crate::naming::{self, EnvName};
+use crate::ops::{self, Session, SessionOptions};
+use crate::plan::builds::{plan_projects, ProjectAction};
+use crate::plan::{Action, Plan, Verb};
+
+pub use crate::plan::builds::{project_change, ProjectChange};
 
 /// One image to produce.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -162,29 +165,6 @@ pub fn project_spec(
     })
 }
 
-/// What to do with a service's build project.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum ProjectChange {
-    None,
-    Create,
-    /// The fields that differ.
-    Update(Vec<String>),
-}
-
-/// Compares the wanted project with the one CodeBuild has (`normalize::project_changes`, the
-/// comparator the janitor uses too).
-pub fn project_change(want: &ProjectSpec, have: Option<&ProjectState>) -> ProjectChange {
-    let Some(have) = have else {
-        return ProjectChange::Create;
-    };
-    let diff = crate::normalize::project_changes(want, have);
-    if diff.is_empty() {
-        ProjectChange::None
-    } else {
-        ProjectChange::Update(diff.into_iter().map(String::from).collect())
-    }
-}
-
 /// Options of one `build` (or the build step of `up`).
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
@@ -197,15 +177,19 @@ pub struct BuildOptions {
     pub timeout: Duration,
 }
 
-/// Builds what the env needs and returns the images (service key → URI) to deploy.
-pub async fn build_images(
-    session: &Session,
-    prepared: &Prepared,
-    opts: &BuildOptions,
-) -> Result<Vec<BuiltImage>> {
-    let cfg = &prepared.config;
+/// The env a build is for: its config and name, and the plan made for it from one observe
+/// (`ops::up`); the plan's repository steps for the built services run before anything is
+/// pushed.
+pub struct BuildTarget<'a> {
+    pub config: &'a LoadedConfig,
+    pub env: &'a EnvName,
+    pub plan: &'a Plan,
+}
+
+/// `--service` names that have no build table (or no service): an input error before any call.
+pub fn check_services(cfg: &LoadedConfig, services: &[String]) -> Result<()> {
     let c = &cfg.config;
-    for name in &opts.services {
+    for name in services {
         match c.services.get(name) {
             Some(s) if s.build.is_some() => {}
             Some(_) => {
@@ -222,6 +206,18 @@ pub async fn build_images(
             }
         }
     }
+    Ok(())
+}
+
+/// Builds what the env needs and returns the images (service key → URI) to deploy.
+pub async fn build_images(
+    session: &Session,
+    target: &BuildTarget<'_>,
+    opts: &BuildOptions,
+) -> Result<Vec<BuiltImage>> {
+    let cfg = target.config;
+    let c = &cfg.config;
+    check_services(cfg, &opts.services)?;
     let wanted: Vec<(&String, &BuildConfig)> = c
         .services
         .iter()
@@ -247,47 +243,38 @@ pub async fn build_images(
         });
     };
 
-    ensure_repositories(session, prepared, &wanted).await?;
+    ensure_repositories(session, target, &wanted).await?;
 
+    // The projects: specs from the config, observed together, planned, applied.
     let tags = app_tags(&c.app, &ops::owner(), &ops::now_rfc3339());
-    let mut plans = Vec::new();
+    let mut builds = Vec::new();
+    let mut specs = Vec::new();
     for (key, build) in &wanted {
         let mut build = (*build).clone();
         if let Some(source) = opts.source {
             build.source = source;
         }
-        let spec = project_spec(cfg, key, &build, &bucket, &role.arn, &tags)?;
-        let have = aws.describe_project(&spec.name).await?;
-        if let Some(h) = &have {
-            let owner = app_ownership(&h.tags, &c.app);
-            if owner != Ownership::Ours {
-                return Err(Error::Conflicts(vec![Conflict {
-                    kind: "CodeBuild project".into(),
-                    name: spec.name.clone(),
-                    owner,
-                }]));
-            }
-        }
-        match project_change(&spec, have.as_ref()) {
-            ProjectChange::None => {}
-            ProjectChange::Create => {
-                session
-                    .printer
-                    .status(format!("  + create CodeBuild project {}", spec.name));
-                aws.create_project(&spec).await?;
-            }
-            ProjectChange::Update(fields) => {
-                session.printer.status(format!(
-                    "  ~ update CodeBuild project {}: {}",
-                    spec.name,
-                    fields.join(", ")
-                ));
-                aws.update_project(&spec).await?;
-            }
-        }
+        specs.push(project_spec(cfg, key, &build, &bucket, &role.arn, &tags)?);
+        builds.push((*key, build));
+    }
+    let found = try_join_all(specs.iter().map(|s| aws.describe_project(&s.name))).await?;
+    let have = found
+        .into_iter()
+        .flatten()
+        .map(|p| (p.name.clone(), p))
+        .collect();
+    let projects = plan_projects(&c.app, &specs, &have);
+    let started = |a: &ProjectAction| {
+        let mark = if a.verb() == Verb::Create { '+' } else { '~' };
+        session.printer.status(format!("  {mark} {}", a.describe()));
+    };
+    apply_projects(aws, &c.app, &projects, &started).await?;
+
+    let mut plans = Vec::new();
+    for (key, build) in &builds {
         plans.push(
             image_plan(
-                session, opts.force, aws, cfg, prepared, key, &build, &bucket, &account,
+                session, opts.force, aws, cfg, target.env, key, build, &bucket, &account,
             )
             .await?,
         );
@@ -296,36 +283,27 @@ pub async fn build_images(
 }
 
 /// The env's repositories must exist before anything can be pushed: create the missing ones
-/// exactly as `up` would (same plan, only its repository actions).
+/// with the target plan's own steps for them (`up` then leaves those steps out of its apply).
 async fn ensure_repositories(
     session: &Session,
-    prepared: &Prepared,
+    target: &BuildTarget<'_>,
     wanted: &[(&String, &BuildConfig)],
 ) -> Result<()> {
-    let (_, plan) = up::plan(session, prepared).await?;
-    let names: Vec<String> = wanted
-        .iter()
-        .map(|(k, _)| naming::repository(&prepared.config.config.app, &prepared.env.slug, k))
-        .collect();
-    let actions: Vec<Action> = plan
-        .actions
-        .into_iter()
-        .filter(|a| match a {
-            Action::CreateRepository { name, .. }
-            | Action::PutLifecyclePolicy {
-                repository: name, ..
-            } => names.contains(name),
-            _ => false,
-        })
-        .collect();
-    if let Some(c) = plan.conflicts.iter().find(|c| names.contains(&c.name)) {
-        return Err(Error::Conflicts(vec![c.clone()]));
-    }
+    let services: Vec<&str> = wanted.iter().map(|(k, _)| k.as_str()).collect();
+    let actions = repository_steps(
+        target.plan,
+        &target.config.config.app,
+        target.env,
+        &services,
+    )?;
     if actions.is_empty() {
         return Ok(());
     }
-    let aws = session.aws(Some(&prepared.config)).await?;
-    let repo_plan = Plan { actions, ..plan };
+    let aws = session.aws(Some(target.config)).await?;
+    let repo_plan = Plan {
+        actions,
+        ..target.plan.clone()
+    };
     apply::apply(
         aws,
         &repo_plan,
@@ -336,6 +314,35 @@ async fn ensure_repositories(
     Ok(())
 }
 
+/// The plan's steps for the repositories of `services` (create, lifecycle policy); a conflict
+/// on one of them is an error.
+pub fn repository_steps(
+    plan: &Plan,
+    app: &str,
+    env: &EnvName,
+    services: &[&str],
+) -> Result<Vec<Action>> {
+    let names: Vec<String> = services
+        .iter()
+        .map(|k| naming::repository(app, &env.slug, k))
+        .collect();
+    if let Some(c) = plan.conflicts.iter().find(|c| names.contains(&c.name)) {
+        return Err(Error::Conflicts(vec![c.clone()]));
+    }
+    Ok(plan
+        .actions
+        .iter()
+        .filter(|a| match a {
+            Action::CreateRepository { name, .. }
+            | Action::PutLifecyclePolicy {
+                repository: name, ..
+            } => names.contains(name),
+            _ => false,
+        })
+        .cloned()
+        .collect())
+}
+
 /// The image's content address and where its source comes from.
 #[allow(clippy::too_many_arguments)]
 async fn image_plan(
@@ -343,14 +350,14 @@ async fn image_plan(
     force: bool,
     aws: &Aws,
     cfg: &LoadedConfig,
-    prepared: &Prepared,
+    env: &EnvName,
     key: &str,
     build: &BuildConfig,
     bucket: &str,
     account: &str,
 ) -> Result<ImagePlan> {
     let c = &cfg.config;
-    let repository = naming::repository(&c.app, &prepared.env.slug, key);
+    let repository = naming::repository(&c.app, &env.slug, key);
     let commit = crate::build::head_commit(&cfg.dir);
     let (tag, source_version, source_location) = match build.source {
         BuildSource::Git => {
@@ -369,12 +376,12 @@ async fn image_plan(
                 ));
             }
             // CodeBuild fetches the commit from the remote: an unpushed one cannot build.
-            let pushed = crate::build::pushed_commit(&cfg.dir, &prepared.env.raw);
+            let pushed = crate::build::pushed_commit(&cfg.dir, &env.raw);
             if pushed.as_deref() != Some(sha.as_str()) {
                 session.printer.warn(format!(
                     "service `{key}`: HEAD {} is not the pushed head of origin/{}; CodeBuild can only fetch pushed commits (push first, or use --source local)",
                     &sha[..sha.len().min(12)],
-                    prepared.env.raw
+                    env.raw
                 ));
             }
             (crate::build::git_tag(&sha), Some(sha), None)
@@ -633,8 +640,7 @@ mod tests {
 
     use super::*;
     use crate::aws::codebuild::BuildPhase;
-    use crate::cli::GlobalArgs;
-    use clap::Parser;
+    use crate::model::ProjectState;
 
     /// A CodeBuild stand-in: which tags exist, and what each started build ends as.
     struct Fake {
@@ -709,12 +715,10 @@ mod tests {
     }
 
     fn session() -> Session {
-        #[derive(Parser)]
-        struct Args {
-            #[command(flatten)]
-            g: GlobalArgs,
-        }
-        Session::new(Args::parse_from(["envctl", "-q"]).g)
+        Session::new(SessionOptions {
+            quiet: true,
+            ..SessionOptions::default()
+        })
     }
 
     fn plan(service: &str, tag: &str) -> ImagePlan {

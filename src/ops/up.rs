@@ -120,15 +120,26 @@ pub async fn observe_and_render(
     session: &Session,
     p: &Prepared,
 ) -> Result<(DesiredEnv, ActualEnv)> {
+    let inputs = observe_env(session, p).await?;
+    let desired = render_observed(p, &inputs)?;
+    Ok((desired, inputs.actual))
+}
+
+/// Everything a plan of the env compares, in one observe (reads only).
+async fn observe_env(session: &Session, p: &Prepared) -> Result<observe::UpInputs> {
     let aws = session.aws(Some(&p.config)).await?;
-    let inputs = session
+    session
         .reading(observe::for_up(aws, &p.config, &p.env.slug))
-        .await?;
-    let desired = render_with(p, &inputs.facts, inputs.params)?;
+        .await
+}
+
+/// Renders from what was observed (pure); fails when the app is not bootstrapped.
+fn render_observed(p: &Prepared, inputs: &observe::UpInputs) -> Result<DesiredEnv> {
+    let desired = render_with(p, &inputs.facts, inputs.params.clone())?;
     if inputs.actual.cluster.is_none() {
         return Err(observe::not_bootstrapped(&desired.cluster));
     }
-    Ok((desired, inputs.actual))
+    Ok(desired)
 }
 
 pub async fn plan(session: &Session, p: &Prepared) -> Result<(DesiredEnv, Plan)> {
@@ -144,6 +155,25 @@ pub async fn plan_observed(
     let (desired, actual) = observe_and_render(session, p).await?;
     let plan = plan::plan_up(&desired, &actual);
     Ok((desired, plan, actual))
+}
+
+/// `envctl build`: one observe and render of the env, whose plan's repository steps the builds
+/// apply before pushing.
+pub async fn build(
+    session: &Session,
+    p: &Prepared,
+    opts: &build::BuildOptions,
+) -> Result<Vec<build::BuiltImage>> {
+    build::check_services(&p.config, &opts.services)?;
+    let inputs = observe_env(session, p).await?;
+    let desired = render_observed(p, &inputs)?;
+    let plan = plan::plan_up(&desired, &inputs.actual);
+    let target = build::BuildTarget {
+        config: &p.config,
+        env: &p.env,
+        plan: &plan,
+    };
+    build::build_images(session, &target, opts).await
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -169,8 +199,12 @@ pub struct UpOptions {
 }
 
 pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpReport> {
+    // One observe for the whole command: the build step plans from it too (its repository
+    // steps), and rendering again with the built images needs no new reads.
+    let inputs = observe_env(session, p).await?;
     // Build what changed first: a failed build returns here, before anything is deployed.
     let mut builds = Vec::new();
+    let mut applied_for_builds = Vec::new();
     let built_prepared;
     let p = match &opts.build {
         Some(b) => {
@@ -187,7 +221,17 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
                     .collect();
             }
             if !b.services.is_empty() {
-                builds = build::build_images(session, p, &b).await?;
+                let desired = render_observed(p, &inputs)?;
+                let plan = plan::plan_up(&desired, &inputs.actual);
+                let services: Vec<&str> = b.services.iter().map(String::as_str).collect();
+                applied_for_builds =
+                    build::repository_steps(&plan, &p.config.config.app, &p.env, &services)?;
+                let target = build::BuildTarget {
+                    config: &p.config,
+                    env: &p.env,
+                    plan: &plan,
+                };
+                builds = build::build_images(session, &target, &b).await?;
             }
             let mut images = p.images.clone();
             for img in &builds {
@@ -220,7 +264,11 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
             p
         }
     };
-    let (desired, plan, actual) = plan_observed(session, p).await?;
+    let desired = render_observed(p, &inputs)?;
+    let mut plan = plan::plan_up(&desired, &inputs.actual);
+    // The build step created these repositories (and set their policies) already.
+    plan.actions.retain(|a| !applied_for_builds.contains(a));
+    let actual = inputs.actual;
     if !plan.conflicts.is_empty() {
         return Err(Error::Conflicts(plan.conflicts.clone()));
     }

@@ -380,61 +380,6 @@ async fn log_group_create_retention_tags_and_delete() {
 }
 
 #[tokio::test]
-async fn iam_execution_role_is_idempotent() {
-    let moto = start_moto();
-    let aws = moto.connect().await;
-    let owned = tags(&[("envctl:managed-by", "envctl"), ("envctl:app", "shop")]);
-    let name = "envctl-shop-execution";
-    let prefix = format!("arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/envctl/shop/");
-
-    assert_eq!(aws.get_role(name).await.unwrap(), None);
-
-    let created = aws
-        .create_task_execution_role(name, &prefix, &owned)
-        .await
-        .unwrap();
-    assert_eq!(created.name, name);
-    assert_eq!(created.arn, format!("arn:aws:iam::{ACCOUNT}:role/{name}"));
-    assert_eq!(created.tags, owned);
-    assert_eq!(aws.get_role(name).await.unwrap().as_ref(), Some(&created));
-
-    let writes: Vec<_> = moto.writes().into_iter().map(|r| r.operation).collect();
-    assert!(
-        writes.contains(&"AttachRolePolicy".to_string()),
-        "{writes:?}"
-    );
-    let put = moto
-        .writes()
-        .into_iter()
-        .find(|r| r.operation == "PutRolePolicy")
-        .expect("inline policy written");
-    assert!(put.body.contains("envctl-params"));
-
-    // A converged role costs no writes.
-    moto.clear_recording();
-    let again = aws
-        .create_task_execution_role(name, &prefix, &owned)
-        .await
-        .unwrap();
-    assert_eq!(again, created);
-    let writes: Vec<_> = moto.writes().into_iter().map(|r| r.operation).collect();
-    assert!(writes.is_empty(), "second run wrote {writes:?}");
-
-    // A changed prefix rewrites only the inline policy.
-    moto.clear_recording();
-    let other = format!("arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/envctl/shop2/");
-    aws.create_task_execution_role(name, &other, &owned)
-        .await
-        .unwrap();
-    let writes: Vec<_> = moto.writes().into_iter().map(|r| r.operation).collect();
-    assert_eq!(writes, ["PutRolePolicy"]);
-
-    aws.delete_role(name).await.unwrap();
-    aws.delete_role(name).await.unwrap();
-    assert_eq!(aws.get_role(name).await.unwrap(), None);
-}
-
-#[tokio::test]
 async fn ec2_default_network() {
     let moto = start_moto();
     let aws = moto.connect().await;

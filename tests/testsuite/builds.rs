@@ -64,6 +64,14 @@ async fn up_builds_the_commit_once_deploys_it_and_skips_an_existing_image() {
     let report = app.ok(&["up", "feature-x", "--output", "json"]).json();
     assert_eq!(report["builds"][0]["tag"], tag.as_str());
     assert_eq!(report["builds"][0]["cache_hit"], false);
+    // One observe for the whole command, the build step included (it used to plan a whole `up`
+    // of its own), and the env's repository is created once: by the build step, which `up`'s
+    // apply then leaves out.
+    let calls = app.moto.aws_operations();
+    let count = |op: &str| calls.iter().filter(|o| *o == op).count();
+    assert_eq!(count("DescribeClusters"), 1, "{calls:?}");
+    assert_eq!(count("CreateRepository"), 1, "{calls:?}");
+    assert_eq!(count("PutLifecyclePolicy"), 1, "{calls:?}");
 
     // The project: S3 dependency cache in the bootstrap bucket, privileged docker, the buildspec.
     let cb = aws_sdk_codebuild::Client::new(&conf);

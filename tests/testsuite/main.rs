@@ -12,6 +12,7 @@ mod aws_events;
 mod aws_iam;
 mod aws_scheduler;
 mod aws_services;
+mod bootstrap;
 mod builds;
 mod ci_github;
 mod cli;

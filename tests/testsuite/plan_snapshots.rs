@@ -583,12 +583,14 @@ fn check_invariants(plan: &Plan) {
                 assert!(d.phase() < p, "namespace deleted while services run");
             }
         }
-        // Every registration is used by exactly one service action.
+        // Every registration is used by exactly one service action, or by the database task.
         if let Action::RegisterTaskDefinition { family: fam, .. } = a {
+            let database_task = plan.database.as_ref().map(|r| &r.task_definition);
             let users = acts
                 .iter()
                 .filter(|s| matches!(service_td(s), Some(TaskDefRef::Registered(f)) if f == fam))
-                .count();
+                .count()
+                + usize::from(matches!(database_task, Some(TaskDefRef::Registered(f)) if f == fam));
             assert_eq!(users, 1, "registration of {fam} used {users} times");
         }
         if let Action::PutLifecyclePolicy { repository, .. } = a {
@@ -2630,4 +2632,133 @@ fn seed_still_pending_runs_again_until_it_succeeds() {
             "an earlier run did not finish it".to_string()
         )]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// `[database]`: the database task definition is registered like a service's, and the create task
+// is part of the plan (`Plan::database`) whenever the env's DATABASE_URL is not marked ready.
+
+const DATABASE_CONFIG: &str = "\n[database]\nengine = \"postgres\"\nadmin_url_param = \"/envctl/shop/shared/DB_ADMIN_URL\"\ntemplate = \"shop_seed\"\n";
+
+fn with_database() -> DesiredEnv {
+    render(&Inputs {
+        extra: DATABASE_CONFIG,
+        ..Default::default()
+    })
+}
+
+/// The env's DATABASE_URL parameter as observed, tagged `tags` plus envctl's database state.
+fn url_param(d: &DesiredEnv, tags: Tags, state: &str) -> ParameterState {
+    let db = d.database.as_ref().expect("[database] renders a database");
+    let mut tags = tags;
+    tags.insert(envctl::database::TAG_DATABASE.into(), state.into());
+    ParameterState {
+        name: db.url_param.clone(),
+        arn: format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{}", db.url_param),
+        secure: true,
+        version: 1,
+        value: None,
+        tags,
+    }
+}
+
+/// `d` converged, with the database family on revision 1 (as ECS echoes it) and `param`.
+fn converged_with_database(d: &DesiredEnv, param: Option<ParameterState>) -> ActualEnv {
+    let db = d.database.as_ref().expect("[database] renders a database");
+    let mut actual = converged(d);
+    actual.task_definitions.push(TaskDefinitionState {
+        arn: td_arn(&db.family, 1),
+        family: db.family.clone(),
+        revision: 1,
+        status: "ACTIVE".into(),
+        definition: Some(echoed(&db.task_definition)),
+        tags: owned_tags(),
+    });
+    actual.parameters.extend(param);
+    actual
+}
+
+/// The database's part of a plan: its steps (the task definition) and the database task.
+fn database_lines(d: &DesiredEnv, plan: &Plan) -> Vec<String> {
+    let db = d.database.as_ref().expect("[database] renders a database");
+    plan.actions
+        .iter()
+        .filter(|a| family(a) == Some(db.family.as_str()))
+        .map(label)
+        .chain(plan.database.iter().map(|r| {
+            format!(
+                "database: {} [task definition {}, DATABASE_URL stored: {}]",
+                r.describe(),
+                match &r.task_definition {
+                    TaskDefRef::Existing(arn) => short_td(arn).to_string(),
+                    TaskDefRef::Registered(family) => format!("{family} (this run)"),
+                },
+                r.url_stored
+            )
+        }))
+        .chain(
+            plan.conflicts
+                .iter()
+                .map(|c| format!("conflict: {} {}", c.kind, c.name)),
+        )
+        .collect()
+}
+
+#[test]
+fn database_is_created_once_resumed_after_a_crash_and_never_taken_from_another_env() {
+    let d = with_database();
+    let db = d.database.as_ref().expect("[database] renders a database");
+
+    // A new env: the task definition is registered and the create task runs with it.
+    let fresh = plan_up_checked(&d, &nothing());
+    assert!(fresh.database.is_some(), "{fresh:#?}");
+
+    // Converged: DATABASE_URL is marked ready, the family's latest revision is the wanted one.
+    let ready = converged_with_database(
+        &d,
+        Some(url_param(&d, owned_tags(), envctl::database::READY)),
+    );
+    let converged_plan = plan_up_checked(&d, &ready);
+    assert!(converged_plan.is_empty(), "{converged_plan:#?}");
+
+    // Cut off after DATABASE_URL was stored (still pending): the task runs again on the
+    // registered revision and keeps the stored password.
+    let pending = converged_with_database(
+        &d,
+        Some(url_param(&d, owned_tags(), envctl::database::PENDING)),
+    );
+    let resumed = plan_up_checked(&d, &pending);
+    let run = resumed
+        .database
+        .as_ref()
+        .expect("the create task runs again");
+    assert!(run.url_stored);
+    assert_eq!(
+        run.task_definition,
+        TaskDefRef::Existing(td_arn(&db.family, 1))
+    );
+
+    // Another env's parameter under this env's DATABASE_URL name: a conflict, no task.
+    let foreign = converged_with_database(
+        &d,
+        Some(url_param(
+            &d,
+            other_env_tags("feat-y"),
+            envctl::database::READY,
+        )),
+    );
+    let taken = plan_up(&d, &foreign);
+    assert!(taken.database.is_none());
+    assert_eq!(taken.conflicts.len(), 1, "{:?}", taken.conflicts);
+
+    let mut snapshot = BTreeMap::new();
+    for (case, plan) in [
+        ("1 fresh env", &fresh),
+        ("2 converged", &converged_plan),
+        ("3 resumed after a crash", &resumed),
+        ("4 parameter of another env", &taken),
+    ] {
+        snapshot.insert(case, database_lines(&d, plan));
+    }
+    insta::assert_yaml_snapshot!("database_plans", snapshot);
 }

@@ -1,6 +1,7 @@
-//! Service roles one step at a time, for reconciles that plan before they write (the janitor):
-//! read a role with its trust policy and one inline policy, create it, replace its trust policy,
-//! put its inline policy. A child of `aws::iam`, so it shares that module's readers.
+//! Service roles one step at a time, for reconciles that plan before they write (bootstrap, the
+//! janitor): read a role with its trust policy, one inline policy and its managed attachments;
+//! create it, replace its trust policy, put its inline policy, attach a managed policy. Deciding
+//! what to write is the planner's. A child of `aws::iam`, so it shares that module's readers.
 
 use serde_json::Value;
 
@@ -40,6 +41,43 @@ impl Aws {
         let description = format!("Service role for {trusted_service} managed by envctl");
         self.create_role_for(name, trusted_service, &description, tags)
             .await
+    }
+
+    /// The ARNs of the managed policies attached to the role; empty when there is no such role.
+    pub async fn attached_role_policies(&self, name: &str) -> AwsResult<Vec<String>> {
+        Ok(self.attached_policy_arns(name).await?.unwrap_or_default())
+    }
+
+    /// Creates a role that `trusted_service` may assume, tagged `tags`, without policies. When
+    /// the name was taken since it was observed (by another run of the same command, usually),
+    /// the role found is returned if it carries the app's tags and is a conflict otherwise, so
+    /// nothing is written to a role that is not the app's.
+    pub async fn create_role_or_ours(
+        &self,
+        name: &str,
+        trusted_service: &str,
+        description: &str,
+        tags: &Tags,
+    ) -> AwsResult<RoleState> {
+        match self
+            .create_role_for(name, trusted_service, description, tags)
+            .await?
+        {
+            Some(role) => Ok(role),
+            None => self.raced_role(name, tags).await,
+        }
+    }
+
+    /// Attaches the managed policy `policy_arn` (a no-op when it is attached already).
+    pub async fn attach_role_policy(&self, name: &str, policy_arn: &str) -> AwsResult<()> {
+        self.iam
+            .attach_role_policy()
+            .role_name(name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("iam:AttachRolePolicy", name, e))?;
+        Ok(())
     }
 
     /// Makes `trusted_service` the only principal that may assume the role.
