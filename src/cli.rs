@@ -131,8 +131,8 @@ pub enum Command {
     Janitor(JanitorCommand),
     /// Print a shell completion script: bash, zsh, fish or powershell
     Completions(CompletionsArgs),
-    /// Print envctl's man page (roff), e.g. `envctl man > envctl.1`
-    Man,
+    /// Print envctl's man page (roff), e.g. `envctl man > envctl.1`; `--dir` writes one per command
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +140,13 @@ pub struct LsArgs {
     /// Every column at full width, whatever the terminal's width
     #[arg(long)]
     pub wide: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write envctl.1 and a page per command (envctl-up.1, envctl-params-set.1, …) into DIR
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -48,7 +48,7 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Ci(cmd) => ci::run(session, cmd),
         Command::Janitor(cmd) => janitor::run(session, cmd).await,
         Command::Completions(args) => completions::run(args),
-        Command::Man => man::run(),
+        Command::Man(args) => man::run(session, args),
     }
 }
 
