@@ -695,7 +695,10 @@ async fn ls_lists_envs_with_their_branch_names() {
     for e in json.as_array().unwrap() {
         for key in ["created_at", "expires_at", "next_stop", "next_start"] {
             let t = e[key].as_str().unwrap_or_else(|| panic!("{key}: {e}"));
-            assert!(t.parse::<jiff::Timestamp>().is_ok(), "{key} not RFC 3339: {t}");
+            assert!(
+                t.parse::<jiff::Timestamp>().is_ok(),
+                "{key} not RFC 3339: {t}"
+            );
         }
     }
 }
@@ -710,7 +713,10 @@ async fn status_shows_service_counts_and_task_definition_revision() {
     let text = app.ok(&["status", ENV]);
     // The env's header comes first: which env, whose, until when, where.
     let first: Vec<&str> = text.stdout.lines().take(5).collect();
-    assert!(first[0].starts_with(&format!("env:     {ENV} (app shop")), "{text}");
+    assert!(
+        first[0].starts_with(&format!("env:     {ENV} (app shop")),
+        "{text}"
+    );
     assert_eq!(first[1], format!("branch:  {ENV}"), "{text}");
     assert_eq!(first[2], "owner:   tester", "{text}");
     assert!(first[3].starts_with("expires: "), "{text}");

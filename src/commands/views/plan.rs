@@ -108,3 +108,71 @@ fn diff_line(line: &str, paint: Paint) -> String {
         line.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        Plan {
+            app: "shop".into(),
+            env: "feature-x".into(),
+            actions: vec![
+                Action::CreateLogGroup {
+                    name: "/envctl/shop/feature-x".into(),
+                    retention_days: 7,
+                    tags: Default::default(),
+                },
+                Action::SetLogRetention {
+                    name: "/envctl/shop/other".into(),
+                    from: Some(7),
+                    to: 14,
+                },
+                Action::DeleteLogGroup {
+                    name: "/envctl/shop/old".into(),
+                },
+            ],
+            hooks: vec![],
+            database: None,
+            conflicts: vec![],
+            skipped: vec![],
+            capacity: vec![],
+        }
+    }
+
+    #[test]
+    fn marks_are_green_yellow_and_red_on_a_terminal() {
+        let text = plan_text(&plan(), true, Paint::new(true));
+        let line = |needle: &str| {
+            text.lines()
+                .find(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("{needle}: {text}"))
+                .to_string()
+        };
+        assert!(
+            line("feature-x (").starts_with("  \u{1b}[32m+\u{1b}[0m "),
+            "{text:?}"
+        );
+        assert!(
+            line("other").starts_with("  \u{1b}[33m~\u{1b}[0m "),
+            "{text:?}"
+        );
+        assert!(
+            line("old").starts_with("  \u{1b}[31m-\u{1b}[0m "),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn without_colour_the_text_is_the_coloured_text_stripped() {
+        let plain = plan_text(&plan(), true, Paint::off());
+        let coloured = plan_text(&plan(), true, Paint::new(true));
+        assert!(!plain.contains('\u{1b}'), "{plain:?}");
+        assert_eq!(anstream::adapter::strip_str(&coloured).to_string(), plain);
+        assert!(plain.contains("  + "), "{plain}");
+        assert!(
+            plain.contains("Plan: 1 to create, 1 to update, 1 to delete."),
+            "{plain}"
+        );
+    }
+}
