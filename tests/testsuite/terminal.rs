@@ -7,7 +7,7 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-use crate::support::{offline, Run};
+use crate::support::{offline, App, Run};
 
 const ESC: char = '\u{1b}';
 
@@ -66,6 +66,57 @@ fn under_a_terminal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (String,
         String::from_utf8_lossy(&out.stdout).into_owned(),
         out.status.code().unwrap_or(-1),
     )
+}
+
+/// `envctl plan` of a new env under a terminal (against the emulator): its `+` lines are green.
+#[test]
+fn a_plan_in_a_terminal_marks_creates_in_green_and_a_piped_one_plainly() {
+    let app = App::bootstrapped();
+    let mut line = shell_quote(&envctl_path());
+    line.push_str(" plan feature-x");
+    let mut cmd = Command::new("script");
+    cmd.args(["-q", "-e", "-c", &line, "/dev/null"])
+        .current_dir(app.path());
+    for v in COLOUR_VARS {
+        cmd.env_remove(v);
+    }
+    // The harness's env turns colour off for parsed output; this test is about colour.
+    for (k, v) in app.moto.env().into_iter().filter(|(k, _)| *k != "NO_COLOR") {
+        cmd.env(k, v);
+    }
+    cmd.env_remove("AWS_PROFILE").env("TERM", "xterm-256color");
+    let out = cmd.output().expect("util-linux `script` runs");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("  \u{1b}[32m+\u{1b}[0m create log group"),
+        "no green `+`:\n{shown:?}"
+    );
+
+    let mut cmd = Command::new(envctl_path());
+    cmd.args(["plan", "feature-x"]).current_dir(app.path());
+    for v in COLOUR_VARS {
+        cmd.env_remove(v);
+    }
+    for (k, v) in app.moto.env().into_iter().filter(|(k, _)| *k != "NO_COLOR") {
+        cmd.env(k, v);
+    }
+    cmd.env_remove("AWS_PROFILE").env("TERM", "xterm-256color");
+    let out = cmd.output().expect("run envctl");
+    let piped = Run {
+        args: vec!["plan".into(), "feature-x".into()],
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert!(
+        piped.stdout.contains("  + create log group"),
+        "{}",
+        piped.stdout
+    );
+    assert!(!piped.stdout.contains(ESC), "{:?}", piped.stdout);
+    assert!(!piped.stderr.contains(ESC), "{:?}", piped.stderr);
 }
 
 /// Runs envctl with stdout and stderr piped.
