@@ -40,6 +40,20 @@ pub trait Observer: Send + Sync {
     fn finished(&self, action: &Action, error: Option<&Error>);
 }
 
+/// The terminal printer's progress knows step names, not actions.
+impl Observer for crate::output::Progress {
+    fn started(&self, action: &Action) {
+        self.step_started(action.describe());
+    }
+
+    fn finished(&self, action: &Action, error: Option<&Error>) {
+        self.step_finished(
+            action.describe(),
+            error.map(|e| e as &dyn std::fmt::Display),
+        );
+    }
+}
+
 /// What apply did.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Applied {

@@ -7,9 +7,35 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Override;
 use crate::output::Format;
 
+mod help;
+pub use help::{command, EXAMPLES, SECTIONS};
+
+/// The heading global flags are listed under, in every command's help.
+pub const GLOBAL_HEADING: &str = "Global options";
+
+/// `envctl 0.1.0 (commit abc123def456, built 2026-12-02)`: the commit and date come from the
+/// crate's build script (build.rs), `unknown` outside a git checkout.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("ENVCTL_COMMIT"),
+    ", built ",
+    env!("ENVCTL_BUILD_DATE"),
+    ")"
+);
+
+impl Cli {
+    /// Parses the process's arguments with the sectioned help and examples.
+    pub fn parse_args() -> Result<Cli, clap::Error> {
+        use clap::FromArgMatches;
+        let matches = command().try_get_matches()?;
+        Cli::from_arg_matches(&matches)
+    }
+}
+
 /// Short-lived per-branch Fargate Spot environments on AWS.
 #[derive(Debug, Parser)]
-#[command(name = "envctl", version, about, long_about = None, propagate_version = true)]
+#[command(name = "envctl", version = VERSION, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -17,7 +43,10 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Flags every command takes; help lists them under their own heading, apart from the
+/// command's own.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = GLOBAL_HEADING)]
 pub struct GlobalArgs {
     /// Path to envctl.toml
     #[arg(
@@ -82,8 +111,8 @@ pub enum Command {
     Exec(ExecArgs),
     /// Delete everything an env owns
     Down(DownArgs),
-    /// List the app's envs
-    Ls,
+    /// List the app's envs, as many columns as fit the terminal (`--wide` for all)
+    Ls(LsArgs),
     /// Show an env's services, deployments, events and stopped tasks
     Status(StatusArgs),
     /// Scale an env's services to 0, remembering their counts
@@ -100,6 +129,31 @@ pub enum Command {
     /// Run `gc --yes` inside AWS on a schedule (an EventBridge rule starting CodeBuild)
     #[command(subcommand)]
     Janitor(JanitorCommand),
+    /// Print a shell completion script: bash, zsh, fish or powershell
+    Completions(CompletionsArgs),
+    /// Print envctl's man page (roff), e.g. `envctl man > envctl.1`; `--dir` writes one per command
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Every column at full width, whatever the terminal's width
+    #[arg(long)]
+    pub wide: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write envctl.1 and a page per command (envctl-up.1, envctl-params-set.1, …) into DIR
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

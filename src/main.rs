@@ -4,15 +4,13 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Parser;
-
 use envctl::cli::Cli;
 use envctl::error::exit;
 use envctl::interrupt;
 use envctl::ops::{Session, SessionOptions};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -35,7 +33,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            envctl::output::print_error(&format!("cannot start the async runtime: {e}"), None);
             return ExitCode::from(exit::FAILURE as u8);
         }
     };
@@ -49,15 +47,12 @@ fn main() -> ExitCode {
         }
     }
     if show_stats {
-        session.printer.stats(&session.stats, started.elapsed());
+        envctl::commands::views::print_stats(&session.printer, &session.stats, started.elapsed());
     }
     let code = match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
-            if let Some(hint) = e.hint() {
-                eprintln!("hint: {hint}");
-            }
+            envctl::output::print_error(&e, e.hint().as_deref());
             e.exit_code()
         }
     };
@@ -77,6 +72,9 @@ fn init_logging(verbose: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Escape codes only where envctl's own stderr lines get colour: never into a pipe,
+        // none with NO_COLOR.
+        .with_ansi(envctl::output::colours_stderr())
         .with_target(false)
         .try_init();
 }

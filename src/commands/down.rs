@@ -3,9 +3,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::cli::DownArgs;
+use crate::commands::views::plan_text;
 use crate::error::{exit, Error, Result};
 use crate::ops::{self, down, Session};
-use crate::output::plan_text;
 
 pub async fn run(session: &Session, args: DownArgs) -> Result<i32> {
     let env = ops::resolve_env(args.env.as_deref())?;
@@ -37,9 +37,11 @@ pub async fn run(session: &Session, args: DownArgs) -> Result<i32> {
                 hint: "pass --yes to confirm when not running in a terminal".into(),
             });
         }
-        eprint!("{}", plan_text(&plan, false));
-        eprint!("Delete these resources of env `{}`? [y/N] ", plan.env);
-        let _ = std::io::stderr().flush();
+        let mut err = anstream::stderr().lock();
+        let _ = write!(err, "{}", plan_text(&plan, false, p.paint_stderr()));
+        let _ = write!(err, "Delete these resources of env `{}`? [y/N] ", plan.env);
+        let _ = err.flush();
+        drop(err);
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
         if !matches!(answer.trim(), "y" | "Y" | "yes") {

@@ -1,10 +1,12 @@
 //! `envctl ls`
 
-use crate::commands::age;
+use crate::cli::LsArgs;
+use crate::commands::views::ls::{ls_table, LsContext};
 use crate::error::{exit, Result};
 use crate::ops::{inspect, Session};
+use crate::output::stdout_width;
 
-pub async fn run(session: &Session) -> Result<i32> {
+pub async fn run(session: &Session, args: LsArgs) -> Result<i32> {
     let (envs, capacity) = inspect::ls_with_capacity(session).await?;
     let p = &session.printer;
     if p.is_json() {
@@ -21,56 +23,9 @@ pub async fn run(session: &Session) -> Result<i32> {
         p.status("No envs.");
         return Ok(exit::OK);
     }
-    let rows = envs
-        .iter()
-        .map(|e| {
-            vec![
-                e.env.clone(),
-                e.branch.clone(),
-                e.owner.clone(),
-                e.services.to_string(),
-                format!("{}/{}", e.desired, e.running),
-                age(&e.created_at),
-                expiry_cell(e.expires_at.as_deref(), e.protected),
-                e.next_stop.clone().unwrap_or_else(|| "-".into()),
-                e.next_start.clone().unwrap_or_else(|| "-".into()),
-                e.last_deploy
-                    .as_deref()
-                    .map(age)
-                    .map(|a| format!("{a} ago"))
-                    .unwrap_or_else(|| "-".into()),
-                if e.urls.is_empty() {
-                    "-".to_string()
-                } else {
-                    e.urls.join(" ")
-                },
-            ]
-        })
-        .collect();
-    p.text(p.table(
-        &[
-            "ENV",
-            "BRANCH",
-            "OWNER",
-            "SERVICES",
-            "DESIRED/RUNNING",
-            "AGE",
-            "EXPIRES",
-            "NEXT STOP",
-            "NEXT START",
-            "LAST DEPLOY",
-            "URL",
-        ],
-        rows,
-    ));
+    let ctx = LsContext {
+        now: jiff::Timestamp::now(),
+    };
+    p.text(ls_table(&envs, &ctx, stdout_width(), args.wide));
     Ok(exit::OK)
-}
-
-fn expiry_cell(expires_at: Option<&str>, protected: bool) -> String {
-    let at = expires_at.unwrap_or("never");
-    if protected {
-        format!("{at} (protected)")
-    } else {
-        at.to_string()
-    }
 }

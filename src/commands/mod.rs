@@ -4,6 +4,7 @@
 pub mod bootstrap;
 pub mod build;
 pub mod ci;
+pub mod completions;
 pub mod down;
 pub mod exec;
 pub mod gc;
@@ -12,12 +13,14 @@ pub mod janitor;
 pub mod lifecycle;
 pub mod logs;
 pub mod ls;
+pub mod man;
 pub mod params;
 pub mod plan;
 pub mod render;
 pub mod run;
 pub mod status;
 pub mod up;
+pub mod views;
 
 use crate::cli::{Command, EnvArgs, GlobalArgs};
 use crate::error::Result;
@@ -38,7 +41,7 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Logs(args) => logs::run(session, args).await,
         Command::Exec(args) => exec::run(session, args).await,
         Command::Down(args) => down::run(session, args).await,
-        Command::Ls => ls::run(session).await,
+        Command::Ls(args) => ls::run(session, args).await,
         Command::Status(args) => status::run(session, args).await,
         Command::Stop(args) => lifecycle::stop(session, args).await,
         Command::Start(args) => lifecycle::start(session, args).await,
@@ -46,15 +49,17 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Gc(args) => gc::run(session, args).await,
         Command::Ci(cmd) => ci::run(session, cmd),
         Command::Janitor(cmd) => janitor::run(session, cmd).await,
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(session, args),
     }
 }
 
-/// `3h`, `2d`: how long ago an RFC 3339 time was.
-pub fn age(rfc3339: &str) -> String {
+/// `3h`, `2d`: how long before `now` an RFC 3339 time was.
+pub fn age_since(rfc3339: &str, now: jiff::Timestamp) -> String {
     let Ok(t) = rfc3339.parse::<jiff::Timestamp>() else {
         return "-".into();
     };
-    let secs = jiff::Timestamp::now().duration_since(t).as_secs().max(0);
+    let secs = now.duration_since(t).as_secs().max(0);
     match secs {
         s if s < 60 => format!("{s}s"),
         s if s < 3600 => format!("{}m", s / 60),

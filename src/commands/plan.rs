@@ -1,10 +1,10 @@
 //! `envctl plan`
 
 use crate::cli::PlanArgs;
+use crate::commands::views::plan_text;
 use crate::error::{exit, Error, Result};
 use crate::ops::up::EnvRequest;
 use crate::ops::{up, Session};
-use crate::output::plan_text;
 
 pub async fn run(session: &Session, args: PlanArgs) -> Result<i32> {
     let prepared = up::prepare(session, &EnvRequest::from(&args.env))?;
@@ -13,7 +13,7 @@ pub async fn run(session: &Session, args: PlanArgs) -> Result<i32> {
     if p.is_json() {
         p.json(&plan);
     } else {
-        p.text(plan_text(&plan, true).trim_end());
+        p.text(plan_text(&plan, true, p.paint()).trim_end());
     }
     // Like a failing Terraform plan: `up` would refuse, so the plan is not a success.
     if !plan.conflicts.is_empty() {

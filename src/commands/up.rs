@@ -3,12 +3,12 @@
 use std::time::Duration;
 
 use crate::cli::{BuildFlags, UpArgs};
+use crate::commands::views::services_table;
 use crate::config::BuildSource;
 use crate::error::{exit, Result};
 use crate::ops::build::BuildOptions;
 use crate::ops::up::{self, EnvRequest, UpOptions};
 use crate::ops::Session;
-use crate::output::services_table;
 
 pub async fn run(session: &Session, args: UpArgs) -> Result<i32> {
     let prepared = up::prepare(session, &EnvRequest::from(&args.env))?;
@@ -25,7 +25,7 @@ pub async fn run(session: &Session, args: UpArgs) -> Result<i32> {
     if p.is_json() {
         p.json(&report);
     } else {
-        p.text(services_table(p, &report.services));
+        p.text(services_table(&report.services));
         for (service, url) in &report.urls {
             p.text(format!("{service}: {url}"));
         }

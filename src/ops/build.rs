@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 const LINUX_CONTAINER: &str = "LINUX_CONTAINER";
 use crate::model::{app_tags, ProjectCacheSpec, ProjectSpec, Tags};
 use crate::naming::{self, EnvName};
-use crate::ops::{self, Session, SessionOptions};
+use crate::ops::{self, Session};
 use crate::plan::builds::{plan_projects, ProjectAction};
 use crate::plan::{Action, Plan, Verb};
 
@@ -639,6 +639,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::ops::SessionOptions;
     use crate::aws::codebuild::BuildPhase;
     use crate::model::ProjectState;
 

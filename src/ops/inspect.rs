@@ -255,6 +255,9 @@ pub struct ServiceStatus {
 pub struct EnvStatus {
     pub app: String,
     pub env: String,
+    /// The branch and owner from the services' tags (empty when no service carries them).
+    pub branch: String,
+    pub owner: String,
     pub cluster: String,
     pub services: Vec<ServiceStatus>,
     /// Earliest expiry across the env's services.
@@ -379,6 +382,13 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
     let protected = tags
         .iter()
         .any(|t| t.get(TAG_PROTECTED).map(String::as_str) == Some("true"));
+    let first_tag = |key: &str| {
+        tags.iter()
+            .find_map(|t| t.get(key).filter(|v| !v.is_empty()))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (branch, owner) = (first_tag(TAG_BRANCH), first_tag(TAG_OWNER));
     let mut previews = Vec::new();
     if let Some((rules, _)) = rules {
         let p = &cfg.config.preview;
@@ -406,6 +416,8 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
         previews,
         app,
         env: env.slug.as_str().to_string(),
+        branch,
+        owner,
         cluster,
         services: out,
         expires_at,
@@ -443,5 +455,5 @@ pub fn next_fire(expression: &str, timezone: &str, now: jiff::Timestamp) -> Opti
     let tz = schedule::timezone(timezone).ok()?;
     let cron = schedule::parse_cron(expression).ok()?;
     let at = cron.next_after(now, &tz)?;
-    Some(at.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z").to_string())
+    Some(at.to_zoned(tz).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
 }

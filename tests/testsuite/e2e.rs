@@ -692,6 +692,15 @@ async fn ls_lists_envs_with_their_branch_names() {
     ];
     want.sort();
     assert_eq!(envs, want);
+    for e in json.as_array().unwrap() {
+        for key in ["created_at", "expires_at", "next_stop", "next_start"] {
+            let t = e[key].as_str().unwrap_or_else(|| panic!("{key}: {e}"));
+            assert!(
+                t.parse::<jiff::Timestamp>().is_ok(),
+                "{key} not RFC 3339: {t}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -702,11 +711,21 @@ async fn status_shows_service_counts_and_task_definition_revision() {
     app.ok(&["up", ENV, "--set", "services.web.count=2"]);
 
     let text = app.ok(&["status", ENV]);
+    // The env's header comes first: which env, whose, until when, where.
+    let first: Vec<&str> = text.stdout.lines().take(5).collect();
+    assert!(
+        first[0].starts_with(&format!("env:     {ENV} (app shop")),
+        "{text}"
+    );
+    assert_eq!(first[1], format!("branch:  {ENV}"), "{text}");
+    assert_eq!(first[2], "owner:   tester", "{text}");
+    assert!(first[3].starts_with("expires: "), "{text}");
+    assert_eq!(first[4], "url:     -", "{text}");
     let header: Vec<&str> = text
         .stdout
         .lines()
-        .next()
-        .unwrap()
+        .find(|l| l.starts_with("SERVICE"))
+        .unwrap_or_else(|| panic!("no table header:\n{text}"))
         .split_whitespace()
         .collect();
     assert_eq!(
@@ -735,6 +754,19 @@ async fn status_shows_service_counts_and_task_definition_revision() {
     assert_eq!(services[0]["running"], 2);
     assert_eq!(services[0]["task_definition"], "shop-feature-x-web:2");
     assert_eq!(services[0]["stability"]["state"], "stable");
+    assert_eq!(json["branch"], ENV, "{json}");
+    assert_eq!(json["owner"], "tester", "{json}");
+    // Issue 14: every time in JSON is RFC 3339 (schedules' next firing was `2026-12-02 20:00 UTC`).
+    let schedules = json["schedules"].as_array().expect("schedules");
+    assert!(!schedules.is_empty(), "{json}");
+    for t in schedules
+        .iter()
+        .map(|s| &s["next"])
+        .chain([&json["expires_at"]])
+    {
+        let t = t.as_str().unwrap_or_else(|| panic!("not a string: {t}"));
+        assert!(t.parse::<jiff::Timestamp>().is_ok(), "not RFC 3339: {t}");
+    }
 }
 
 /// Issue 11: `status` of an env that does not exist exited 0 with a line on stdout, where

@@ -37,4 +37,5 @@ mod reads;
 mod rejections;
 mod service_connect;
 mod tasks;
+mod terminal;
 mod walkthrough;

@@ -198,6 +198,8 @@ impl Moto {
             cmd.env(k, v);
         }
         cmd.env_remove("AWS_PROFILE");
+        // Output parsed by tests is the piped kind: no colour forced in, every `ls` column.
+        cmd.env_remove("CLICOLOR_FORCE").env_remove("COLUMNS");
         cmd
     }
 
