@@ -186,6 +186,21 @@ pub struct UpOptions {
 }
 
 pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpReport> {
+    if opts.build.is_none() {
+        if let Some(k) = p
+            .config
+            .config
+            .services
+            .iter()
+            .find(|(k, s)| s.build.is_some() && !p.images.contains_key(*k))
+            .map(|(k, _)| k)
+        {
+            return Err(Error::invalid(
+                format!("--no-build: service `{k}` is built by envctl and has no image to deploy"),
+                Some(format!("pass --image {k}=URI, or drop --no-build")),
+            ));
+        }
+    }
     // One observe for the whole command: the build step plans from it too (its repository
     // steps), and rendering again with the built images needs no new reads.
     let inputs = observe_env(session, p).await?;
@@ -232,24 +247,7 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
             };
             &built_prepared
         }
-        None => {
-            if let Some(k) = p
-                .config
-                .config
-                .services
-                .iter()
-                .find(|(k, s)| s.build.is_some() && !p.images.contains_key(*k))
-                .map(|(k, _)| k)
-            {
-                return Err(Error::invalid(
-                    format!(
-                        "--no-build: service `{k}` is built by envctl and has no image to deploy"
-                    ),
-                    Some(format!("pass --image {k}=URI, or drop --no-build")),
-                ));
-            }
-            p
-        }
+        None => p,
     };
     let desired = render_observed(p, &inputs)?;
     let mut plan = plan::plan_up(&desired, &inputs.actual);
