@@ -199,6 +199,21 @@ pub struct UpOptions {
 }
 
 pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpReport> {
+    if opts.build.is_none() {
+        if let Some(k) = p
+            .config
+            .config
+            .services
+            .iter()
+            .find(|(k, s)| s.build.is_some() && !p.images.contains_key(*k))
+            .map(|(k, _)| k)
+        {
+            return Err(Error::invalid(
+                format!("--no-build: service `{k}` is built by envctl and has no image to deploy"),
+                Some(format!("pass --image {k}=URI, or drop --no-build")),
+            ));
+        }
+    }
     // One observe for the whole command: the build step plans from it too (its repository
     // steps), and rendering again with the built images needs no new reads.
     let inputs = observe_env(session, p).await?;
@@ -245,29 +260,12 @@ pub async fn up(session: &Session, p: &Prepared, opts: &UpOptions) -> Result<UpR
             };
             &built_prepared
         }
-        None => {
-            if let Some(k) = p
-                .config
-                .config
-                .services
-                .iter()
-                .find(|(k, s)| s.build.is_some() && !p.images.contains_key(*k))
-                .map(|(k, _)| k)
-            {
-                return Err(Error::invalid(
-                    format!(
-                        "--no-build: service `{k}` is built by envctl and has no image to deploy"
-                    ),
-                    Some(format!("pass --image {k}=URI, or drop --no-build")),
-                ));
-            }
-            p
-        }
+        None => p,
     };
     let desired = render_observed(p, &inputs)?;
     let mut plan = plan::plan_up(&desired, &inputs.actual);
     // The build step created these repositories (and set their policies) already.
-    plan.actions.retain(|a| !applied_for_builds.contains(a));
+    drop_repository_steps(&mut plan.actions, &applied_for_builds);
     let actual = inputs.actual;
     if !plan.conflicts.is_empty() {
         return Err(Error::Conflicts(plan.conflicts.clone()));
@@ -430,9 +428,62 @@ fn deployed_revisions(plan: &Plan, applied: &Applied) -> BTreeMap<String, String
 }
 
 /// The env would not fit on the shared ALB: nothing was created.
+/// Leaves out of `actions` the repository steps in `done`, matched by step and repository rather
+/// than by equality: the tags carry the time of the render, which may have moved on since.
+fn drop_repository_steps(actions: &mut Vec<Action>, done: &[Action]) {
+    let done: Vec<(&str, &str)> = done.iter().filter_map(repository_step).collect();
+    actions.retain(|a| repository_step(a).is_none_or(|step| !done.contains(&step)));
+}
+
+/// A repository step as (what, repository), for telling the build step's from `up`'s.
+fn repository_step(a: &Action) -> Option<(&'static str, &str)> {
+    match a {
+        Action::CreateRepository { name, .. } => Some(("create", name)),
+        Action::PutLifecyclePolicy { repository, .. } => Some(("policy", repository)),
+        _ => None,
+    }
+}
+
 pub fn capacity_error(plan: &Plan) -> Error {
     Error::Precondition {
         message: format!("env `{}` does not fit on the preview ALB: {}", plan.env, plan.capacity.join("; ")),
         hint: "run `envctl gc` (or `envctl down` an env you no longer need) to free slots; after a rule quota increase, raise preview.max_rules".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Tags;
+
+    fn create(name: &str, created_at: &str) -> Action {
+        Action::CreateRepository {
+            name: name.into(),
+            tags: Tags::from([("envctl:created-at".to_string(), created_at.to_string())]),
+        }
+    }
+
+    /// Regression: the build step's CreateRepository was rendered a second earlier than `up`'s,
+    /// so an equality match kept it and `up` created the repository a second time.
+    #[test]
+    fn repository_steps_the_build_applied_are_dropped_even_with_other_tags() {
+        let policy = |r: &str| Action::PutLifecyclePolicy {
+            repository: r.into(),
+            policy: "{}".into(),
+        };
+        let done = [
+            create("envctl/shop/x/web", "2026-01-01T00:00:00Z"),
+            policy("envctl/shop/x/web"),
+        ];
+        let mut actions = vec![
+            create("envctl/shop/x/web", "2026-01-01T00:00:07Z"),
+            policy("envctl/shop/x/web"),
+            create("envctl/shop/x/api", "2026-01-01T00:00:07Z"),
+        ];
+        drop_repository_steps(&mut actions, &done);
+        assert_eq!(
+            actions,
+            [create("envctl/shop/x/api", "2026-01-01T00:00:07Z")]
+        );
     }
 }

@@ -221,3 +221,14 @@ async fn local_source_uploads_the_working_tree_and_builds_from_s3() {
         .unwrap_or_default()
         .ends_with(&format!("{tag}.zip")));
 }
+
+/// `--no-build` with a built service and no `--image` for it is an input error, found before
+/// `up` reads anything (its one observe comes after the input checks).
+#[tokio::test]
+async fn no_build_without_an_image_for_a_built_service_fails_before_any_call() {
+    let app = built_app();
+    app.moto.clear_recording();
+    let r = app.expect(&["up", "feature-x", "--no-build"], 3);
+    assert!(r.stderr.contains("--no-build: service `web`"), "{r}");
+    assert_eq!(app.moto.aws_operations(), Vec::<String>::new());
+}
