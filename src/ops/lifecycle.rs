@@ -1,13 +1,16 @@
 //! `stop`, `start` and `extend`: scale an env to zero and back (remembering each service's
 //! count in a tag), and push its expiry out. Each is idempotent: a second run changes nothing.
 
+use std::collections::BTreeMap;
+
 use futures::future::try_join_all;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::{ServiceState, Tags, TAG_EXPIRES_AT, TAG_STOPPED_COUNT};
-use crate::naming::{self, EnvName};
+use crate::naming::EnvName;
 use crate::ops::inspect::bootstrapped_services;
+use crate::ops::up::{self, EnvRequest};
 use crate::ops::Session;
 use crate::render::rfc3339;
 use crate::schedule;
@@ -40,27 +43,44 @@ pub async fn stop(session: &Session, env: &EnvName) -> Result<Vec<CountChange>> 
     .await
 }
 
-/// Restores the counts `stop` recorded; a service at 0 with no record gets its configured count.
+/// A stopped service's count from `stop`'s record, while it is stopped: after `stop` and then
+/// an `up`, the service runs again and the old record is stale.
+fn recorded_count(s: &ServiceState) -> Option<i32> {
+    s.tags
+        .get(TAG_STOPPED_COUNT)
+        .and_then(|v| v.parse::<i32>().ok())
+        .filter(|_| s.desired_count == 0)
+}
+
+/// Restores the counts `stop` recorded; a service at 0 with no record (stopped by the evening
+/// schedule, say) gets the `desiredCount` its template renders, as the morning schedule would.
 pub async fn start(session: &Session, env: &EnvName) -> Result<Vec<CountChange>> {
-    let cfg = session.load_config(&[])?;
-    let (app, aws, cluster, services) = bootstrapped_services(session, env).await?;
+    let (_, aws, cluster, services) = bootstrapped_services(session, env).await?;
     let services = existing(services, env)?;
-    let prefix = naming::service_prefix(&app, &env.slug);
+    // Rendering reads facts and parameters: only when some service has no record to go by.
+    let rendered: BTreeMap<String, i32> = if services
+        .iter()
+        .any(|s| s.desired_count == 0 && recorded_count(s).is_none())
+    {
+        let request = EnvRequest {
+            env: Some(env.raw.clone()),
+            ..EnvRequest::default()
+        };
+        let desired = up::render(session, &up::prepare(session, &request)?).await?;
+        desired
+            .services
+            .iter()
+            .map(|d| (d.name.clone(), d.service.desired_count))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     try_join_all(services.iter().map(|s| {
-        let configured = s
-            .name
-            .strip_prefix(&prefix)
-            .and_then(|key| cfg.config.services.get(key))
-            .map(|svc| svc.count as i32);
-        // A record only counts while the service is stopped: after `stop` and then an `up`, the
-        // service runs again and the old record is stale.
-        let recorded = s
-            .tags
-            .get(TAG_STOPPED_COUNT)
-            .and_then(|v| v.parse::<i32>().ok())
-            .filter(|_| s.desired_count == 0);
+        let recorded = recorded_count(s);
         // A running service without a record is left as it is (it may run an `up --set` count).
-        let fallback = (s.desired_count == 0).then_some(configured).flatten();
+        let fallback = (s.desired_count == 0)
+            .then(|| rendered.get(&s.name).copied())
+            .flatten();
         let want = recorded.or(fallback).unwrap_or(s.desired_count);
         let (aws, cluster) = (aws, &cluster);
         async move {
