@@ -16,7 +16,9 @@ use crate::aws::{Aws, AwsError, AwsResult};
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::model::{ownership_for, LoadBalancerAttachment, Ownership, RouteMatch};
-use crate::model::{ServiceDefinition, ServiceState, Tags, TAG_SERVICE, TAG_SPEC_HASH};
+use crate::model::{
+    ServiceDefinition, ServiceState, Tags, TAG_SERVICE, TAG_SPEC_HASH, TAG_STOPPED_COUNT,
+};
 use crate::model::{
     TAG_AFTER_CREATE_PENDING, TAG_APP, TAG_BRANCH, TAG_CREATED_AT, TAG_ENV, TAG_MANAGED_BY,
     TAG_OWNER,
@@ -270,6 +272,27 @@ async fn run(
                 let mut t = Tags::new();
                 t.insert(TAG_SPEC_HASH.into(), hash.clone());
                 aws.tag_resource(arn, &t).await?;
+            }
+        }
+        Action::SetDesiredCount {
+            cluster,
+            name,
+            arn,
+            from,
+            to,
+            record,
+            clear_record,
+        } => {
+            if let Some(count) = record {
+                let record = Tags::from([(TAG_STOPPED_COUNT.to_string(), count.to_string())]);
+                aws.tag_resource(arn, &record).await?;
+            }
+            if from != to {
+                aws.set_desired_count(cluster, name, *to).await?;
+            }
+            if *clear_record {
+                aws.untag_resource(arn, &[TAG_STOPPED_COUNT.to_string()])
+                    .await?;
             }
         }
         Action::TagService {

@@ -15,6 +15,7 @@ use crate::model::{
 mod database;
 mod down;
 mod hooks;
+mod lifecycle;
 mod preview;
 mod schedules;
 mod up;
@@ -22,6 +23,7 @@ mod up;
 pub use database::plan_drop_database;
 pub use down::plan_down;
 pub use hooks::plan_destroy_hooks;
+pub use lifecycle::{plan_start, plan_stop, recorded_count};
 pub use preview::next_free_priority;
 pub use up::{plan_up, FORCE_FOR_CAPACITY};
 
@@ -194,6 +196,20 @@ pub enum Action {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         remove: Vec<String>,
     },
+    /// `stop` / `start`: a service's desiredCount alone. `record` is stored in
+    /// `envctl:stopped-count` before the count changes (so a crash loses nothing);
+    /// `clear_record` removes that tag only after the count is back (so a crash can retry).
+    SetDesiredCount {
+        cluster: String,
+        name: String,
+        arn: String,
+        from: i32,
+        to: i32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        record: Option<i32>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        clear_record: bool,
+    },
     CreateScheduleGroup {
         name: String,
         tags: Tags,
@@ -293,7 +309,8 @@ impl Action {
             | Action::UpdateSchedule { .. } => 1,
             Action::CreateService { .. }
             | Action::UpdateService { .. }
-            | Action::TagService { .. } => SERVICES_PHASE,
+            | Action::TagService { .. }
+            | Action::SetDesiredCount { .. } => SERVICES_PHASE,
             Action::DeleteService { .. }
             | Action::DeleteSchedule { .. }
             | Action::DeleteScheduleGroup { .. }
@@ -324,6 +341,7 @@ impl Action {
             | Action::PutLifecyclePolicy { .. }
             | Action::UpdateService { .. }
             | Action::TagService { .. }
+            | Action::SetDesiredCount { .. }
             | Action::UpdateSchedule { .. }
             | Action::ModifyListenerRule { .. } => Verb::Update,
             Action::DeleteService { .. }
@@ -358,6 +376,25 @@ impl Action {
             }
             Action::DeleteListenerRule { route, .. } => format!("delete listener rule {route}"),
             Action::DeleteTargetGroup { name, .. } => format!("delete target group {name}"),
+            Action::SetDesiredCount {
+                name,
+                from,
+                to,
+                record,
+                clear_record,
+                ..
+            } => {
+                let why = match (record, clear_record) {
+                    (Some(n), _) => format!(" (records {n} for start)"),
+                    (None, true) => " (clears the stop record)".to_string(),
+                    (None, false) => String::new(),
+                };
+                if from == to {
+                    format!("untag service {name}: stale stop record (desiredCount stays {to})")
+                } else {
+                    format!("scale service {name}: desiredCount {from} → {to}{why}")
+                }
+            }
             Action::TagService {
                 name, set, remove, ..
             } => {

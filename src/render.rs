@@ -313,7 +313,7 @@ pub fn render_env(req: &RenderRequest) -> Result<DesiredEnv, RenderError> {
         });
     }
 
-    let schedules = schedules(req, &cluster)?;
+    let schedules = schedules(req, &cluster, &services)?;
     // Whenever previews are on, not only while a service is public: an env whose last public
     // service went private must still observe the listener to remove its rule and target group.
     let preview = req
@@ -1219,6 +1219,29 @@ mod tests {
             Ok(d) => panic!("expected a render error, got {d:?}"),
             Err(e) => e,
         }
+    }
+
+    /// Issue 13: the morning start restored `count` from config, not what the template renders.
+    #[test]
+    fn start_schedule_restores_the_rendered_desired_count_not_the_config_count() {
+        let f = Fixture::small(MINIMAL);
+        f.write(SVC, "{ \"desiredCount\": {{ count * 3 }} }\n");
+        let d = f.render().expect("renders");
+        assert_eq!(f.config.config.services["web"].count, 1);
+        assert_eq!(web(&d).service.desired_count, 3);
+        let group = d.schedules.as_ref().expect("schedules are on by default");
+        let count_of = |verb: &str| {
+            let name = naming::schedule_name(verb, "web");
+            let s = group
+                .schedules
+                .iter()
+                .find(|s| s.name == name)
+                .unwrap_or_else(|| panic!("no {name} schedule"));
+            let input: serde_json::Value = serde_json::from_str(&s.input).expect("JSON input");
+            input["DesiredCount"].clone()
+        };
+        assert_eq!(count_of("start"), 3);
+        assert_eq!(count_of("stop"), 0);
     }
 
     #[test]

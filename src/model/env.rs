@@ -181,7 +181,7 @@ pub struct LogGroupState {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ServiceState {
     pub name: String,
     pub arn: String,

@@ -1,14 +1,20 @@
 //! `stop`, `start` and `extend`: scale an env to zero and back (remembering each service's
 //! count in a tag), and push its expiry out. Each is idempotent: a second run changes nothing.
 
+use std::collections::BTreeMap;
+
 use futures::future::try_join_all;
 use serde::Serialize;
 
+use crate::apply::{self, DEFAULT_CONCURRENCY};
+use crate::aws::Aws;
 use crate::error::{Error, Result};
-use crate::model::{ServiceState, Tags, TAG_EXPIRES_AT, TAG_STOPPED_COUNT};
-use crate::naming::{self, EnvName};
+use crate::model::{ServiceState, Tags, TAG_EXPIRES_AT};
+use crate::naming::EnvName;
 use crate::ops::inspect::bootstrapped_services;
+use crate::ops::up::{self, EnvRequest};
 use crate::ops::Session;
+use crate::plan::{self, Action, Plan};
 use crate::render::rfc3339;
 use crate::schedule;
 
@@ -20,66 +26,78 @@ pub struct CountChange {
 }
 
 /// Scales every service of the env to 0, first recording its count in `envctl:stopped-count`
-/// (so a crash between the two steps loses nothing).
+/// (so a crash between the two steps loses nothing): `plan::plan_stop`, then apply.
 pub async fn stop(session: &Session, env: &EnvName) -> Result<Vec<CountChange>> {
-    let (_, aws, cluster, services) = bootstrapped_services(session, env).await?;
-    let services = existing(services, env)?;
-    try_join_all(services.iter().map(|s| async {
-        if s.desired_count > 0 {
-            let mut t = Tags::new();
-            t.insert(TAG_STOPPED_COUNT.into(), s.desired_count.to_string());
-            aws.tag_resource(&s.arn, &t).await?;
-            aws.set_desired_count(&cluster, &s.name, 0).await?;
-        }
-        Ok::<_, Error>(CountChange {
-            service: s.name.clone(),
-            before: s.desired_count,
-            after: 0,
-        })
-    }))
-    .await
-}
-
-/// Restores the counts `stop` recorded; a service at 0 with no record gets its configured count.
-pub async fn start(session: &Session, env: &EnvName) -> Result<Vec<CountChange>> {
-    let cfg = session.load_config(&[])?;
     let (app, aws, cluster, services) = bootstrapped_services(session, env).await?;
     let services = existing(services, env)?;
-    let prefix = naming::service_prefix(&app, &env.slug);
-    try_join_all(services.iter().map(|s| {
-        let configured = s
-            .name
-            .strip_prefix(&prefix)
-            .and_then(|key| cfg.config.services.get(key))
-            .map(|svc| svc.count as i32);
-        // A record only counts while the service is stopped: after `stop` and then an `up`, the
-        // service runs again and the old record is stale.
-        let recorded = s
-            .tags
-            .get(TAG_STOPPED_COUNT)
-            .and_then(|v| v.parse::<i32>().ok())
-            .filter(|_| s.desired_count == 0);
-        // A running service without a record is left as it is (it may run an `up --set` count).
-        let fallback = (s.desired_count == 0).then_some(configured).flatten();
-        let want = recorded.or(fallback).unwrap_or(s.desired_count);
-        let (aws, cluster) = (aws, &cluster);
-        async move {
-            if s.desired_count != want {
-                aws.set_desired_count(cluster, &s.name, want).await?;
-            }
-            // Only after the count is back: a crash in between leaves the record to retry with.
-            if s.tags.contains_key(TAG_STOPPED_COUNT) {
-                aws.untag_resource(&s.arn, &[TAG_STOPPED_COUNT.to_string()])
-                    .await?;
-            }
-            Ok::<_, Error>(CountChange {
+    let plan = plan::plan_stop(&app, env.slug.as_str(), &cluster, &services);
+    apply_counts(aws, &plan, &services).await
+}
+
+/// Restores the counts `stop` recorded; a service at 0 with no record (stopped by the evening
+/// schedule, say) gets the `desiredCount` its template renders, as the morning schedule would:
+/// `plan::plan_start`, then apply.
+pub async fn start(session: &Session, env: &EnvName) -> Result<Vec<CountChange>> {
+    let (app, aws, cluster, services) = bootstrapped_services(session, env).await?;
+    let services = existing(services, env)?;
+    // Rendering reads facts and parameters: only when some service has no record to go by.
+    let rendered: BTreeMap<String, i32> = if services
+        .iter()
+        .any(|s| s.desired_count == 0 && plan::recorded_count(s).is_none())
+    {
+        let request = EnvRequest {
+            env: Some(env.raw.clone()),
+            ..EnvRequest::default()
+        };
+        let desired = up::render(session, &up::prepare(session, &request)?).await?;
+        desired
+            .services
+            .iter()
+            .map(|d| (d.name.clone(), d.service.desired_count))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let plan = plan::plan_start(&app, env.slug.as_str(), &cluster, &services, &rendered);
+    apply_counts(aws, &plan, &services).await
+}
+
+/// `stop` and `start` print their table of counts, not apply's progress lines (as before they
+/// went through apply).
+struct Silent;
+
+impl apply::Observer for Silent {
+    fn started(&self, _: &Action) {}
+    fn finished(&self, _: &Action, _: Option<&Error>) {}
+}
+
+/// Applies a stop/start plan and reports every service's count before and after.
+async fn apply_counts(
+    aws: &Aws,
+    plan: &Plan,
+    services: &[ServiceState],
+) -> Result<Vec<CountChange>> {
+    if !plan.actions.is_empty() {
+        apply::apply(aws, plan, DEFAULT_CONCURRENCY, &Silent).await?;
+    }
+    Ok(services
+        .iter()
+        .map(|s| {
+            let after = plan
+                .actions
+                .iter()
+                .find_map(|a| match a {
+                    Action::SetDesiredCount { name, to, .. } if *name == s.name => Some(*to),
+                    _ => None,
+                })
+                .unwrap_or(s.desired_count);
+            CountChange {
                 service: s.name.clone(),
                 before: s.desired_count,
-                after: want,
-            })
-        }
-    }))
-    .await
+                after,
+            }
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize)]

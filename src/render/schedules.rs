@@ -3,14 +3,16 @@
 use serde_json::json;
 
 use super::{RenderError, RenderRequest};
-use crate::model::{ScheduleGroupSpec, ScheduleSpec, UPDATE_SERVICE_TARGET};
+use crate::model::{DesiredService, ScheduleGroupSpec, ScheduleSpec, UPDATE_SERVICE_TARGET};
 use crate::{naming, schedule};
 
-/// Per service a stop schedule (desired count 0) and a start schedule (the configured count),
-/// unless schedules are off or the env is always-on.
+/// Per service a stop schedule (desired count 0) and a start schedule (the `desiredCount` the
+/// service template rendered, which may differ from `count`), unless schedules are off or the
+/// env is always-on.
 pub(super) fn schedules(
     req: &RenderRequest,
     cluster: &str,
+    services: &[DesiredService],
 ) -> Result<Option<ScheduleGroupSpec>, RenderError> {
     let cfg = &req.config.config;
     let sc = &cfg.schedule;
@@ -50,9 +52,10 @@ pub(super) fn schedules(
         .map_err(|m| config_error("schedule.start", m))?;
     let group = naming::scheduler_group(&cfg.app, &env.slug);
     let mut schedules = Vec::new();
-    for (key, svc) in &cfg.services {
-        let service = naming::service_name(&cfg.app, &env.slug, key);
-        for (verb, expression, count) in [("stop", &stop, 0), ("start", &start, svc.count)] {
+    for svc in services {
+        let (key, service) = (&svc.key, &svc.name);
+        let rendered = svc.service.desired_count;
+        for (verb, expression, count) in [("stop", &stop, 0), ("start", &start, rendered)] {
             schedules.push(ScheduleSpec {
                 group: group.clone(),
                 name: naming::schedule_name(verb, key),

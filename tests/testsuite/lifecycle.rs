@@ -247,6 +247,43 @@ async fn stop_and_start_round_trip_counts() {
     assert_eq!(desired(&app, SERVICE).await, 1);
 }
 
+/// Issue 13: a template may set `desiredCount` apart from `count`; the morning start schedule
+/// and `envctl start` of a service stopped without a record restore the rendered 3, not 1.
+#[tokio::test]
+async fn start_and_the_start_schedule_restore_the_rendered_desired_count() {
+    let app = App::bootstrapped();
+    app.edit(
+        "templates/service.json.j2",
+        "\"desiredCount\": {{ count }}",
+        "\"desiredCount\": 3",
+    );
+    app.ok(&["up", "feature-x", "--no-wait"]);
+    assert_eq!(desired(&app, SERVICE).await, 3);
+    let start = app
+        .scheduler()
+        .get_schedule()
+        .group_name(GROUP)
+        .name("start-web")
+        .send()
+        .await
+        .expect("start schedule");
+    let input: Value = serde_json::from_str(start.target().and_then(|t| t.input()).expect("input"))
+        .expect("input is JSON");
+    assert_eq!(input["DesiredCount"], 3, "{input}");
+
+    // Stopped as the evening schedule does it: no record of the count.
+    app.ecs()
+        .update_service()
+        .cluster(CLUSTER)
+        .service(SERVICE)
+        .desired_count(0)
+        .send()
+        .await
+        .expect("scale to 0 by hand");
+    app.ok(&["start", "feature-x"]);
+    assert_eq!(desired(&app, SERVICE).await, 3, "start used config's count");
+}
+
 #[tokio::test]
 async fn gc_deletes_expired_and_branchless_envs_but_never_protected_ones() {
     let app = App::bootstrapped();

@@ -703,7 +703,9 @@ fn check_against(plan: &Plan, actual: &ActualEnv) {
                 }
             }
             Action::CreateService { name, .. } => assert!(service(name).is_none(), "{l}: exists"),
-            Action::UpdateService { name, arn, .. } | Action::TagService { name, arn, .. } => {
+            Action::UpdateService { name, arn, .. }
+            | Action::TagService { name, arn, .. }
+            | Action::SetDesiredCount { name, arn, .. } => {
                 let s = service(name).unwrap_or_else(|| panic!("{l}: no such service"));
                 assert_eq!(s.arn, *arn, "{l}");
                 assert!(ours(&s.tags), "{l}: not ours");

@@ -34,12 +34,11 @@ impl Aws {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("ecs:DescribeClusters", name, e))?;
-        Ok(out
-            .clusters()
+        out.clusters()
             .iter()
             .find(|c| c.status() != Some(INACTIVE))
             .map(|c| cluster_from_sdk(c, name, "ecs:DescribeClusters"))
-            .transpose()?)
+            .transpose()
     }
 
     /// A cluster that runs on Fargate Spot unless a service asks otherwise.
@@ -127,12 +126,11 @@ impl Aws {
             return Ok(Vec::new());
         };
         // Missing services come back in `failures`, which is exactly "not there".
-        Ok(out
-            .services()
+        out.services()
             .iter()
             .filter(|s| s.status() != Some(INACTIVE))
             .map(|s| service_from_sdk(s, "ecs:DescribeServices"))
-            .collect::<AwsResult<_>>()?)
+            .collect()
     }
 
     /// One revision (`family:rev` or ARN) or the latest ACTIVE one (`family`), in full, with tags.
