@@ -19,15 +19,9 @@ pub struct Cli {
 
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
-    /// Path to envctl.toml
-    #[arg(
-        long,
-        global = true,
-        env = "ENVCTL_CONFIG",
-        default_value = "envctl.toml",
-        value_name = "PATH"
-    )]
-    pub config: PathBuf,
+    /// Path to envctl.toml [default: the nearest envctl.toml in this directory or above]
+    #[arg(long, global = true, env = "ENVCTL_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// AWS region (else AWS_REGION, the profile, or `region` in envctl.toml)
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
@@ -68,6 +62,11 @@ pub enum Command {
     Params(ParamsCommand),
     /// Print the rendered task and service definitions of an env (no AWS writes)
     Render(EnvArgs),
+    /// Check config, templates and the rendered model offline: no credentials, no AWS calls
+    #[command(
+        after_help = "EXAMPLES:\n  envctl validate\n  envctl validate feature/login --set services.web.count=3\n  envctl validate --output json"
+    )]
+    Validate(EnvArgs),
     /// Show what `up` would change
     Plan(PlanArgs),
     /// Create or update an env (building images that changed first), then wait until stable
@@ -80,12 +79,25 @@ pub enum Command {
     Logs(LogsArgs),
     /// Open a shell (or run a command) in a running container of a service (ECS Exec)
     Exec(ExecArgs),
+    /// Redeploy the previous task definition revision of each service (or the ones given)
+    #[command(
+        after_help = "EXAMPLES:\n  envctl rollback feature/login\n  envctl rollback feature/login --to web:41\n  envctl rollback feature/login --to 12 --no-wait\n\nThe next `envctl up` rolls forward again to the rendered definitions."
+    )]
+    Rollback(RollbackArgs),
     /// Delete everything an env owns
     Down(DownArgs),
     /// List the app's envs
     Ls,
     /// Show an env's services, deployments, events and stopped tasks
-    Status(StatusArgs),
+    #[command(
+        after_help = "EXAMPLES:\n  envctl status feature/login\n  envctl status feature/login --watch\n  envctl status --output json"
+    )]
+    Status(StatusWatchArgs),
+    /// Open the env's preview URL in a browser (`--print` only prints it)
+    #[command(
+        after_help = "EXAMPLES:\n  envctl open feature/login\n  envctl open feature/login --service web --print\n  BROWSER=firefox envctl open"
+    )]
+    Open(OpenArgs),
     /// Scale an env's services to 0, remembering their counts
     Stop(StatusArgs),
     /// Restore the counts `stop` remembered (or the configured ones)
@@ -255,6 +267,22 @@ pub struct BuildArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Env or branch name (default: the current git branch)
+    pub env: Option<String>,
+    /// Revision to deploy: a number for every service (`12`) or SERVICE:REVISION (`web:41`);
+    /// repeatable [default: each service's previous ACTIVE revision]
+    #[arg(long, value_name = "REVISION")]
+    pub to: Vec<String>,
+    /// Do not wait for services to become stable
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for stable services, e.g. 90s, 10m
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub wait_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
 pub struct DownArgs {
     /// Env or branch name (default: the current git branch)
     pub env: Option<String>,
@@ -293,6 +321,31 @@ pub struct StatusArgs {
     pub env: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct StatusWatchArgs {
+    #[command(flatten)]
+    pub status: StatusArgs,
+    /// Refresh until Ctrl-C: redraw every few seconds on a terminal; print each snapshot that
+    /// differs from the last one on a pipe
+    #[arg(long, short = 'w')]
+    pub watch: bool,
+    /// Seconds between refreshes with --watch
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, requires = "watch", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub interval: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// Env or branch name (default: the current git branch)
+    pub env: Option<String>,
+    /// Only this service's URL (default: every public service's)
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// Print the URL and open nothing
+    #[arg(long)]
+    pub print: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ParamsCommand {
     /// Set a parameter: `params set ENV NAME=VALUE`, or `params set ENV NAME --secure` (value from stdin)
@@ -303,6 +356,26 @@ pub enum ParamsCommand {
     Ls(ParamsLsArgs),
     /// Delete a parameter
     Rm(ParamsNameArgs),
+    /// Set every KEY=VALUE of a .env file as parameters (the keys in --secure-keys as SecureStrings)
+    #[command(
+        after_help = "EXAMPLES:\n  envctl params import feature-x --file .env\n  envctl params import feature-x --file .env --secure-keys DB_PASSWORD,API_TOKEN\n  envctl params import --shared --file shared.env"
+    )]
+    Import(ParamsImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ParamsImportArgs {
+    /// Env or branch name (default: the current git branch); left out with --shared
+    pub env: Option<String>,
+    /// The dotenv file: KEY=VALUE lines, `#` comments, `export `, quotes, multi-line "..." values
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Keys stored as SecureString, comma-separated; their values are never printed
+    #[arg(long, value_delimiter = ',', value_name = "K1,K2")]
+    pub secure_keys: Vec<String>,
+    /// Set the app-wide shared parameters instead of an env's
+    #[arg(long, conflicts_with = "env")]
+    pub shared: bool,
 }
 
 #[derive(Debug, Args)]
@@ -310,7 +383,8 @@ pub struct ParamsSetArgs {
     /// ENV NAME=VALUE, or ENV NAME with --secure; with --shared, ENV is left out
     #[arg(required = true, num_args = 1..=2, value_name = "ARGS")]
     pub args: Vec<String>,
-    /// Store a SecureString; the value is read from stdin, never from the command line
+    /// Store a SecureString; the value is read from stdin (a pipe: all of it, multi-line, one
+    /// trailing newline dropped; a terminal: typed without echo), never from the command line
     #[arg(long)]
     pub secure: bool,
     /// Set the app-wide shared parameter instead of an env's

@@ -12,12 +12,15 @@ pub mod janitor;
 pub mod lifecycle;
 pub mod logs;
 pub mod ls;
+pub mod open;
 pub mod params;
 pub mod plan;
 pub mod render;
+pub mod rollback;
 pub mod run;
 pub mod status;
 pub mod up;
+pub mod validate;
 
 use crate::cli::Command;
 use crate::error::Result;
@@ -29,15 +32,18 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Bootstrap => bootstrap::run(session).await,
         Command::Params(cmd) => params::run(session, cmd).await,
         Command::Render(args) => render::run(session, args).await,
+        Command::Validate(args) => validate::run(session, args),
         Command::Plan(args) => plan::run(session, args).await,
         Command::Up(args) => up::run(session, args).await,
         Command::Build(args) => build::run(session, args).await,
         Command::Run(args) => run::run(session, args).await,
         Command::Logs(args) => logs::run(session, args).await,
         Command::Exec(args) => exec::run(session, args).await,
+        Command::Rollback(args) => rollback::run(session, args).await,
         Command::Down(args) => down::run(session, args).await,
         Command::Ls => ls::run(session).await,
         Command::Status(args) => status::run(session, args).await,
+        Command::Open(args) => open::run(session, args).await,
         Command::Stop(args) => lifecycle::stop(session, args).await,
         Command::Start(args) => lifecycle::start(session, args).await,
         Command::Extend(args) => lifecycle::extend(session, args).await,

@@ -15,9 +15,11 @@ pub mod janitor;
 pub mod lifecycle;
 pub mod logs;
 pub mod params;
+pub mod rollback;
 pub mod run;
 pub mod task;
 pub mod up;
+pub mod validate;
 pub mod wait;
 
 use std::collections::BTreeMap;
@@ -64,7 +66,15 @@ impl Session {
     }
 
     pub fn load_config(&self, overrides: &[Override]) -> Result<LoadedConfig> {
-        Ok(config::load(&self.globals.config, overrides)?)
+        Ok(config::load(&self.config_path()?, overrides)?)
+    }
+
+    /// `--config`/`ENVCTL_CONFIG` as given, else the nearest envctl.toml at or above the current
+    /// directory (see `config::locate`).
+    pub fn config_path(&self) -> Result<std::path::PathBuf> {
+        let cwd =
+            std::env::current_dir().map_err(|e| Error::io("reading the current directory", e))?;
+        Ok(config::locate(self.globals.config.as_deref(), &cwd)?)
     }
 
     /// Awaits `reads` (AWS reads before a plan or a report) with a spinner that counts the calls
