@@ -10,8 +10,9 @@ use futures::future::try_join_all;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::model::{ownership, Ownership, TAG_SERVICE};
+use crate::model::{ownership, Ownership};
 use crate::naming::EnvName;
+use crate::observe::EnvNames;
 use crate::ops::inspect::bootstrapped_services;
 use crate::ops::wait::{self, ServiceReport};
 use crate::ops::Session;
@@ -138,10 +139,17 @@ pub async fn plan(
             hint: "`envctl ls` lists the envs that exist".into(),
         });
     }
+    // Service keys as envctl.toml names them; a service the config no longer has keeps the
+    // part of its name after the env's prefix.
+    let names = EnvNames::new(&session.load_config(&[])?, &env.slug);
+    let prefix = format!("{app}-{}-", env.slug.as_str());
     let key_of = |s: &crate::model::ServiceState| {
-        s.tags
-            .get(TAG_SERVICE)
-            .cloned()
+        names
+            .services
+            .iter()
+            .find(|(_, name)| *name == s.name)
+            .map(|(key, _)| key.clone())
+            .or_else(|| s.name.strip_prefix(&prefix).map(str::to_string))
             .unwrap_or_else(|| s.name.clone())
     };
     let keys: Vec<String> = services.iter().map(key_of).collect();
