@@ -106,6 +106,11 @@ pub enum Command {
     Extend(ExtendArgs),
     /// Find envs past their TTL or whose branch is gone; delete them with --yes
     Gc(GcArgs),
+    /// Print the least-privilege IAM policy a command's caller needs, for this app's config
+    #[command(
+        after_help = "EXAMPLES:\n  envctl iam-policy --for up --account 123456789012 --region eu-west-1\n  envctl iam-policy --for ci > envctl-ci-policy.json\n  envctl iam-policy --for janitor"
+    )]
+    IamPolicy(IamPolicyArgs),
     /// Write CI configuration for per-PR envs
     #[command(subcommand)]
     Ci(CiCommand),
@@ -431,6 +436,16 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         .map_err(|e| format!("`{s}` is not a duration like 90s, 10m or 1h30m ({e})"))?;
     let signed = jiff::SignedDuration::try_from(span).map_err(|e| format!("`{s}`: {e}"))?;
     std::time::Duration::try_from(signed).map_err(|_| format!("`{s}` must be positive"))
+}
+
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    /// Whose policy: the caller of `up`, `down` or `gc`, the CI workflow's role, or the janitor's
+    #[arg(long = "for", value_enum, default_value_t = crate::janitor::policy::PolicyFor::Up)]
+    pub command: crate::janitor::policy::PolicyFor,
+    /// The 12-digit account id in the ARNs [default: the placeholder 123456789012]
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

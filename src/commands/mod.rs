@@ -7,6 +7,7 @@ pub mod ci;
 pub mod down;
 pub mod exec;
 pub mod gc;
+pub mod iam_policy;
 pub mod init;
 pub mod janitor;
 pub mod lifecycle;
@@ -48,6 +49,7 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Start(args) => lifecycle::start(session, args).await,
         Command::Extend(args) => lifecycle::extend(session, args).await,
         Command::Gc(args) => gc::run(session, args).await,
+        Command::IamPolicy(args) => iam_policy::run(session, args),
         Command::Ci(cmd) => ci::run(session, cmd),
         Command::Janitor(cmd) => janitor::run(session, cmd).await,
     }

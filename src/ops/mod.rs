@@ -9,6 +9,7 @@ pub mod down;
 pub mod exec;
 pub mod gc;
 pub mod hooks;
+pub mod iam_policy;
 pub mod init;
 pub mod inspect;
 pub mod janitor;

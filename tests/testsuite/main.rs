@@ -24,6 +24,7 @@ mod e2e;
 mod exec;
 mod faults;
 mod harness_smoke;
+mod iam_policy;
 mod import;
 mod janitor;
 mod janitor_policy;
