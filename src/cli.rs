@@ -106,6 +106,11 @@ pub enum Command {
     Extend(ExtendArgs),
     /// Find envs past their TTL or whose branch is gone; delete them with --yes
     Gc(GcArgs),
+    /// Check credentials, region, bootstrap, ALB quotas, the exec plugin and `up`'s permissions
+    #[command(
+        after_help = "EXAMPLES:\n  envctl doctor\n  envctl doctor --profile staging --region eu-west-1\n  envctl doctor --output json\n\nExit 0 when no check fails (warnings allowed), 1 otherwise."
+    )]
+    Doctor,
     /// Print the least-privilege IAM policy a command's caller needs, for this app's config
     #[command(
         after_help = "EXAMPLES:\n  envctl iam-policy --for up --account 123456789012 --region eu-west-1\n  envctl iam-policy --for ci > envctl-ci-policy.json\n  envctl iam-policy --for janitor"

@@ -4,6 +4,7 @@
 pub mod bootstrap;
 pub mod build;
 pub mod ci;
+pub mod doctor;
 pub mod down;
 pub mod exec;
 pub mod gc;
@@ -49,6 +50,7 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Start(args) => lifecycle::start(session, args).await,
         Command::Extend(args) => lifecycle::extend(session, args).await,
         Command::Gc(args) => gc::run(session, args).await,
+        Command::Doctor => doctor::run(session).await,
         Command::IamPolicy(args) => iam_policy::run(session, args),
         Command::Ci(cmd) => ci::run(session, cmd),
         Command::Janitor(cmd) => janitor::run(session, cmd).await,

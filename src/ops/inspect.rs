@@ -69,7 +69,7 @@ fn rule_url(rule: &ListenerRuleState, scheme: &str, domain: &str) -> Option<Stri
 /// The shared listener's rules and the ALB's target group count, when previews are on; the
 /// listener as `bootstrap` recorded it on `cluster` (else looked up), its rules and its load
 /// balancer's target groups read together.
-async fn preview_rules(
+pub(crate) async fn preview_rules(
     aws: &crate::aws::Aws,
     cfg: &crate::config::LoadedConfig,
     cluster: Option<&ClusterState>,

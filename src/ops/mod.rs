@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod build;
 pub mod ci;
 pub mod database;
+pub mod doctor;
 pub mod down;
 pub mod exec;
 pub mod gc;

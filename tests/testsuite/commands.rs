@@ -443,3 +443,89 @@ fn status_watch_on_a_pipe_prints_each_change_once_and_ctrl_c_exits_0() {
         "no screen clearing on a pipe:\n{r}"
     );
 }
+
+/// `doctor --output json` in the app, with `extra_path` first on PATH.
+fn doctor(app: &App, extra_path: &std::path::Path) -> (Run, serde_json::Value) {
+    let path = std::env::join_paths(std::iter::once(extra_path.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("PATH");
+    let mut cmd = app.envctl();
+    cmd.env("PATH", path);
+    let r = Run::of(cmd, &["doctor", "--output", "json"]);
+    let v = r.json();
+    (r, v)
+}
+
+fn levels(report: &serde_json::Value, name: &str) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["name"] == name)
+        .map(|c| c["level"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn doctor_passes_a_bootstrapped_app_and_reads_only() {
+    let app = App::bootstrapped();
+    let bin = app.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    std::fs::write(bin.join("session-manager-plugin"), "#!/bin/sh\n").expect("plugin");
+    app.moto.clear_recording();
+    let (r, v) = doctor(&app, &bin);
+    assert_eq!(r.code, 0, "{r}");
+    for name in ["config", "region", "credentials", "quotas", "exec plugin"] {
+        assert_eq!(levels(&v, name), ["ok"], "{name}: {r}");
+    }
+    // The cluster and the execution, scheduler and task roles.
+    assert_eq!(levels(&v, "bootstrap"), ["ok", "ok", "ok", "ok"], "{r}");
+    // moto may or may not simulate policies; either way nothing is denied there.
+    assert_ne!(levels(&v, "permissions"), ["fail"], "{r}");
+    assert_eq!(
+        ops(&app.moto.writes()),
+        Vec::<&str>::new(),
+        "doctor only reads"
+    );
+    // Without the plugin: a warning, still exit 0.
+    let (r, v) = doctor(&app, &app.path().join("no-such-dir"));
+    assert_eq!(r.code, 0, "{r}");
+    assert_eq!(levels(&v, "exec plugin"), ["warn"], "{r}");
+}
+
+#[test]
+fn doctor_before_bootstrap_fails_with_the_fix_and_text_has_one_line_per_check() {
+    let app = App::init();
+    let r = app.run(&["doctor"]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("fail  bootstrap")
+            && l.contains("cluster `envctl-shop` does not exist")),
+        "{r}"
+    );
+    assert!(r.stdout.contains("fix: run `envctl bootstrap`"), "{r}");
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("ok    credentials")),
+        "{r}"
+    );
+}
+
+#[test]
+fn doctor_without_credentials_fails_on_them_without_hanging() {
+    let dir = offline_app();
+    let mut cmd = no_aws(dir.path());
+    cmd.env("AWS_REGION", "us-east-1");
+    let started = Instant::now();
+    let r = Run::of(cmd, &["doctor"]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(started.elapsed() < Duration::from_secs(20), "{r}");
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("fail  credentials")),
+        "{r}"
+    );
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("ok    config")),
+        "{r}"
+    );
+}
