@@ -92,12 +92,16 @@ pub async fn doctor(session: &Session, opts: &DoctorOptions) -> DoctorReport {
             aws
         }
         Err(e) => {
-            checks.push(check(
-                "credentials",
-                Level::Fail,
-                e.to_string(),
-                e.hint().as_deref(),
-            ));
+            // Region and profile problems are found before credentials are looked at.
+            let name = match &e {
+                crate::error::Error::Aws(a)
+                    if a.kind == crate::aws::error::AwsErrorKind::Region =>
+                {
+                    "region"
+                }
+                _ => "credentials",
+            };
+            checks.push(check(name, Level::Fail, e.to_string(), e.hint().as_deref()));
             return DoctorReport { checks };
         }
     };

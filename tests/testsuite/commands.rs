@@ -528,4 +528,47 @@ fn doctor_without_credentials_fails_on_them_without_hanging() {
         r.stdout.lines().any(|l| l.starts_with("ok    config")),
         "{r}"
     );
+    let r = Run::of(no_aws(dir.path()), &["doctor", "--region", "garbage"]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("fail  region") && l.contains("`garbage`")),
+        "{r}"
+    );
+}
+
+#[test]
+fn status_watch_on_a_terminal_redraws_under_a_header_and_ctrl_c_exits_0() {
+    // util-linux `script` gives envctl a pseudo-terminal; `timeout` sends the Ctrl-C (SIGINT).
+    let app = App::bootstrapped();
+    app.ok(&["up", ENV]);
+    let envctl = assert_cmd::cargo::cargo_bin("envctl");
+    let inner = format!(
+        "timeout --preserve-status -s INT 3 {} status {ENV} --watch --interval 1",
+        envctl.display()
+    );
+    let mut cmd = std::process::Command::new("script");
+    cmd.current_dir(app.path())
+        .args(["-qfec", &inner, "/dev/null"]);
+    for (k, v) in app.moto.env() {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .env_remove("ENVCTL_CONFIG")
+        .env_remove("AWS_PROFILE")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux `script` gives the pseudo-terminal");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.matches("\u{1b}[2J\u{1b}[H").count() >= 2,
+        "cleared and redrawn at least twice:\n{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("envctl status {ENV} — every 1s — ")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("shop-feature-x-web"), "{stdout}");
 }
