@@ -265,7 +265,11 @@ async fn quota_check(aws: &Aws, cfg: &LoadedConfig) -> Check {
         Err(e) => return aws_failure("quotas", e),
     };
     let used = match inspect::preview_rules(aws, cfg, cluster.as_ref()).await {
-        Ok(Some((rules, target_groups))) => (rules.len(), target_groups),
+        // AWS's rule limit leaves out the listener's default rule (no priority).
+        Ok(Some((rules, target_groups))) => (
+            rules.iter().filter(|r| r.priority.is_some()).count(),
+            target_groups,
+        ),
         Ok(None) => {
             return check(
                 "quotas",
