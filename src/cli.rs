@@ -48,15 +48,9 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = GLOBAL_HEADING)]
 pub struct GlobalArgs {
-    /// Path to envctl.toml
-    #[arg(
-        long,
-        global = true,
-        env = "ENVCTL_CONFIG",
-        default_value = "envctl.toml",
-        value_name = "PATH"
-    )]
-    pub config: PathBuf,
+    /// Path to envctl.toml [default: the nearest envctl.toml in this directory or above]
+    #[arg(long, global = true, env = "ENVCTL_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// AWS region (else AWS_REGION, the profile, or `region` in envctl.toml)
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
@@ -97,6 +91,8 @@ pub enum Command {
     Params(ParamsCommand),
     /// Print the rendered task and service definitions of an env (no AWS writes)
     Render(EnvArgs),
+    /// Check config, templates and the rendered model offline: no credentials, no AWS calls
+    Validate(EnvArgs),
     /// Show what `up` would change
     Plan(PlanArgs),
     /// Create or update an env (building images that changed first), then wait until stable
@@ -109,12 +105,16 @@ pub enum Command {
     Logs(LogsArgs),
     /// Open a shell (or run a command) in a running container of a service (ECS Exec)
     Exec(ExecArgs),
+    /// Redeploy the previous task definition revision of each service (or the ones given)
+    Rollback(RollbackArgs),
     /// Delete everything an env owns
     Down(DownArgs),
     /// List the app's envs, as many columns as fit the terminal (`--wide` for all)
     Ls(LsArgs),
     /// Show an env's services, deployments, events and stopped tasks
-    Status(StatusArgs),
+    Status(StatusWatchArgs),
+    /// Open the env's preview URL in a browser (`--print` only prints it)
+    Open(OpenArgs),
     /// Scale an env's services to 0, remembering their counts
     Stop(StatusArgs),
     /// Restore the counts `stop` remembered (or the configured ones)
@@ -123,6 +123,10 @@ pub enum Command {
     Extend(ExtendArgs),
     /// Find envs past their TTL or whose branch is gone; delete them with --yes
     Gc(GcArgs),
+    /// Check credentials, region, bootstrap, ALB quotas, the exec plugin and `up`'s permissions
+    Doctor,
+    /// Print the least-privilege IAM policy a command's caller needs, for this app's config
+    IamPolicy(IamPolicyArgs),
     /// Write CI configuration for per-PR envs
     #[command(subcommand)]
     Ci(CiCommand),
@@ -309,6 +313,22 @@ pub struct BuildArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Env or branch name (default: the current git branch)
+    pub env: Option<String>,
+    /// Revision to deploy: a number for every service (`12`) or SERVICE:REVISION (`web:41`);
+    /// repeatable [default: each service's previous ACTIVE revision]
+    #[arg(long, value_name = "REVISION")]
+    pub to: Vec<String>,
+    /// Do not wait for services to become stable
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for stable services, e.g. 90s, 10m
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub wait_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
 pub struct DownArgs {
     /// Env or branch name (default: the current git branch)
     pub env: Option<String>,
@@ -347,6 +367,31 @@ pub struct StatusArgs {
     pub env: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct StatusWatchArgs {
+    #[command(flatten)]
+    pub status: StatusArgs,
+    /// Refresh until Ctrl-C: redraw every few seconds on a terminal; print each snapshot that
+    /// differs from the last one on a pipe
+    #[arg(long, short = 'w')]
+    pub watch: bool,
+    /// Seconds between refreshes with --watch
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, requires = "watch", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub interval: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// Env or branch name (default: the current git branch)
+    pub env: Option<String>,
+    /// Only this service's URL (default: every public service's)
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// Print the URL and open nothing
+    #[arg(long)]
+    pub print: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ParamsCommand {
     /// Set a parameter: `params set ENV NAME=VALUE`, or `params set ENV NAME --secure` (value from stdin)
@@ -357,6 +402,23 @@ pub enum ParamsCommand {
     Ls(ParamsLsArgs),
     /// Delete a parameter
     Rm(ParamsNameArgs),
+    /// Set every KEY=VALUE of a .env file as parameters (the keys in --secure-keys as SecureStrings)
+    Import(ParamsImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ParamsImportArgs {
+    /// Env or branch name (default: the current git branch); left out with --shared
+    pub env: Option<String>,
+    /// The dotenv file: KEY=VALUE lines, `#` comments, `export `, quotes, multi-line "..." values
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Keys stored as SecureString, comma-separated; their values are never printed
+    #[arg(long, value_delimiter = ',', value_name = "K1,K2")]
+    pub secure_keys: Vec<String>,
+    /// Set the app-wide shared parameters instead of an env's
+    #[arg(long, conflicts_with = "env")]
+    pub shared: bool,
 }
 
 #[derive(Debug, Args)]
@@ -364,7 +426,8 @@ pub struct ParamsSetArgs {
     /// ENV NAME=VALUE, or ENV NAME with --secure; with --shared, ENV is left out
     #[arg(required = true, num_args = 1..=2, value_name = "ARGS")]
     pub args: Vec<String>,
-    /// Store a SecureString; the value is read from stdin, never from the command line
+    /// Store a SecureString; the value is read from stdin (a pipe: all of it, multi-line, one
+    /// trailing newline dropped; a terminal: typed without echo), never from the command line
     #[arg(long)]
     pub secure: bool,
     /// Set the app-wide shared parameter instead of an env's
@@ -411,6 +474,16 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         .map_err(|e| format!("`{s}` is not a duration like 90s, 10m or 1h30m ({e})"))?;
     let signed = jiff::SignedDuration::try_from(span).map_err(|e| format!("`{s}`: {e}"))?;
     std::time::Duration::try_from(signed).map_err(|_| format!("`{s}` must be positive"))
+}
+
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    /// Whose policy: the caller of `up`, `down` or `gc`, the CI workflow's role, or the janitor's
+    #[arg(long = "for", value_enum, default_value_t = crate::janitor::policy::PolicyFor::Up)]
+    pub command: crate::janitor::policy::PolicyFor,
+    /// The 12-digit account id in the ARNs [default: the placeholder 123456789012]
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

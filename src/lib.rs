@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod database;
 pub mod dist;
+pub mod dotenv;
 pub mod error;
 pub mod import;
 pub mod interrupt;

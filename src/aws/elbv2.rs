@@ -40,6 +40,32 @@ pub enum CreateRuleError {
 }
 
 impl Aws {
+    /// The account's Elastic Load Balancing limits by name (`rules-per-application-load-balancer`,
+    /// `target-groups-per-application-load-balancer`, ...), for `doctor`.
+    pub async fn elb_account_limits(&self) -> AwsResult<HashMap<String, u64>> {
+        const ACTION: &str = "elasticloadbalancing:DescribeAccountLimits";
+        let mut limits = HashMap::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .elbv2
+                .describe_account_limits()
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(ACTION, "account limits", e))?;
+            for l in out.limits() {
+                if let (Some(name), Some(max)) = (l.name(), l.max().and_then(|m| m.parse().ok())) {
+                    limits.insert(name.to_string(), max);
+                }
+            }
+            match out.next_marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                _ => return Ok(limits),
+            }
+        }
+    }
+
     /// The listener, or `None` when it does not exist.
     pub async fn describe_listener(&self, arn: &str) -> AwsResult<Option<ListenerState>> {
         const ACTION: &str = "elasticloadbalancing:DescribeListeners";

@@ -11,6 +11,7 @@ pub mod elbv2;
 pub mod error;
 pub mod events;
 pub mod iam;
+pub mod iam_simulate;
 pub mod logs;
 pub(crate) mod pacing;
 pub(crate) mod raw;

@@ -22,6 +22,35 @@ impl Aws {
     }
 }
 
+/// Who the credentials belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+}
+
+impl Aws {
+    /// The caller's account and ARN (`doctor`).
+    pub async fn caller_identity(&self) -> AwsResult<CallerIdentity> {
+        const ACTION: &str = "sts:GetCallerIdentity";
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, "caller identity", e))?;
+        let field = |v: Option<&str>, what: &str| {
+            v.map(str::to_string).ok_or_else(|| {
+                AwsError::unexpected(ACTION, "caller identity", format!("reply has no {what}"))
+            })
+        };
+        Ok(CallerIdentity {
+            account: field(out.account(), "account id")?,
+            arn: field(out.arn(), "ARN")?,
+        })
+    }
+}
+
 /// The ARN partition of a region, for ARNs envctl has to build itself.
 pub(crate) fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {

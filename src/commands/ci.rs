@@ -32,7 +32,7 @@ pub fn run(session: &Session, cmd: CiCommand) -> Result<i32> {
         region,
         env_naming: args.env_name,
         install,
-        config_path: session.globals.config.display().to_string(),
+        config_path: cfg.path.display().to_string(),
         gc_cron: "23 * * * *".into(),
     })?;
     let path = ci::write(std::path::Path::new("."), &args.path, &text, args.force)?;

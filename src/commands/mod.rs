@@ -5,21 +5,26 @@ pub mod bootstrap;
 pub mod build;
 pub mod ci;
 pub mod completions;
+pub mod doctor;
 pub mod down;
 pub mod exec;
 pub mod gc;
+pub mod iam_policy;
 pub mod init;
 pub mod janitor;
 pub mod lifecycle;
 pub mod logs;
 pub mod ls;
 pub mod man;
+pub mod open;
 pub mod params;
 pub mod plan;
 pub mod render;
+pub mod rollback;
 pub mod run;
 pub mod status;
 pub mod up;
+pub mod validate;
 pub mod views;
 
 use crate::cli::{Command, EnvArgs, GlobalArgs};
@@ -34,19 +39,24 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Bootstrap(args) => bootstrap::run(session, args).await,
         Command::Params(cmd) => params::run(session, cmd).await,
         Command::Render(args) => render::run(session, args).await,
+        Command::Validate(args) => validate::run(session, args),
         Command::Plan(args) => plan::run(session, args).await,
         Command::Up(args) => up::run(session, args).await,
         Command::Build(args) => build::run(session, args).await,
         Command::Run(args) => run::run(session, args).await,
         Command::Logs(args) => logs::run(session, args).await,
         Command::Exec(args) => exec::run(session, args).await,
+        Command::Rollback(args) => rollback::run(session, args).await,
         Command::Down(args) => down::run(session, args).await,
         Command::Ls(args) => ls::run(session, args).await,
         Command::Status(args) => status::run(session, args).await,
+        Command::Open(args) => open::run(session, args).await,
         Command::Stop(args) => lifecycle::stop(session, args).await,
         Command::Start(args) => lifecycle::start(session, args).await,
         Command::Extend(args) => lifecycle::extend(session, args).await,
         Command::Gc(args) => gc::run(session, args).await,
+        Command::Doctor => doctor::run(session).await,
+        Command::IamPolicy(args) => iam_policy::run(session, args),
         Command::Ci(cmd) => ci::run(session, cmd),
         Command::Janitor(cmd) => janitor::run(session, cmd).await,
         Command::Completions(args) => completions::run(args),

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Read};
 
 use crate::aws::ssm::ParameterValue;
-use crate::cli::ParamsCommand;
+use crate::cli::{ParamsCommand, ParamsImportArgs};
 use crate::error::{exit, Error, Result};
 use crate::model::SecretString;
 use crate::ops::params::{self, Scope};
@@ -93,6 +93,7 @@ pub async fn run(session: &Session, cmd: ParamsCommand) -> Result<i32> {
                 p.text(p.table(&["NAME", "TYPE", "SOURCE", "VALUE"], rows));
             }
         }
+        ParamsCommand::Import(a) => return import(session, a).await,
         ParamsCommand::Rm(a) => {
             let (scope, name) = scope_and_rest(&a.args, a.shared)?;
             match params::remove(session, &scope, &name).await? {
@@ -100,6 +101,90 @@ pub async fn run(session: &Session, cmd: ParamsCommand) -> Result<i32> {
                 None => p.status(format!("`{name}` does not exist: nothing to delete")),
             }
         }
+    }
+    Ok(exit::OK)
+}
+
+/// `params import`: parse the file, check every key, show what will be set (stderr), write.
+async fn import(session: &Session, a: ParamsImportArgs) -> Result<i32> {
+    let p = &session.printer;
+    let scope = if a.shared {
+        Scope::Shared
+    } else {
+        Scope::Env(ops::resolve_env(a.env.as_deref())?)
+    };
+    let file = a.file.display().to_string();
+    let text = std::fs::read_to_string(&a.file).map_err(|e| {
+        Error::invalid(
+            format!("{file}: cannot read: {e}"),
+            Some("pass the path of a .env file with --file".to_string()),
+        )
+    })?;
+    let entries = crate::dotenv::parse(&text).map_err(|e| {
+        Error::invalid(
+            format!("{file}:{}: {}", e.line, e.message),
+            Some(
+                "lines are KEY=VALUE; quote values with spaces or newlines: KEY=\"a b\""
+                    .to_string(),
+            ),
+        )
+    })?;
+    let unknown: Vec<&str> = a
+        .secure_keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !entries.iter().any(|e| e.key == *k))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::invalid(
+            format!(
+                "--secure-keys names {} not set in {file}",
+                unknown.join(", ")
+            ),
+            Some(
+                "list only keys the file sets, e.g. --secure-keys DB_PASSWORD,API_TOKEN"
+                    .to_string(),
+            ),
+        ));
+    }
+    if entries.is_empty() {
+        p.status(format!("{file} sets nothing: nothing to import"));
+        return Ok(exit::OK);
+    }
+    let items = entries
+        .into_iter()
+        .map(|e| {
+            let value = if a.secure_keys.contains(&e.key) {
+                ParameterValue::Secure(SecretString::new(e.value))
+            } else {
+                ParameterValue::Plain(e.value)
+            };
+            params::ImportItem {
+                name: e.key,
+                value,
+                line: e.line,
+            }
+        })
+        .collect();
+    let plan = params::plan_import(session, &scope, &file, items).await?;
+    for i in plan.summary() {
+        p.status(format!(
+            "  {} {} ({})",
+            if i.action == "create" { "+" } else { "~" },
+            i.path,
+            if i.secure { "SecureString" } else { "String" }
+        ));
+    }
+    let done = params::apply_import(session, plan).await?;
+    if p.is_json() {
+        p.json(&done);
+    } else {
+        let created = done.iter().filter(|i| i.action == "create").count();
+        p.status(format!(
+            "imported {} parameter(s) from {file}: {created} created, {} updated",
+            done.len(),
+            done.len() - created
+        ));
     }
     Ok(exit::OK)
 }

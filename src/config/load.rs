@@ -30,6 +30,43 @@ impl LoadedConfig {
     }
 }
 
+/// The config to read: `explicit` (`--config` or `ENVCTL_CONFIG`) exactly as given, else the
+/// nearest `envctl.toml` in `start` or a directory above it, as cargo finds `Cargo.toml`, so
+/// commands work from any subdirectory of the app.
+pub fn locate(explicit: Option<&Path>, start: &Path) -> Result<PathBuf, ConfigError> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    for dir in start.ancestors() {
+        let candidate = dir.join(super::DEFAULT_CONFIG_FILE);
+        if candidate.is_file() {
+            return Ok(relative_to(&candidate, start));
+        }
+    }
+    Err(ConfigError::new(
+        Path::new(super::DEFAULT_CONFIG_FILE),
+        None,
+        format!("not found in {} or any directory above it", start.display()),
+        Some("run `envctl init --app NAME` to create one, or pass --config PATH"),
+    ))
+}
+
+/// `found` as messages should show it: `envctl.toml` or `../envctl.toml` rather than a long
+/// absolute path when it sits in `start` or above it.
+fn relative_to(found: &Path, start: &Path) -> PathBuf {
+    let Some(dir) = found.parent() else {
+        return found.to_path_buf();
+    };
+    let Ok(below) = start.strip_prefix(dir) else {
+        return found.to_path_buf();
+    };
+    let mut rel = PathBuf::new();
+    for _ in below.components() {
+        rel.push("..");
+    }
+    rel.join(super::DEFAULT_CONFIG_FILE)
+}
+
 /// Reads, overrides and validates `path`.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<LoadedConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {

@@ -14,7 +14,7 @@ mod tests;
 
 use std::path::Path;
 
-pub use load::{load, parse, LoadedConfig};
+pub use load::{load, locate, parse, LoadedConfig};
 pub use overrides::Override;
 pub use schema::*;
 pub use source::{parse_source, GitSource};

@@ -329,3 +329,47 @@ fn exec_is_on_by_default_and_only_takes_a_boolean() {
     assert!(e.message.contains("shell"), "{e}");
     assert!(parse_text(EXAMPLE).expect("example").exec.enabled);
 }
+
+#[test]
+fn the_nearest_config_above_the_directory_is_found_like_cargo() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let app = root.path().join("app");
+    let deep = app.join("services/web/src");
+    std::fs::create_dir_all(&deep).expect("dirs");
+    std::fs::write(app.join("envctl.toml"), MINIMAL).expect("write");
+    assert_eq!(
+        locate(None, &deep).expect("found"),
+        Path::new("../../../envctl.toml")
+    );
+    assert_eq!(locate(None, &app).expect("found"), Path::new("envctl.toml"));
+    // A nearer one wins.
+    std::fs::write(app.join("services/envctl.toml"), MINIMAL).expect("write");
+    assert_eq!(
+        locate(None, &deep).expect("found"),
+        Path::new("../../envctl.toml")
+    );
+    // --config and ENVCTL_CONFIG stay exact, even when the file is not there.
+    assert_eq!(
+        locate(Some(Path::new("other.toml")), &deep).expect("as given"),
+        Path::new("other.toml")
+    );
+}
+
+#[test]
+fn no_config_anywhere_above_names_the_start_directory_and_init() {
+    let root = tempfile::tempdir().expect("temp dir");
+    // A directory named envctl.toml is not a config.
+    std::fs::create_dir_all(root.path().join("envctl.toml")).expect("dir");
+    let e = locate(None, root.path()).expect_err("none");
+    assert!(
+        e.message.contains(&root.path().display().to_string()),
+        "{e}"
+    );
+    assert!(
+        e.hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("envctl init"),
+        "{e}"
+    );
+}

@@ -51,6 +51,27 @@ enum Scope {
     /// Cloud Map namespaces: their ARNs carry an opaque id, not the name, so they cannot be
     /// scoped to the app's names; envctl checks their ownership tags before deleting.
     Namespaces,
+    /// Cloud Map services ECS creates in an env's namespace for Service Connect (opaque ids too).
+    CloudMapServices,
+    /// The app's schedule groups only (not their schedules).
+    AppScheduleGroupsOnly,
+    /// The schedules inside the app's schedule groups.
+    AppSchedules,
+    /// Listeners of any ALB: a preview rule is created on the team's listener or bootstrap's.
+    Listeners,
+    /// Every role `bootstrap` makes for the app (read to find their ARNs).
+    AppRoles,
+    /// The scheduler role schedules are created with.
+    SchedulerRole,
+    /// The role CodeBuild projects run as.
+    BuildRole,
+    /// The app's per-service build projects (`envctl-<app>-<service>-build`, not the janitor).
+    BuildProjects,
+    /// The app's build bucket, and the build contexts under its `sources/`.
+    BuildBucket,
+    BuildSources,
+    /// The build projects' CodeBuild log groups (a failed build's last lines).
+    BuildLogGroups,
 }
 
 /// When a statement applies.
@@ -60,14 +81,29 @@ enum When {
     Previews,
     OneOffTasks,
     Database,
+    /// Stop/start schedules are on.
+    Schedules,
+    /// A service has a `build` table.
+    Builds,
 }
 
-/// One statement of what gc/down calls.
+/// A condition on a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cond {
+    None,
+    /// `iam:PassedToService`: a role may only be passed to this service.
+    PassedTo(&'static str),
+    /// `ecs:CreateAction`: tagging allowed only as part of these creates.
+    EcsCreateAction(&'static [&'static str]),
+}
+
+/// One statement of what a command calls.
 struct Grant {
     sid: &'static str,
     actions: &'static [&'static str],
     scope: Scope,
     when: When,
+    cond: Cond,
 }
 
 /// Every AWS action `gc --yes` and `down` make, and nothing else.
@@ -89,18 +125,21 @@ const GC_GRANTS: &[Grant] = &[
         ],
         scope: Scope::Any,
         when: When::Always,
+        cond: Cond::None,
     },
     Grant {
         sid: "DeregisterTaskDefinitions",
         actions: &["ecs:DeregisterTaskDefinition"],
         scope: Scope::Any,
         when: When::Always,
+        cond: Cond::None,
     },
     Grant {
         sid: "DeleteEnvServices",
         actions: &["ecs:DeleteService"],
         scope: Scope::EnvServices,
         when: When::Always,
+        cond: Cond::None,
     },
     Grant {
         sid: "EnvParameters",
@@ -111,6 +150,7 @@ const GC_GRANTS: &[Grant] = &[
         ],
         scope: Scope::AppParameters,
         when: When::Always,
+        cond: Cond::None,
     },
     Grant {
         sid: "EnvRepositories",
@@ -123,12 +163,14 @@ const GC_GRANTS: &[Grant] = &[
         ],
         scope: Scope::AppRepositories,
         when: When::Always,
+        cond: Cond::None,
     },
     Grant {
         sid: "EnvLogGroups",
         actions: &["logs:ListTagsForResource", "logs:DeleteLogGroup"],
         scope: Scope::AppLogGroups,
         when: When::Always,
+        cond: Cond::None,
     },
     Grant {
         sid: "EnvSchedules",
@@ -140,6 +182,7 @@ const GC_GRANTS: &[Grant] = &[
         ],
         scope: Scope::AppScheduleGroups,
         when: When::Always,
+        cond: Cond::None,
     },
     Grant {
         sid: "DiscoverNamespaces",
@@ -149,6 +192,7 @@ const GC_GRANTS: &[Grant] = &[
         ],
         scope: Scope::Any,
         when: When::Always,
+        cond: Cond::None,
     },
     Grant {
         sid: "EnvNamespaces",
@@ -158,6 +202,7 @@ const GC_GRANTS: &[Grant] = &[
         ],
         scope: Scope::Namespaces,
         when: When::Always,
+        cond: Cond::None,
     },
     Grant {
         sid: "DiscoverPreviews",
@@ -170,18 +215,21 @@ const GC_GRANTS: &[Grant] = &[
         ],
         scope: Scope::Any,
         when: When::Previews,
+        cond: Cond::None,
     },
     Grant {
         sid: "DeletePreviewRules",
         actions: &["elasticloadbalancing:DeleteRule"],
         scope: Scope::ListenerRules,
         when: When::Previews,
+        cond: Cond::None,
     },
     Grant {
         sid: "DeletePreviewTargetGroups",
         actions: &["elasticloadbalancing:DeleteTargetGroup"],
         scope: Scope::AppTargetGroups,
         when: When::Previews,
+        cond: Cond::None,
     },
     Grant {
         sid: "DatabaseTaskNetwork",
@@ -192,32 +240,422 @@ const GC_GRANTS: &[Grant] = &[
         ],
         scope: Scope::Any,
         when: When::Database,
+        cond: Cond::None,
     },
     Grant {
         sid: "RunOneOffTasks",
         actions: &["ecs:RunTask"],
         scope: Scope::AppTaskDefinitions,
         when: When::OneOffTasks,
+        cond: Cond::None,
     },
     Grant {
         sid: "WatchOneOffTasks",
         actions: &["ecs:DescribeTasks", "ecs:StopTask"],
         scope: Scope::ClusterTasks,
         when: When::OneOffTasks,
+        cond: Cond::None,
     },
     Grant {
         sid: "ReadOneOffTaskLogs",
         actions: &["logs:GetLogEvents"],
         scope: Scope::AppLogStreams,
         when: When::OneOffTasks,
+        cond: Cond::None,
     },
     Grant {
         sid: "PassTaskRoles",
         actions: &["iam:PassRole"],
         scope: Scope::TaskRoles,
         when: When::OneOffTasks,
+        cond: Cond::None,
     },
 ];
+
+/// Every AWS action `up` makes (render, plan, apply, builds, hooks, wait), and nothing else.
+/// `plan` and `render` need the reads among them.
+const UP_GRANTS: &[Grant] = &[
+    Grant {
+        sid: "Discover",
+        actions: &[
+            "sts:GetCallerIdentity",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+            "ecs:DescribeClusters",
+            "ecs:DescribeServices",
+            "ecs:ListTaskDefinitionFamilies",
+            "ecs:ListTaskDefinitions",
+            "ecs:DescribeTaskDefinition",
+            "ecr:DescribeRepositories",
+            "logs:DescribeLogGroups",
+            "ssm:DescribeParameters",
+            "servicediscovery:ListNamespaces",
+            "servicediscovery:GetOperation",
+        ],
+        scope: Scope::Any,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "TaskDefinitions",
+        actions: &["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition"],
+        scope: Scope::Any,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "TagOnCreate",
+        actions: &["ecs:TagResource"],
+        scope: Scope::Any,
+        when: When::Always,
+        cond: Cond::EcsCreateAction(&["CreateService", "RegisterTaskDefinition"]),
+    },
+    Grant {
+        sid: "Services",
+        actions: &[
+            "ecs:CreateService",
+            "ecs:UpdateService",
+            "ecs:DeleteService",
+            "ecs:TagResource",
+            "ecs:UntagResource",
+        ],
+        scope: Scope::EnvServices,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "PassTaskRoles",
+        actions: &["iam:PassRole"],
+        scope: Scope::TaskRoles,
+        when: When::Always,
+        cond: Cond::PassedTo("ecs-tasks.amazonaws.com"),
+    },
+    Grant {
+        sid: "ReadRoles",
+        actions: &["iam:GetRole"],
+        scope: Scope::AppRoles,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "LogGroups",
+        actions: &[
+            "logs:CreateLogGroup",
+            "logs:TagResource",
+            "logs:ListTagsForResource",
+            "logs:PutRetentionPolicy",
+        ],
+        scope: Scope::AppLogGroups,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "Repositories",
+        actions: &[
+            "ecr:CreateRepository",
+            "ecr:TagResource",
+            "ecr:ListTagsForResource",
+            "ecr:GetLifecyclePolicy",
+            "ecr:PutLifecyclePolicy",
+        ],
+        scope: Scope::AppRepositories,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "Parameters",
+        actions: &["ssm:GetParameters"],
+        scope: Scope::AppParameters,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "DatabaseParameters",
+        actions: &[
+            "ssm:PutParameter",
+            "ssm:AddTagsToResource",
+            "ssm:ListTagsForResource",
+        ],
+        scope: Scope::AppParameters,
+        when: When::Database,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "ScheduleGroups",
+        actions: &[
+            "scheduler:GetScheduleGroup",
+            "scheduler:ListTagsForResource",
+            "scheduler:DeleteScheduleGroup",
+        ],
+        scope: Scope::AppScheduleGroupsOnly,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "CreateScheduleGroups",
+        actions: &["scheduler:CreateScheduleGroup", "scheduler:TagResource"],
+        scope: Scope::AppScheduleGroupsOnly,
+        when: When::Schedules,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "Schedules",
+        actions: &[
+            "scheduler:GetSchedule",
+            "scheduler:CreateSchedule",
+            "scheduler:UpdateSchedule",
+            "scheduler:DeleteSchedule",
+        ],
+        scope: Scope::AppSchedules,
+        when: When::Schedules,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "PassSchedulerRole",
+        actions: &["iam:PassRole"],
+        scope: Scope::SchedulerRole,
+        when: When::Schedules,
+        cond: Cond::PassedTo("scheduler.amazonaws.com"),
+    },
+    Grant {
+        sid: "Namespaces",
+        actions: &[
+            "servicediscovery:CreateHttpNamespace",
+            "servicediscovery:GetNamespace",
+            "servicediscovery:TagResource",
+            "servicediscovery:ListTagsForResource",
+        ],
+        scope: Scope::Namespaces,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "ServiceConnect",
+        actions: &[
+            "servicediscovery:CreateService",
+            "servicediscovery:GetService",
+            "servicediscovery:DeleteService",
+            "servicediscovery:TagResource",
+        ],
+        scope: Scope::CloudMapServices,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "DiscoverPreviews",
+        actions: &[
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeRules",
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTargetHealth",
+            "elasticloadbalancing:DescribeTags",
+        ],
+        scope: Scope::Any,
+        when: When::Previews,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "CreatePreviewRules",
+        actions: &[
+            "elasticloadbalancing:CreateRule",
+            "elasticloadbalancing:AddTags",
+        ],
+        scope: Scope::Listeners,
+        when: When::Previews,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "PreviewRules",
+        actions: &[
+            "elasticloadbalancing:ModifyRule",
+            "elasticloadbalancing:DeleteRule",
+            "elasticloadbalancing:AddTags",
+        ],
+        scope: Scope::ListenerRules,
+        when: When::Previews,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "PreviewTargetGroups",
+        actions: &[
+            "elasticloadbalancing:CreateTargetGroup",
+            "elasticloadbalancing:ModifyTargetGroup",
+            "elasticloadbalancing:DeleteTargetGroup",
+            "elasticloadbalancing:AddTags",
+        ],
+        scope: Scope::AppTargetGroups,
+        when: When::Previews,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "RunOneOffTasks",
+        actions: &["ecs:RunTask"],
+        scope: Scope::AppTaskDefinitions,
+        when: When::OneOffTasks,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "WatchOneOffTasks",
+        actions: &["ecs:DescribeTasks", "ecs:StopTask"],
+        scope: Scope::ClusterTasks,
+        when: When::OneOffTasks,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "ReadOneOffTaskLogs",
+        actions: &["logs:GetLogEvents"],
+        scope: Scope::AppLogStreams,
+        when: When::OneOffTasks,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "BuildProjects",
+        actions: &[
+            "codebuild:BatchGetProjects",
+            "codebuild:CreateProject",
+            "codebuild:UpdateProject",
+            "codebuild:StartBuild",
+            "codebuild:BatchGetBuilds",
+        ],
+        scope: Scope::BuildProjects,
+        when: When::Builds,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "PassBuildRole",
+        actions: &["iam:PassRole"],
+        scope: Scope::BuildRole,
+        when: When::Builds,
+        cond: Cond::PassedTo("codebuild.amazonaws.com"),
+    },
+    Grant {
+        sid: "BuildBucket",
+        actions: &["s3:ListBucket", "s3:GetBucketTagging"],
+        scope: Scope::BuildBucket,
+        when: When::Builds,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "BuildSources",
+        actions: &["s3:PutObject"],
+        scope: Scope::BuildSources,
+        when: When::Builds,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "BuildImages",
+        actions: &["ecr:DescribeImages"],
+        scope: Scope::AppRepositories,
+        when: When::Builds,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "BuildLogs",
+        actions: &["logs:GetLogEvents"],
+        scope: Scope::BuildLogGroups,
+        when: When::Builds,
+        cond: Cond::None,
+    },
+];
+
+/// What a command's caller needs (`envctl iam-policy --for ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyFor {
+    /// `up` (and `plan`, `render`, `build`)
+    Up,
+    /// `down`
+    Down,
+    /// `gc --yes` (what the janitor's build runs)
+    Gc,
+    /// The PR workflow `envctl ci github` writes: `up`, `down` and scheduled `gc --yes`
+    Ci,
+    /// The janitor's CodeBuild role, as `envctl janitor install` puts it on the role
+    Janitor,
+}
+
+/// What decides which statements apply beyond `PolicyScope`: schedules and builds are off in
+/// some apps, and `up` runs one-off tasks for different reasons than `down`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UpFeatures {
+    pub schedules: bool,
+    pub builds: bool,
+    /// `before_deploy`/`after_create` hooks or a `[database]` (its create task).
+    pub one_off_tasks: bool,
+}
+
+impl PolicyScope<'_> {
+    fn role_arn(&self, name: &str) -> String {
+        format!("arn:{}:iam::{}:role/{name}", self.partition, self.account)
+    }
+}
+
+fn statement(g: &Grant, resource: Value) -> Value {
+    let mut st = json!({
+        "Sid": g.sid,
+        "Effect": "Allow",
+        "Action": g.actions,
+        "Resource": resource,
+    });
+    match g.cond {
+        Cond::None => {}
+        Cond::PassedTo(service) => {
+            st["Condition"] = json!({ "StringEquals": { "iam:PassedToService": service } });
+        }
+        Cond::EcsCreateAction(actions) => {
+            st["Condition"] = json!({ "StringEquals": { "ecs:CreateAction": actions } });
+        }
+    }
+    st
+}
+
+/// The policy the caller of `command` needs, from the same tables as the janitor's role: `down`
+/// and `gc` are `GC_GRANTS`, `up` is `UP_GRANTS`, `ci` both, `janitor` the janitor's role.
+pub fn command_policy(command: PolicyFor, s: &PolicyScope, up: UpFeatures) -> Value {
+    let gc = || -> Vec<Value> {
+        GC_GRANTS
+            .iter()
+            .filter(|g| s.applies(g.when))
+            .map(|g| statement(g, s.resources(g.scope)))
+            .collect()
+    };
+    let up_statements = || -> Vec<Value> {
+        UP_GRANTS
+            .iter()
+            .filter(|g| match g.when {
+                When::Schedules => up.schedules,
+                When::Builds => up.builds,
+                When::OneOffTasks => up.one_off_tasks,
+                other => s.applies(other),
+            })
+            .map(|g| statement(g, s.resources(g.scope)))
+            .collect()
+    };
+    let statements = match command {
+        PolicyFor::Up => up_statements(),
+        PolicyFor::Down | PolicyFor::Gc => gc(),
+        PolicyFor::Janitor => return build_role_policy(s),
+        PolicyFor::Ci => {
+            // Statement ids must be unique: the gc ones that share a name get a prefix.
+            let mut all = up_statements();
+            let taken: BTreeSet<String> = all
+                .iter()
+                .filter_map(|st| st["Sid"].as_str().map(str::to_string))
+                .collect();
+            for mut st in gc() {
+                let sid = st["Sid"].as_str().unwrap_or_default().to_string();
+                if taken.contains(&sid) {
+                    st["Sid"] = json!(format!("Teardown{sid}"));
+                }
+                all.push(st);
+            }
+            all
+        }
+    };
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
 
 /// Statement ids of what the CodeBuild build itself needs (its logs, its source), as opposed
 /// to what envctl calls.
@@ -261,6 +699,38 @@ impl PolicyScope<'_> {
                 json!(self.arn("logs", &format!("log-group:/envctl/{app}/*:log-stream:*")))
             }
             Scope::TaskRoles => json!(self.task_roles),
+            Scope::CloudMapServices => json!(self.arn("servicediscovery", "service/*")),
+            Scope::AppScheduleGroupsOnly => {
+                json!(self.arn("scheduler", &format!("schedule-group/envctl-{app}-*")))
+            }
+            Scope::AppSchedules => {
+                json!(self.arn("scheduler", &format!("schedule/envctl-{app}-*/*")))
+            }
+            Scope::Listeners => json!(self.arn("elasticloadbalancing", "listener/app/*")),
+            Scope::AppRoles => json!([
+                self.role_arn(&naming::execution_role(app)),
+                self.role_arn(&naming::task_role(app)),
+                self.role_arn(&naming::scheduler_role(app)),
+                self.role_arn(&naming::build_role(app)),
+            ]),
+            Scope::SchedulerRole => json!(self.role_arn(&naming::scheduler_role(app))),
+            Scope::BuildRole => json!(self.role_arn(&naming::build_role(app))),
+            Scope::BuildProjects => {
+                json!(self.arn("codebuild", &format!("project/envctl-{app}-*-build")))
+            }
+            Scope::BuildBucket => json!(format!(
+                "arn:{}:s3:::{}",
+                self.partition,
+                naming::build_bucket(app, self.account, self.region)
+            )),
+            Scope::BuildSources => json!(format!(
+                "arn:{}:s3:::{}/sources/*",
+                self.partition,
+                naming::build_bucket(app, self.account, self.region)
+            )),
+            Scope::BuildLogGroups => {
+                json!(self.arn("logs", &format!("log-group:/aws/codebuild/envctl-{app}-*")))
+            }
         }
     }
 
@@ -270,6 +740,8 @@ impl PolicyScope<'_> {
             When::Previews => self.previews,
             When::OneOffTasks => self.one_off_tasks,
             When::Database => self.database,
+            // Only `up` creates schedules and builds (see `UpFeatures`).
+            When::Schedules | When::Builds => false,
         }
     }
 }
@@ -284,6 +756,7 @@ pub fn gc_actions(previews: bool, one_off_tasks: bool, database: bool) -> BTreeS
             When::Previews => previews,
             When::OneOffTasks => one_off_tasks,
             When::Database => database,
+            When::Schedules | When::Builds => false,
         })
         .flat_map(|g| g.actions.iter().copied())
         .collect()

@@ -639,9 +639,9 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::ops::SessionOptions;
     use crate::aws::codebuild::BuildPhase;
     use crate::model::ProjectState;
+    use crate::ops::SessionOptions;
 
     /// A CodeBuild stand-in: which tags exist, and what each started build ends as.
     struct Fake {

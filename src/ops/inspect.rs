@@ -69,7 +69,7 @@ fn rule_url(rule: &ListenerRuleState, scheme: &str, domain: &str) -> Option<Stri
 /// The shared listener's rules and the ALB's target group count, when previews are on; the
 /// listener as `bootstrap` recorded it on `cluster` (else looked up), its rules and its load
 /// balancer's target groups read together.
-async fn preview_rules(
+pub(crate) async fn preview_rules(
     aws: &crate::aws::Aws,
     cfg: &crate::config::LoadedConfig,
     cluster: Option<&ClusterState>,
@@ -424,6 +424,59 @@ pub async fn status(session: &Session, env: &EnvName) -> Result<EnvStatus> {
         protected,
         schedules,
     })
+}
+
+/// The env's preview URLs by service key (`open`): its listener rules, read by the cluster's
+/// recorded listener. An input error when previews are off or the env has no public service.
+pub async fn preview_urls(session: &Session, env: &EnvName) -> Result<Vec<(String, String)>> {
+    let cfg = session.load_config(&[])?;
+    if !cfg.config.preview.enabled {
+        return Err(Error::invalid(
+            format!(
+                "env `{}` has no preview URL: previews are off in {}",
+                env.slug,
+                cfg.path.display()
+            ),
+            Some(
+                "set `[preview] enabled = true` and `public = true` on a service (docs/preview.md)"
+                    .to_string(),
+            ),
+        ));
+    }
+    let app = cfg.config.app.clone();
+    let aws = session.aws(Some(&cfg)).await?;
+    let cluster = cfg.cluster_name();
+    let c = session.reading(aws.describe_cluster(&cluster)).await?;
+    if c.is_none() {
+        return Err(observe::not_bootstrapped(&cluster));
+    }
+    let rules = session
+        .reading(preview_rules(aws, &cfg, c.as_ref()))
+        .await?;
+    let p = &cfg.config.preview;
+    let mut urls: Vec<(String, String)> = rules
+        .map(|(rules, _)| rules)
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| ownership(&r.tags, &app, env.slug.as_str()) == Ownership::Ours)
+        .filter_map(|r| {
+            Some((
+                r.tags.get(TAG_SERVICE).cloned().unwrap_or_default(),
+                rule_url(r, &p.scheme, &p.domain)?,
+            ))
+        })
+        .collect();
+    urls.sort();
+    if urls.is_empty() {
+        return Err(Error::Precondition {
+            message: format!("env `{}` has no preview URL", env.slug),
+            hint: format!(
+                "a service needs `public = true` in envctl.toml, and the env must be up: `envctl up {}` (`envctl status {}` shows what exists)",
+                env.raw, env.raw
+            ),
+        });
+    }
+    Ok(urls)
 }
 
 /// The app name, AWS clients, cluster name and the env's services (see

@@ -5,19 +5,23 @@ pub mod bootstrap;
 pub mod build;
 pub mod ci;
 pub mod database;
+pub mod doctor;
 pub mod down;
 pub mod exec;
 pub mod gc;
 pub mod hooks;
+pub mod iam_policy;
 pub mod init;
 pub mod inspect;
 pub mod janitor;
 pub mod lifecycle;
 pub mod logs;
 pub mod params;
+pub mod rollback;
 pub mod run;
 pub mod task;
 pub mod up;
+pub mod validate;
 pub mod wait;
 
 use std::collections::BTreeMap;
@@ -38,7 +42,9 @@ use crate::output::{Format, Printer};
 /// filled from the command line by `cli` (so ops and their tests need no argument parser).
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
-    pub config: PathBuf,
+    /// `--config`/`ENVCTL_CONFIG` as given; `None`: the nearest envctl.toml at or above the
+    /// current directory.
+    pub config: Option<PathBuf>,
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
@@ -54,7 +60,7 @@ impl Default for SessionOptions {
     /// `envctl.toml` in the current directory, text output, the AWS chain's defaults.
     fn default() -> Self {
         SessionOptions {
-            config: PathBuf::from("envctl.toml"),
+            config: None,
             region: None,
             profile: None,
             endpoint_url: None,
@@ -98,7 +104,15 @@ impl Session {
     }
 
     pub fn load_config(&self, overrides: &[Override]) -> Result<LoadedConfig> {
-        Ok(config::load(&self.globals.config, overrides)?)
+        Ok(config::load(&self.config_path()?, overrides)?)
+    }
+
+    /// `--config`/`ENVCTL_CONFIG` as given, else the nearest envctl.toml at or above the current
+    /// directory (see `config::locate`).
+    pub fn config_path(&self) -> Result<std::path::PathBuf> {
+        let cwd =
+            std::env::current_dir().map_err(|e| Error::io("reading the current directory", e))?;
+        Ok(config::locate(self.globals.config.as_deref(), &cwd)?)
     }
 
     /// Awaits `reads` (AWS reads before a plan or a report) with a spinner that counts the calls

@@ -116,6 +116,94 @@ pub async fn set(
     Ok(full)
 }
 
+/// One parameter `params import` is to set, and the line of the file it came from.
+pub struct ImportItem {
+    pub name: String,
+    pub value: ParameterValue,
+    pub line: usize,
+}
+
+/// What `import` set (never the value).
+#[derive(Debug, Clone, Serialize)]
+pub struct Imported {
+    pub name: String,
+    pub path: String,
+    pub secure: bool,
+    /// `create` or `update`.
+    pub action: &'static str,
+}
+
+/// Checked, ownership-verified parameters, ready to be written by `apply_import`.
+pub struct ImportPlan {
+    pub items: Vec<(Imported, ParameterValue)>,
+    app: String,
+    scope: Scope,
+}
+
+impl ImportPlan {
+    pub fn summary(&self) -> Vec<&Imported> {
+        self.items.iter().map(|(i, _)| i).collect()
+    }
+}
+
+/// Checks every name (an input error names the line of `file`), reads which parameters exist and
+/// checks they are envctl's, all before anything is written.
+pub async fn plan_import(
+    session: &Session,
+    scope: &Scope,
+    file: &str,
+    items: Vec<ImportItem>,
+) -> Result<ImportPlan> {
+    for item in &items {
+        check_name(&item.name)
+            .map_err(|e| Error::invalid(format!("{file}:{}: {e}", item.line), e.hint()))?;
+    }
+    let cfg = session.load_config(&[])?;
+    let app = cfg.config.app.clone();
+    let aws = session.aws(Some(&cfg)).await?;
+    let prefix = scope.path(&app);
+    for item in &items {
+        check_full_name(&item.name, &format!("{prefix}{}", item.name), &aws.region)?;
+    }
+    let app_ref = app.as_str();
+    let found = futures::future::try_join_all(items.iter().map(|item| {
+        let full = format!("{prefix}{}", item.name);
+        async move { existing(aws, scope, app_ref, &full).await }
+    }))
+    .await?;
+    let items = items
+        .into_iter()
+        .zip(found)
+        .map(|(item, found)| {
+            let imported = Imported {
+                path: format!("{prefix}{}", item.name),
+                name: item.name,
+                secure: matches!(item.value, ParameterValue::Secure(_)),
+                action: if found.is_some() { "update" } else { "create" },
+            };
+            (imported, item.value)
+        })
+        .collect();
+    Ok(ImportPlan {
+        items,
+        app,
+        scope: scope.clone(),
+    })
+}
+
+/// Writes the planned parameters, one at a time (SSM's PutParameter limit is low), in file order.
+pub async fn apply_import(session: &Session, plan: ImportPlan) -> Result<Vec<Imported>> {
+    let cfg = session.load_config(&[])?;
+    let aws = session.aws(Some(&cfg)).await?;
+    let tags = plan.scope.tags(&plan.app);
+    let mut done = Vec::new();
+    for (imported, value) in plan.items {
+        aws.put_parameter(&imported.path, &value, &tags).await?;
+        done.push(imported);
+    }
+    Ok(done)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ParamView {
     pub name: String,

@@ -83,8 +83,8 @@ pub async fn render(session: &Session, p: &Prepared) -> Result<DesiredEnv> {
     render_with(p, &facts, params)
 }
 
-/// The pure step between observing and planning.
-fn render_with(
+/// The pure step between observing and planning (`validate` runs it on placeholder facts).
+pub fn render_with(
     p: &Prepared,
     facts: &render::Facts,
     mut params: render::Params,

@@ -433,6 +433,29 @@ impl Aws {
             .transpose()
     }
 
+    /// Deploys another revision to a service without touching anything else (`rollback`);
+    /// returns the service as the reply describes it.
+    pub async fn set_task_definition(
+        &self,
+        cluster: &str,
+        name: &str,
+        task_definition_arn: &str,
+    ) -> AwsResult<Option<ServiceState>> {
+        const ACTION: &str = "ecs:UpdateService";
+        let out = self
+            .ecs
+            .update_service()
+            .cluster(cluster)
+            .service(name)
+            .task_definition(task_definition_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, name, e))?;
+        out.service()
+            .map(|s| service_from_sdk(s, ACTION))
+            .transpose()
+    }
+
     /// Scales a service without touching anything else (pause and resume).
     pub async fn set_desired_count(&self, cluster: &str, name: &str, count: i32) -> AwsResult<()> {
         self.ecs
