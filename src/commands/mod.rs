@@ -4,6 +4,7 @@
 pub mod bootstrap;
 pub mod build;
 pub mod ci;
+pub mod cost;
 pub mod down;
 pub mod exec;
 pub mod gc;
@@ -37,6 +38,7 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Exec(args) => exec::run(session, args).await,
         Command::Down(args) => down::run(session, args).await,
         Command::Ls => ls::run(session).await,
+        Command::Cost(args) => cost::run(session, args).await,
         Command::Status(args) => status::run(session, args).await,
         Command::Stop(args) => lifecycle::stop(session, args).await,
         Command::Start(args) => lifecycle::start(session, args).await,
