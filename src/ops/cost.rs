@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use futures::future::try_join;
+use futures::future::{try_join, try_join_all};
 
 use crate::config::LoadedConfig;
 use crate::cost::{self, EnvInput, Estimate, EstimateInput, JanitorInput, PriceTable, Scope};
 use crate::error::{Error, Result};
 use crate::model::{
-    EnvIdentity, ServiceState, TAG_APP, TAG_BRANCH, TAG_ENV, TAG_MANAGED_BY, TAG_PREVIEW_LISTENER,
-    TAG_STOPPED_COUNT,
+    EnvIdentity, ScheduleSpec, ServiceState, TAG_APP, TAG_BRANCH, TAG_ENV, TAG_MANAGED_BY,
+    TAG_PREVIEW_LISTENER, TAG_STOPPED_COUNT,
 };
 use crate::naming::{self, EnvName};
 use crate::observe::{self, EnvNames};
@@ -117,14 +117,14 @@ pub async fn estimate(session: &Session, o: &CostOptions) -> Result<Estimate> {
         let branch = t.get(TAG_BRANCH).cloned().unwrap_or_else(|| env.clone());
         by_env.entry(env).or_insert((branch, vec![])).1.push(s);
     }
-    let mut envs = Vec::new();
+    let mut found: Vec<(EnvName, Vec<ServiceState>)> = Vec::new();
     match &o.env {
         Some(env) => {
             let observed = by_env
                 .remove(env.slug.as_str())
                 .map(|(_, s)| s)
                 .unwrap_or_default();
-            envs.push(env_input(&cfg, env, &observed, &region, o.now)?);
+            found.push((env.clone(), observed));
         }
         None => {
             for (slug, (branch, observed)) in by_env {
@@ -135,9 +135,41 @@ pub async fn estimate(session: &Session, o: &CostOptions) -> Result<Estimate> {
                     raw: branch,
                     slug: named.slug,
                 };
-                envs.push(env_input(&cfg, &env, &observed, &region, o.now)?);
+                found.push((env, observed));
             }
         }
+    }
+    // The schedules AWS holds (an env made `--always-on` at `up` has none), read by name: the
+    // first service's stop and start carry the env's expressions and zone.
+    let first_key = cfg
+        .config
+        .services
+        .keys()
+        .next()
+        .cloned()
+        .unwrap_or_default();
+    let schedules = session
+        .reading(try_join_all(found.iter().map(|(env, observed)| {
+            let group = naming::scheduler_group(&app, &env.slug);
+            let names = naming::schedule_names(&first_key).to_vec();
+            async move {
+                if observed.is_empty() {
+                    return Ok(None);
+                }
+                Ok::<_, Error>(Some(aws.get_schedules(&group, &names).await?))
+            }
+        })))
+        .await?;
+    let mut envs = Vec::new();
+    for ((env, observed), schedules) in found.iter().zip(schedules) {
+        envs.push(env_input(
+            &cfg,
+            env,
+            observed,
+            schedules.as_deref(),
+            &region,
+            o.now,
+        )?);
     }
     // The ALB `bootstrap` made (recorded on the cluster) is envctl's to count; a listener the
     // config names belongs to someone else's load balancer.
@@ -187,11 +219,13 @@ fn placeholder_facts(cfg: &LoadedConfig, region: &str) -> Facts {
 
 /// Renders `env` offline and combines it with what AWS holds for it: the observed count of a
 /// running service (an `up --set` count included), the count `stop` recorded for a stopped one,
-/// else the rendered `desiredCount`.
+/// else the rendered `desiredCount`; the observed schedules (`None`: not read, the env does not
+/// exist yet), else the rendered ones.
 pub fn env_input(
     cfg: &LoadedConfig,
     env: &EnvName,
     observed: &[ServiceState],
+    observed_schedules: Option<&[ScheduleSpec]>,
     region: &str,
     now: jiff::Timestamp,
 ) -> Result<EnvInput> {
@@ -254,18 +288,19 @@ pub fn env_input(
             ),
         });
     }
-    let schedules = match &desired.schedules {
-        Some(group) => {
-            let find = |prefix: &str| group.schedules.iter().find(|s| s.name.starts_with(prefix));
-            match (find("stop-"), find("start-")) {
-                (Some(stop), Some(start)) => Some(
-                    cost::StopStart::new(&stop.expression, &start.expression, &stop.timezone)
-                        .map_err(|m| Error::invalid(format!("schedule: {m}"), None))?,
-                ),
-                _ => None,
-            }
-        }
-        None => None,
+    let rendered = desired
+        .schedules
+        .as_ref()
+        .map(|g| g.schedules.as_slice())
+        .unwrap_or_default();
+    let specs = observed_schedules.unwrap_or(rendered);
+    let find = |prefix: &str| specs.iter().find(|s| s.name.starts_with(prefix));
+    let schedules = match (find("stop-"), find("start-")) {
+        (Some(stop), Some(start)) => Some(
+            cost::StopStart::new(&stop.expression, &start.expression, &stop.timezone)
+                .map_err(|m| Error::invalid(format!("schedule: {m}"), None))?,
+        ),
+        _ => None,
     };
     Ok(EnvInput {
         env: env.slug.as_str().to_string(),
@@ -294,7 +329,7 @@ mod tests {
         let env = naming::env_name("feature-x").expect("name");
         // A Monday 00:00 UTC, env stopped overnight as its schedule leaves it.
         let now: jiff::Timestamp = "2026-12-07T00:00:00Z".parse().unwrap();
-        let mut input = env_input(&cfg, &env, &[], "us-east-1", now).expect("input");
+        let mut input = env_input(&cfg, &env, &[], None, "us-east-1", now).expect("input");
         input.running_now = false;
         let (prices, origin) = load_prices(None).expect("prices");
         let est = cost::estimate(&EstimateInput {
@@ -347,14 +382,15 @@ mod tests {
             tags,
         };
         let now = jiff::Timestamp::UNIX_EPOCH;
-        let input = env_input(&cfg, &env, &[observed.clone()], "us-east-1", now).expect("input");
+        let input =
+            env_input(&cfg, &env, &[observed.clone()], Some(&[]), "us-east-1", now).expect("input");
         assert!(input.exists && !input.running_now);
         assert_eq!(input.services[0].tasks, 4);
         let running = ServiceState {
             desired_count: 7,
             ..observed
         };
-        let input = env_input(&cfg, &env, &[running], "us-east-1", now).expect("input");
+        let input = env_input(&cfg, &env, &[running], Some(&[]), "us-east-1", now).expect("input");
         assert!(input.running_now);
         assert_eq!(input.services[0].tasks, 7);
     }

@@ -15,6 +15,7 @@ mod aws_services;
 mod builds;
 mod ci_github;
 mod cli;
+mod cost;
 mod ctrl_c;
 mod database;
 mod database_sql;
