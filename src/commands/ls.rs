@@ -30,6 +30,9 @@ pub async fn run(session: &Session) -> Result<i32> {
                 e.owner.clone(),
                 e.services.to_string(),
                 format!("{}/{}", e.desired, e.running),
+                e.cost_month_usd
+                    .map(crate::cost::usd)
+                    .unwrap_or_else(|| "-".into()),
                 age(&e.created_at),
                 expiry_cell(e.expires_at.as_deref(), e.protected),
                 e.next_stop.clone().unwrap_or_else(|| "-".into()),
@@ -54,6 +57,7 @@ pub async fn run(session: &Session) -> Result<i32> {
             "OWNER",
             "SERVICES",
             "DESIRED/RUNNING",
+            "COST/MO",
             "AGE",
             "EXPIRES",
             "NEXT STOP",

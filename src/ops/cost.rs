@@ -487,3 +487,30 @@ pub async fn actual(session: &Session, o: &ActualOptions) -> Result<ActualCosts>
         estimated: found.estimated,
     })
 }
+
+/// The estimated monthly cost of one env for `ls`: the embedded prices and the rendered
+/// schedules, so `ls` makes no read of its own for it; `None` where there is no estimate (a
+/// region without prices, a template that does not render).
+pub fn month_estimate(
+    cfg: &LoadedConfig,
+    region: &str,
+    env: &EnvName,
+    observed: &[ServiceState],
+    now: jiff::Timestamp,
+) -> Option<f64> {
+    let (prices, origin) = load_prices(None).ok()?;
+    let input = env_input(cfg, env, observed, None, region, now).ok()?;
+    let est = cost::estimate(&EstimateInput {
+        app: cfg.config.app.clone(),
+        region: region.to_string(),
+        scope: Scope::Env,
+        now,
+        prices: &prices,
+        prices_origin: origin,
+        envs: vec![input],
+        alb: false,
+        janitor: None,
+    })
+    .ok()?;
+    Some(est.total.month)
+}
