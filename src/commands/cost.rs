@@ -29,7 +29,7 @@ pub async fn run(session: &Session, args: CostArgs) -> Result<i32> {
             p.json(&actual);
         } else {
             p.text(actual_text(p, &actual));
-            if actual.envs.is_empty() && actual.untagged > 0.0 {
+            if actual.envs.is_empty() {
                 p.warn(cost::UNTAGGED_HINT);
             }
         }

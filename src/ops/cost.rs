@@ -464,7 +464,8 @@ pub async fn actual(session: &Session, o: &ActualOptions) -> Result<ActualCosts>
         metric: "UnblendedCost",
     };
     let found = session.reading(aws.cost_by_tag(&query)).await?;
-    let round = |v: f64| (v * 10_000.0).round() / 10_000.0;
+    // `+ 0.0` turns the empty sum's -0.0 into 0.0.
+    let round = |v: f64| (v * 10_000.0).round() / 10_000.0 + 0.0;
     let untagged = found.amounts.get("").copied().unwrap_or_default();
     let envs: Vec<ActualEnvCost> = found
         .amounts
