@@ -11,8 +11,8 @@ use crate::config::LoadedConfig;
 use crate::cost::{self, EnvInput, Estimate, EstimateInput, JanitorInput, PriceTable, Scope};
 use crate::error::{Error, Result};
 use crate::model::{
-    EnvIdentity, ScheduleSpec, ServiceState, TAG_APP, TAG_BRANCH, TAG_ENV, TAG_MANAGED_BY,
-    TAG_PREVIEW_LISTENER, TAG_STOPPED_COUNT,
+    CapacityProviderStrategyItem, EnvIdentity, ScheduleSpec, ServiceState, TAG_APP, TAG_BRANCH,
+    TAG_ENV, TAG_MANAGED_BY, TAG_PREVIEW_LISTENER, TAG_STOPPED_COUNT,
 };
 use crate::naming::{self, EnvName};
 use crate::observe::{self, EnvNames};
@@ -217,18 +217,31 @@ fn placeholder_facts(cfg: &LoadedConfig, region: &str) -> Facts {
     }
 }
 
-/// Renders `env` offline and combines it with what AWS holds for it: the observed count of a
-/// running service (an `up --set` count included), the count `stop` recorded for a stopped one,
-/// else the rendered `desiredCount`; the observed schedules (`None`: not read, the env does not
-/// exist yet), else the rendered ones.
-pub fn env_input(
+/// What `cost` takes from an env's rendered model: each service's size, count and capacity
+/// strategy, and the schedules.
+#[derive(Debug, Clone)]
+pub struct RenderedShape {
+    services: Vec<RenderedService>,
+    schedules: Vec<ScheduleSpec>,
+}
+
+#[derive(Debug, Clone)]
+struct RenderedService {
+    key: String,
+    cpu_units: u32,
+    memory_mib: u32,
+    desired_count: u32,
+    strategy: Vec<CapacityProviderStrategyItem>,
+    launch_type: Option<String>,
+}
+
+/// Renders `env` offline (placeholder facts, no parameters) and keeps what `cost` needs.
+pub fn render_shape(
     cfg: &LoadedConfig,
     env: &EnvName,
-    observed: &[ServiceState],
-    observed_schedules: Option<&[ScheduleSpec]>,
     region: &str,
     now: jiff::Timestamp,
-) -> Result<EnvInput> {
+) -> Result<RenderedShape> {
     let facts = placeholder_facts(cfg, region);
     let desired = render::render_env(&RenderRequest {
         config: cfg,
@@ -249,8 +262,6 @@ pub fn env_input(
             ..EnvOptions::default()
         },
     })?;
-    let exists = !observed.is_empty();
-    let running_now = !exists || observed.iter().any(|s| s.desired_count > 0);
     let mut services = Vec::new();
     for d in &desired.services {
         let td = &d.task_definition;
@@ -266,49 +277,94 @@ pub fn env_input(
                 )
             })
         };
-        let cpu_units = size("cpu", td.cpu.as_ref(), crate::validate::cpu_units)?;
-        let memory_mib = size("memory", td.memory.as_ref(), crate::validate::memory_mib)?;
-        let seen = observed.iter().find(|s| s.name == d.name);
-        let recorded = seen
-            .and_then(|s| s.tags.get(TAG_STOPPED_COUNT))
-            .and_then(|v| v.parse::<u32>().ok());
-        let tasks = match seen {
-            Some(s) if s.desired_count > 0 => s.desired_count as u32,
-            _ => recorded.unwrap_or(d.service.desired_count.max(0) as u32),
-        };
-        services.push(cost::ServiceInput {
+        services.push(RenderedService {
             key: d.key.clone(),
-            cpu_units,
-            memory_mib,
-            tasks,
-            on_demand_tasks: cost::on_demand_tasks(
-                tasks,
-                &d.service.capacity_provider_strategy,
-                d.service.launch_type.as_deref(),
-            ),
+            cpu_units: size("cpu", td.cpu.as_ref(), crate::validate::cpu_units)?,
+            memory_mib: size("memory", td.memory.as_ref(), crate::validate::memory_mib)?,
+            desired_count: d.service.desired_count.max(0) as u32,
+            strategy: d.service.capacity_provider_strategy.clone(),
+            launch_type: d.service.launch_type.clone(),
         });
     }
-    let rendered = desired
-        .schedules
-        .as_ref()
-        .map(|g| g.schedules.as_slice())
-        .unwrap_or_default();
-    let specs = observed_schedules.unwrap_or(rendered);
+    Ok(RenderedShape {
+        services,
+        schedules: desired.schedules.map(|g| g.schedules).unwrap_or_default(),
+    })
+}
+
+/// The stop/start pair among `specs` (a service's `stop-<key>` and `start-<key>`), if both exist.
+fn stop_start(specs: &[ScheduleSpec]) -> Result<Option<cost::StopStart>> {
     let find = |prefix: &str| specs.iter().find(|s| s.name.starts_with(prefix));
-    let schedules = match (find("stop-"), find("start-")) {
-        (Some(stop), Some(start)) => Some(
+    match (find("stop-"), find("start-")) {
+        (Some(stop), Some(start)) => {
             cost::StopStart::new(&stop.expression, &start.expression, &stop.timezone)
-                .map_err(|m| Error::invalid(format!("schedule: {m}"), None))?,
-        ),
-        _ => None,
-    };
-    Ok(EnvInput {
+                .map(Some)
+                .map_err(|m| Error::invalid(format!("schedule: {m}"), None))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Renders `env` offline and combines it with what AWS holds for it (see `combine`); the
+/// observed schedules win over the rendered ones (`None`: not read, the env does not exist yet).
+pub fn env_input(
+    cfg: &LoadedConfig,
+    env: &EnvName,
+    observed: &[ServiceState],
+    observed_schedules: Option<&[ScheduleSpec]>,
+    region: &str,
+    now: jiff::Timestamp,
+) -> Result<EnvInput> {
+    let shape = render_shape(cfg, env, region, now)?;
+    let schedules = stop_start(observed_schedules.unwrap_or(&shape.schedules))?;
+    Ok(combine(&cfg.config.app, env, &shape, observed, schedules))
+}
+
+/// The rendered shape with what AWS holds: the observed count of a running service (an
+/// `up --set` count included), the count `stop` recorded for a stopped one, else the rendered
+/// `desiredCount`.
+fn combine(
+    app: &str,
+    env: &EnvName,
+    shape: &RenderedShape,
+    observed: &[ServiceState],
+    schedules: Option<cost::StopStart>,
+) -> EnvInput {
+    let exists = !observed.is_empty();
+    let running_now = !exists || observed.iter().any(|s| s.desired_count > 0);
+    let services = shape
+        .services
+        .iter()
+        .map(|r| {
+            let name = naming::service_name(app, &env.slug, &r.key);
+            let seen = observed.iter().find(|s| s.name == name);
+            let recorded = seen
+                .and_then(|s| s.tags.get(TAG_STOPPED_COUNT))
+                .and_then(|v| v.parse::<u32>().ok());
+            let tasks = match seen {
+                Some(s) if s.desired_count > 0 => s.desired_count as u32,
+                _ => recorded.unwrap_or(r.desired_count),
+            };
+            cost::ServiceInput {
+                key: r.key.clone(),
+                cpu_units: r.cpu_units,
+                memory_mib: r.memory_mib,
+                tasks,
+                on_demand_tasks: cost::on_demand_tasks(
+                    tasks,
+                    &r.strategy,
+                    r.launch_type.as_deref(),
+                ),
+            }
+        })
+        .collect();
+    EnvInput {
         env: env.slug.as_str().to_string(),
         exists,
         running_now,
         schedules,
         services,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -382,8 +438,15 @@ mod tests {
             tags,
         };
         let now = jiff::Timestamp::UNIX_EPOCH;
-        let input =
-            env_input(&cfg, &env, &[observed.clone()], Some(&[]), "us-east-1", now).expect("input");
+        let input = env_input(
+            &cfg,
+            &env,
+            std::slice::from_ref(&observed),
+            Some(&[]),
+            "us-east-1",
+            now,
+        )
+        .expect("input");
         assert!(input.exists && !input.running_now);
         assert_eq!(input.services[0].tasks, 4);
         let running = ServiceState {
@@ -489,29 +552,54 @@ pub async fn actual(session: &Session, o: &ActualOptions) -> Result<ActualCosts>
     })
 }
 
-/// The estimated monthly cost of one env for `ls`: the embedded prices and the rendered
-/// schedules, so `ls` makes no read of its own for it; `None` where there is no estimate (a
-/// region without prices, a template that does not render).
-pub fn month_estimate(
+/// The estimated monthly cost of each env for `ls`, from the embedded prices, with no read of
+/// its own: the config is rendered once (task sizes and strategies do not depend on the env's
+/// name) and the schedules come from the config, as `ls` shows them. `None` where there is no
+/// estimate (a region without prices, a template that does not render).
+pub fn month_estimates(
     cfg: &LoadedConfig,
     region: &str,
-    env: &EnvName,
-    observed: &[ServiceState],
+    envs: &[(EnvName, &[ServiceState])],
     now: jiff::Timestamp,
-) -> Option<f64> {
-    let (prices, origin) = load_prices(None).ok()?;
-    let input = env_input(cfg, env, observed, None, region, now).ok()?;
-    let est = cost::estimate(&EstimateInput {
-        app: cfg.config.app.clone(),
-        region: region.to_string(),
-        scope: Scope::Env,
-        now,
-        prices: &prices,
-        prices_origin: origin,
-        envs: vec![input],
-        alb: false,
-        janitor: None,
-    })
-    .ok()?;
-    Some(est.total.month)
+) -> Vec<Option<f64>> {
+    let Some((first, _)) = envs.first() else {
+        return vec![];
+    };
+    let (Ok(shape), Ok((prices, origin))) =
+        (render_shape(cfg, first, region, now), load_prices(None))
+    else {
+        return vec![None; envs.len()];
+    };
+    let sc = &cfg.config.schedule;
+    let configured = sc
+        .enabled
+        .then(|| {
+            let stop = crate::schedule::schedule_expression(&sc.stop, &sc.days).ok()?;
+            let start = crate::schedule::schedule_expression(&sc.start, &sc.days).ok()?;
+            cost::StopStart::new(&stop, &start, &sc.timezone).ok()
+        })
+        .flatten();
+    envs.iter()
+        .map(|(env, observed)| {
+            let always_on = sc
+                .always_on
+                .iter()
+                .any(|a| *a == env.raw || a == env.slug.as_str());
+            let schedules = configured.clone().filter(|_| !always_on);
+            let input = combine(&cfg.config.app, env, &shape, observed, schedules);
+            let est = cost::estimate(&EstimateInput {
+                app: cfg.config.app.clone(),
+                region: region.to_string(),
+                scope: Scope::Env,
+                now,
+                prices: &prices,
+                prices_origin: origin.clone(),
+                envs: vec![input],
+                alb: false,
+                janitor: None,
+            })
+            .ok()?;
+            Some(est.total.month)
+        })
+        .collect()
 }

@@ -227,15 +227,27 @@ async fn ls_reads(
     }
     let now = jiff::Timestamp::now();
     let sc = &cfg.config.schedule;
-    for e in envs.values_mut() {
-        if let Ok(name) = crate::naming::env_name(&e.env) {
-            let env = EnvName {
-                raw: e.branch.clone(),
-                slug: name.slug,
-            };
+    let named: Vec<(EnvName, &[ServiceState])> = envs
+        .values()
+        .filter_map(|e| {
+            let slug = crate::naming::env_name(&e.env).ok()?.slug;
             let seen = observed.get(&e.env).map(Vec::as_slice).unwrap_or_default();
-            e.cost_month_usd = crate::ops::cost::month_estimate(cfg, &aws.region, &env, seen, now);
+            Some((
+                EnvName {
+                    raw: e.branch.clone(),
+                    slug,
+                },
+                seen,
+            ))
+        })
+        .collect();
+    let costs = crate::ops::cost::month_estimates(cfg, &aws.region, &named, now);
+    for ((env, _), cost) in named.iter().zip(costs) {
+        if let Some(e) = envs.get_mut(env.slug.as_str()) {
+            e.cost_month_usd = cost;
         }
+    }
+    for e in envs.values_mut() {
         let always_on = sc.always_on.iter().any(|a| *a == e.env || *a == e.branch);
         if sc.enabled && !always_on {
             e.next_stop = next_fire(
