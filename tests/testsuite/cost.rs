@@ -201,3 +201,31 @@ fn actual_costs_come_from_cost_explorer_grouped_by_the_env_tag() {
         .filter(|r| r.operation == "GetCostAndUsage")
         .any(|r| r.json()["Filter"]["And"].is_array()));
 }
+
+#[test]
+fn the_preview_alb_bootstrap_made_is_one_shared_fleet_line_not_part_of_an_env() {
+    let app = App::init();
+    let path = app.path().join("envctl.toml");
+    let text = std::fs::read_to_string(&path).expect("envctl.toml");
+    let text = text.replacen("\n[services.web]\n", "\n[services.web]\npublic = true\n", 1);
+    std::fs::write(
+        &path,
+        format!("{text}\n[preview]\nenabled = true\ndomain = \"preview.example.test\"\n"),
+    )
+    .expect("write envctl.toml");
+    app.ok(&["bootstrap"]);
+    app.ok(&["up", "feature-x"]);
+    let fleet = app.ok(&["cost", "--output", "json"]).json();
+    assert_eq!(fleet["shared"][0]["item"], "preview ALB", "{fleet:#}");
+    // 730 h × ($0.0225 + 1 LCU × $0.008) in us-east-1.
+    assert_eq!(fleet["shared"][0]["month"], 22.265);
+    let one = app.ok(&["cost", "feature-x", "--output", "json"]).json();
+    assert_eq!(one["shared"], json!([]));
+    // Two runs a moment apart: the env's hours may differ by a few seconds' worth.
+    let own = env(&one, "feature-x")["month"].as_f64().unwrap();
+    let total = fleet["total"]["month"].as_f64().unwrap();
+    assert!(
+        (total - (own + 22.265)).abs() < 0.001,
+        "{total} vs {own} + 22.265"
+    );
+}
