@@ -80,8 +80,8 @@ pub struct Estimate {
     /// Fleet scope only: the preview ALB and the janitor.
     pub shared: Vec<SharedCost>,
     pub total: Totals,
-    /// The arithmetic, line by line (`--explain`).
-    #[serde(skip)]
+    /// The arithmetic, line by line (`--explain`; the command empties it otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub explain: Vec<String>,
 }
 

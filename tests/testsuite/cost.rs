@@ -41,6 +41,17 @@ fn cost_of_one_env_reads_only_and_shows_spot_at_a_tenth_of_always_on() {
     let percent = e["percent_of_always_on"].as_f64().expect("number");
     assert!((10.0..=12.5).contains(&percent), "{percent}% in {v:#}");
     assert!(e["next_stop"].as_str().expect("next stop").ends_with('Z'));
+    assert!(
+        v.get("explain").is_none(),
+        "explain lines only with --explain"
+    );
+    let explained = app
+        .ok(&["cost", "feature-x", "--explain", "--output", "json"])
+        .json();
+    assert!(explained["explain"][0]
+        .as_str()
+        .expect("lines")
+        .starts_with("window: "));
 
     let r = app.ok(&["cost", "feature-x", "--explain"]);
     assert!(r.stdout.contains("web: 1 task(s) × 0.25 vCPU × "), "{r}");
