@@ -156,7 +156,11 @@ pub fn actual_text(p: &Printer, a: &ActualCosts) -> String {
         ]);
     }
     rows.push(vec!["TOTAL".into(), format!("{:.2} {}", a.total, a.unit)]);
-    let header = format!("{} {} to {} (end excluded)", a.metric, a.start, a.end);
+    let mut header = format!("{} {} to {} (end excluded)", a.metric, a.start, a.end);
+    if a.estimated {
+        // Cost Explorer's own word for figures of a period not yet closed.
+        header.push_str("; AWS marks part of it as estimated");
+    }
     format!("{header}\n{}", p.table(&["ENV", "COST"], rows))
 }
 
