@@ -111,6 +111,8 @@ pub enum Command {
     Down(DownArgs),
     /// List the app's envs, as many columns as fit the terminal (`--wide` for all)
     Ls(LsArgs),
+    /// Estimate what an env (or, without ENV, every env) costs per day and month
+    Cost(CostArgs),
     /// Show an env's services, deployments, events and stopped tasks
     Status(StatusWatchArgs),
     /// Open the env's preview URL in a browser (`--print` only prints it)
@@ -359,6 +361,24 @@ pub struct GcArgs {
     /// Also collect envs whose branch is not listed in FILE (one branch per line)
     #[arg(long, value_name = "FILE")]
     pub live_branches: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// Env or branch name (default: every env of the app, plus the shared overhead)
+    pub env: Option<String>,
+    /// Price table to use instead of the embedded one (same TOML format; docs/cost.md)
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// Print the arithmetic: hours × vCPU × price, per service
+    #[arg(long)]
+    pub explain: bool,
+    /// Real costs from Cost Explorer, grouped by the `envctl:env` cost-allocation tag
+    #[arg(long, conflicts_with_all = ["prices", "explain"])]
+    pub actual: bool,
+    /// With --actual: how many days back, today excluded
+    #[arg(long, default_value_t = 30, requires = "actual", value_name = "N")]
+    pub days: u32,
 }
 
 #[derive(Debug, Args)]

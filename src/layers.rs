@@ -38,6 +38,8 @@ const RANKS: &[(&str, u8)] = &[
     // Pure: templates → desired model, and (desired, actual) → plan.
     ("render", 40),
     ("plan", 40),
+    // The cost model (pure): schedule math and envctl's own types, nothing that reads AWS.
+    ("cost", 35),
     ("normalize", 30),
     ("database", 30),
     // The only module that calls AWS.

@@ -9,6 +9,7 @@ pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod cost;
 pub mod database;
 pub mod dist;
 pub mod dotenv;

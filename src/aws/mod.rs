@@ -3,6 +3,7 @@
 //! service and converts between SDK types and `crate::model`.
 
 pub mod codebuild;
+pub mod costexplorer;
 pub mod credentials;
 pub mod ec2;
 pub mod ecr;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod iam;
 pub mod iam_simulate;
+pub(crate) mod json11;
 pub mod logs;
 pub(crate) mod pacing;
 pub(crate) mod raw;
@@ -74,6 +76,7 @@ pub struct Aws {
     pub(crate) elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub(crate) s3: aws_sdk_s3::Client,
     pub(crate) servicediscovery: servicediscovery::ServiceDiscoveryClient,
+    pub(crate) costexplorer: costexplorer::CostExplorerClient,
 }
 
 /// What every client of one run gets besides the SDK configuration: the call counter and the
@@ -168,6 +171,12 @@ impl Aws {
             endpoint,
             hooks.interceptors("servicediscovery"),
         );
+        let costexplorer = costexplorer::CostExplorerClient::new(
+            &sdk,
+            &region,
+            endpoint,
+            hooks.interceptors("ce"),
+        );
         let upload_timeout = opts
             .operation_timeout
             .unwrap_or(DEFAULT_OPERATION_TIMEOUT)
@@ -203,6 +212,7 @@ impl Aws {
                 }
             ),
             servicediscovery,
+            costexplorer,
             stats,
         })
     }

@@ -9,17 +9,14 @@
 
 use std::time::Duration;
 
-use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, OrchestratorError};
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::sdk_config::SdkConfig;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::raw::{RawClient, ServiceError, ServiceInfo};
+use super::json11::{self, CallError};
+use super::raw::{RawClient, ServiceInfo};
 use super::{Aws, AwsError, AwsResult};
 use crate::model::{NamespaceState, Tags};
 
@@ -153,20 +150,11 @@ struct ListTagsReply {
 
 // ---- protocol ------------------------------------------------------------------------------
 
-/// One request: the operation and its JSON body.
-#[derive(Debug)]
-struct JsonRequest {
-    operation: &'static str,
-    body: String,
-}
-
 /// Cloud Map's calls, through the shared hand-written client.
 #[derive(Clone, Debug)]
 pub(crate) struct ServiceDiscoveryClient {
     raw: RawClient,
 }
-
-type CallError = SdkError<ServiceError, HttpResponse>;
 
 impl ServiceDiscoveryClient {
     pub(crate) fn new(
@@ -192,84 +180,15 @@ impl ServiceDiscoveryClient {
         operation: &'static str,
         request: &Q,
     ) -> Result<R, CallError> {
-        let body = serde_json::to_string(request)
-            .map_err(|e| SdkError::construction_failure(BoxError::from(e)))?;
-        self.raw
-            .builder::<ServiceError>(operation)
-            .serializer(serialize)
-            .deserializer(deserialize::<R>)
-            .build()
-            .invoke(JsonRequest { operation, body })
-            .await
+        json11::call(
+            &self.raw,
+            SERVICE_DISCOVERY.service,
+            TARGET_PREFIX,
+            operation,
+            request,
+        )
+        .await
     }
-}
-
-fn serialize(request: JsonRequest) -> Result<HttpRequest, BoxError> {
-    let mut http = HttpRequest::new(SdkBody::from(request.body));
-    http.set_method("POST")?;
-    http.set_uri("/")?;
-    http.headers_mut()
-        .insert("Content-Type", "application/x-amz-json-1.1");
-    http.headers_mut().insert(
-        "X-Amz-Target",
-        format!("{TARGET_PREFIX}.{}", request.operation),
-    );
-    Ok(http)
-}
-
-fn deserialize<R: DeserializeOwned>(
-    resp: &HttpResponse,
-) -> Result<R, OrchestratorError<ServiceError>> {
-    let body = resp.body().bytes().unwrap_or_default();
-    if !resp.status().is_success() {
-        let header = resp.headers().get("x-amzn-ErrorType");
-        return Err(OrchestratorError::operation(parse_error(
-            body,
-            header,
-            resp.status().as_u16(),
-        )));
-    }
-    // An empty body is an empty object (DeleteNamespace replies always carry one, but a
-    // proxy may not).
-    let body = if body.is_empty() {
-        b"{}".as_slice()
-    } else {
-        body
-    };
-    serde_json::from_slice(body)
-        .map_err(|e| OrchestratorError::other(format!("unreadable Cloud Map reply: {e}")))
-}
-
-/// `{"__type": "com.amazonaws.servicediscovery#NamespaceNotFound", "message": "..."}`: the code
-/// is the part after `#` (and before any `:`), from the body or the `x-amzn-ErrorType` header.
-fn parse_error(body: &[u8], header: Option<&str>, status: u16) -> ServiceError {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        #[serde(rename = "__type", default)]
-        kind: Option<String>,
-        #[serde(default, alias = "Message")]
-        message: Option<String>,
-    }
-    let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
-    let (kind, message) = match parsed {
-        Some(b) => (b.kind, b.message),
-        None => (None, None),
-    };
-    let code = kind
-        .as_deref()
-        .or(header)
-        .map(error_code)
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        // Without an error document (a proxy's 503, say) the status is all there is.
-        .unwrap_or_else(|| format!("HTTP{status}"));
-    ServiceError::new(SERVICE_DISCOVERY.service, code, message)
-}
-
-/// `aws.servicediscovery#ResourceInUse:http://...` → `ResourceInUse`.
-fn error_code(raw: &str) -> &str {
-    let after_hash = raw.rsplit('#').next().unwrap_or(raw);
-    after_hash.split(':').next().unwrap_or(after_hash).trim()
 }
 
 fn code_of(e: &CallError) -> Option<&str> {
@@ -519,26 +438,6 @@ fn creator_request_id(name: &str) -> String {
 mod tests {
     use super::super::raw::tests::{fake_server, test_sdk};
     use super::*;
-
-    #[test]
-    fn error_codes_drop_the_namespace_prefix_and_uri_suffix() {
-        assert_eq!(
-            error_code("com.amazonaws.servicediscovery#ResourceInUse"),
-            "ResourceInUse"
-        );
-        assert_eq!(error_code("ResourceInUse:http://internal"), "ResourceInUse");
-        assert_eq!(error_code("NamespaceNotFound"), "NamespaceNotFound");
-        let e = parse_error(
-            br#"{"__type":"aws#NamespaceNotFound","Message":"ns-1 not found"}"#,
-            None,
-            400,
-        );
-        assert_eq!(e.code(), Some("NamespaceNotFound"));
-        assert_eq!(e.message(), Some("ns-1 not found"));
-        let e = parse_error(b"", Some("ThrottlingException"), 400);
-        assert_eq!(e.code(), Some("ThrottlingException"));
-        assert_eq!(parse_error(b"oops", None, 503).code(), Some("HTTP503"));
-    }
 
     #[test]
     fn requests_use_cloud_maps_field_names() {

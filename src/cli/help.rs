@@ -40,7 +40,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("run", "envctl run feature-x api -- bin/rails db:migrate\nenvctl run lt-1 api --spot --timeout 30m -- ./seed.sh"),
     ("open", "envctl open feature/login\nenvctl open feature/login --service web --print\nBROWSER=firefox envctl open"),
     ("rollback", "envctl rollback feature/login\nenvctl rollback feature/login --to web:41\nenvctl rollback feature/login --to 12 --no-wait\n# The next `envctl up` rolls forward again to the rendered definitions."),
-    ("cost", "envctl cost\nenvctl cost feature-x --explain"),
+    ("cost", "envctl cost                    # every env, and the shared ALB and janitor\nenvctl cost feature-x --explain\nenvctl cost feature-x --prices prices.toml --output json\nenvctl cost --actual --days 7      # what AWS billed, by the envctl:env tag"),
     ("stop", "envctl stop feature-x"),
     ("start", "envctl start feature-x"),
     ("extend", "envctl extend feature-x 48h\nenvctl extend pr-42 7d"),

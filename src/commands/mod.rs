@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod build;
 pub mod ci;
 pub mod completions;
+pub mod cost;
 pub mod doctor;
 pub mod down;
 pub mod exec;
@@ -49,6 +50,7 @@ pub async fn run(session: &Session, command: Command) -> Result<i32> {
         Command::Rollback(args) => rollback::run(session, args).await,
         Command::Down(args) => down::run(session, args).await,
         Command::Ls(args) => ls::run(session, args).await,
+        Command::Cost(args) => cost::run(session, args).await,
         Command::Status(args) => status::run(session, args).await,
         Command::Open(args) => open::run(session, args).await,
         Command::Stop(args) => lifecycle::stop(session, args).await,

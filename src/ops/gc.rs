@@ -161,6 +161,7 @@ mod tests {
             next_stop: None,
             next_start: None,
             urls: vec![],
+            cost_month_usd: None,
         }
     }
 

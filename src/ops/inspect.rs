@@ -38,6 +38,8 @@ pub struct EnvSummary {
     pub next_start: Option<String>,
     /// Preview URLs, from the env's listener rules.
     pub urls: Vec<String>,
+    /// Estimated $/month (`envctl cost ENV` has the details); `None` when there is none.
+    pub cost_month_usd: Option<f64>,
 }
 
 /// How full the shared preview ALB is (for `ls`).
@@ -174,6 +176,7 @@ async fn ls_reads(
         return Err(observe::not_bootstrapped(&cluster));
     }
     let mut envs: BTreeMap<String, EnvSummary> = BTreeMap::new();
+    let mut observed: BTreeMap<String, Vec<ServiceState>> = BTreeMap::new();
     for s in services {
         let t = &s.tags;
         if t.get(TAG_MANAGED_BY).map(String::as_str) != Some("envctl")
@@ -196,8 +199,10 @@ async fn ls_reads(
             next_stop: None,
             next_start: None,
             urls: vec![],
+            cost_month_usd: None,
         });
         e.services += 1;
+        observed.entry(env.clone()).or_default().push(s.clone());
         if let Some(at) = t.get(TAG_EXPIRES_AT) {
             if e.expires_at.as_ref().is_none_or(|cur| at < cur) {
                 e.expires_at = Some(at.clone());
@@ -222,6 +227,26 @@ async fn ls_reads(
     }
     let now = jiff::Timestamp::now();
     let sc = &cfg.config.schedule;
+    let named: Vec<(EnvName, &[ServiceState])> = envs
+        .values()
+        .filter_map(|e| {
+            let slug = crate::naming::env_name(&e.env).ok()?.slug;
+            let seen = observed.get(&e.env).map(Vec::as_slice).unwrap_or_default();
+            Some((
+                EnvName {
+                    raw: e.branch.clone(),
+                    slug,
+                },
+                seen,
+            ))
+        })
+        .collect();
+    let costs = crate::ops::cost::month_estimates(cfg, &aws.region, &named, now);
+    for ((env, _), cost) in named.iter().zip(costs) {
+        if let Some(e) = envs.get_mut(env.slug.as_str()) {
+            e.cost_month_usd = cost;
+        }
+    }
     for e in envs.values_mut() {
         let always_on = sc.always_on.iter().any(|a| *a == e.env || *a == e.branch);
         if sc.enabled && !always_on {

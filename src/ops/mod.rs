@@ -4,6 +4,7 @@
 pub mod bootstrap;
 pub mod build;
 pub mod ci;
+pub mod cost;
 pub mod database;
 pub mod doctor;
 pub mod down;

@@ -170,3 +170,111 @@ fn default_workflow_compiles_nothing() {
         "{text}"
     );
 }
+
+/// The `run: |` script of the workflow step named `step`, unindented.
+fn step_script(workflow: &str, step: &str) -> String {
+    let mut lines = workflow
+        .lines()
+        .skip_while(|l| l.trim() != format!("- name: {step}"));
+    assert!(lines.next().is_some(), "no step `{step}`:\n{workflow}");
+    let mut lines = lines.skip_while(|l| l.trim() != "run: |");
+    let run = lines.next().expect("the step has a `run: |` block");
+    let indent = run.len() - run.trim_start().len() + 2;
+    lines
+        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() >= indent)
+        .map(|l| l.get(indent..).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn pr_workflow_keeps_one_comment_with_the_url_and_estimated_cost() {
+    let (_dir, _path, text) = workflow("pr");
+    assert!(text.contains("pull-requests: write"), "{text}");
+    assert!(
+        text.contains("--output json > \"$RUNNER_TEMP/envctl-up.json\""),
+        "{text}"
+    );
+    let script = step_script(&text, "Comment the preview URL and estimated cost");
+    // Run it twice against stand-ins for `gh` and `envctl` (jq is the real one): the first run
+    // creates the comment, the second edits it instead of adding another.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin dir");
+    let stub = |name: &str, body: &str| {
+        use std::os::unix::fs::PermissionsExt;
+        let p = bin.join(name);
+        std::fs::write(&p, format!("#!/bin/bash\n{body}\n")).expect("stub");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    };
+    let state = tmp.path().join("comment-id");
+    let log = tmp.path().join("gh.log");
+    stub(
+        "envctl",
+        r#"[ "$1 $2" = "cost pr-7" ] && echo '{"total":{"month":1.0969}}'"#,
+    );
+    stub(
+        "gh",
+        &format!(
+            r#"args="$*"
+printf '%s\n' "${{args//$'\n'/\\n}}" >> {log}
+case "$*" in
+  *--paginate*) cat {state} 2>/dev/null || true ;;
+  *--method\ POST*) echo 42 > {state} ;;
+esac"#,
+            log = log.display(),
+            state = state.display()
+        ),
+    );
+    std::fs::write(
+        tmp.path().join("envctl-up.json"),
+        r#"{"urls": {"web": "http://pr-7.preview.example.com/"}}"#,
+    )
+    .expect("up json");
+    let run = || {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    bin.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("RUNNER_TEMP", tmp.path())
+            .env("ENVCTL_ENV", "pr-7")
+            .env("PR_NUMBER", "7")
+            .env("GITHUB_REPOSITORY", "acme/shop")
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{script}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run();
+    run();
+    let calls = std::fs::read_to_string(&log).expect("gh was called");
+    let writes: Vec<&str> = calls.lines().filter(|l| l.contains("--method")).collect();
+    assert_eq!(writes.len(), 2, "{calls}");
+    assert!(
+        writes[0].starts_with("api --method POST repos/acme/shop/issues/7/comments"),
+        "{calls}"
+    );
+    assert!(
+        writes[1].starts_with("api --method PATCH repos/acme/shop/issues/comments/42"),
+        "{calls}"
+    );
+    for w in writes {
+        // One line per call here: the body's newlines are logged as `\n`.
+        assert!(
+            w.contains("body=<!-- envctl:preview -->\\n**envctl** env `pr-7`"),
+            "{w}"
+        );
+        assert!(w.contains("http://pr-7.preview.example.com/"), "{w}");
+        assert!(w.contains("Estimated cost: $1.10 a month"), "{w}");
+    }
+}

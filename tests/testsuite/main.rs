@@ -17,6 +17,7 @@ mod builds;
 mod ci_github;
 mod cli;
 mod commands;
+mod cost;
 mod ctrl_c;
 mod database;
 mod database_sql;

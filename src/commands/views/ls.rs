@@ -56,6 +56,16 @@ pub const COLUMNS: &[Column] = &[
         cell: |e, _| format!("{}/{}", e.desired, e.running),
     },
     Column {
+        header: "COST/MO",
+        drop_order: 8,
+        narrow_to: None,
+        cell: |e, _| {
+            e.cost_month_usd
+                .map(crate::cost::usd)
+                .unwrap_or_else(|| "-".into())
+        },
+    },
+    Column {
         header: "AGE",
         drop_order: 4,
         narrow_to: None,
@@ -63,7 +73,7 @@ pub const COLUMNS: &[Column] = &[
     },
     Column {
         header: "EXPIRES",
-        drop_order: 9,
+        drop_order: 10,
         narrow_to: None,
         cell: |e, c| expiry_cell(e.expires_at.as_deref(), e.protected, c.now),
     },
@@ -92,7 +102,7 @@ pub const COLUMNS: &[Column] = &[
     },
     Column {
         header: "URL",
-        drop_order: 8,
+        drop_order: 9,
         narrow_to: Some(28),
         cell: |e, _| {
             if e.urls.is_empty() {

@@ -306,6 +306,19 @@ impl Moto {
         serde_json::from_str(&reply).expect("Cloud Map reply is JSON")
     }
 
+    /// Queues Cost Explorer `GetCostAndUsage` replies: moto tracks no costs and answers each new
+    /// request with the next queued result (`/moto-api/static/ce/cost-and-usage-results`).
+    pub fn queue_cost_and_usage(&self, results: Vec<serde_json::Value>) {
+        http()
+            .post(&format!(
+                "{}/moto-api/static/ce/cost-and-usage-results",
+                self.url
+            ))
+            .set("Content-Type", "application/json")
+            .send_string(&serde_json::json!({ "results": results }).to_string())
+            .expect("queue Cost Explorer results in moto");
+    }
+
     /// Names of the HTTP namespaces on the server (moto ignores ListNamespaces filters).
     pub fn namespace_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.cloud_map("ListNamespaces", serde_json::json!({}))
