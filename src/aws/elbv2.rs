@@ -4,8 +4,6 @@
 
 mod convert;
 
-use convert::*;
-pub use convert::{load_balancer_name_of_listener, load_balancer_of_listener};
 use std::collections::HashMap;
 
 use aws_sdk_elasticloadbalancingv2::types as elb;
@@ -17,6 +15,11 @@ use crate::model::{
     ListenerRuleState, ListenerState, RouteMatch, Tags, TargetGroupSpec, TargetGroupState,
     TargetHealthState,
 };
+use convert::{
+    condition_to_sdk, forward_to, listener_from_sdk, rule_from_sdk, tags_from_sdk, tags_to_sdk,
+    target_group_from_sdk,
+};
+pub use convert::{load_balancer_name_of_listener, load_balancer_of_listener};
 
 /// DescribeTags accepts at most 20 resource ARNs per call.
 const DESCRIBE_TAGS_BATCH: usize = 20;

@@ -4,7 +4,12 @@ use aws_sdk_ecs::types as ecs;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::try_join_all;
 
-use super::convert::*;
+use super::convert::{
+    build_error, cluster_from_sdk, container_extras_from_sdk, container_to_sdk, family_of_arn,
+    last_segment, load_balancers_to_sdk, names_revision, non_empty, runtime_platform_to_sdk,
+    service_extras_from_sdk, service_from_sdk, stopped_task_from_sdk, tags_from_sdk, tags_to_sdk,
+    task_definition_from_sdk, task_extras_from_sdk, ServiceParts,
+};
 use crate::aws::reply::{not_found_as_none, required};
 use crate::aws::{Aws, AwsError, AwsResult};
 use crate::model::{
