@@ -246,6 +246,7 @@ mod tests {
             next_stop: Some("2026-12-02T20:00:00+01:00".into()),
             next_start: Some("2026-12-03T08:00:00+01:00".into()),
             urls: urls.iter().map(|u| u.to_string()).collect(),
+            cost_month_usd: Some(1.2345),
         }
     }
 
@@ -263,6 +264,7 @@ mod tests {
                 next_start: None,
                 expires_at: None,
                 last_deploy: None,
+                cost_month_usd: None,
                 ..env("main", "main", &[])
             },
             env(
