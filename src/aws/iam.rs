@@ -8,6 +8,7 @@ use super::{Aws, AwsError, AwsResult};
 use crate::model::{ownership_for, Ownership, Tags};
 
 mod service_roles;
+pub mod simulate;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleState {

@@ -12,7 +12,6 @@ pub mod elbv2;
 pub mod error;
 pub mod events;
 pub mod iam;
-pub mod iam_simulate;
 pub(crate) mod json11;
 pub mod logs;
 pub(crate) mod pacing;

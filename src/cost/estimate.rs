@@ -394,7 +394,9 @@ pub fn estimate(input: &EstimateInput) -> Result<Estimate, String> {
             services,
             fargate_month: money(fargate),
             logs_month: money(logs),
-            month: money(month),
+            // From the rounded parts, so an env's figures add up and the fleet's total is the
+            // sum of the envs' months as printed.
+            month: money(money(fargate) + money(logs)),
             day: money(month * day_share),
             always_on_on_demand_month: money(always_on),
             percent_of_always_on: round(percent, 1),
@@ -449,7 +451,7 @@ pub fn estimate(input: &EstimateInput) -> Result<Estimate, String> {
     let logs: f64 = envs.iter().map(|e| e.logs_month).sum();
     let shared_month: f64 = shared.iter().map(|s| s.month).sum();
     let always_on: f64 = envs.iter().map(|e| e.always_on_on_demand_month).sum();
-    let month = fargate + logs + shared_month;
+    let month = envs.iter().map(|e| e.month).sum::<f64>() + shared_month;
     let total = Totals {
         fargate_month: money(fargate),
         logs_month: money(logs),

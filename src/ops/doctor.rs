@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::aws::iam_simulate::Decision;
+use crate::aws::iam::simulate::Decision;
 use crate::aws::Aws;
 use crate::config::LoadedConfig;
 use crate::janitor::policy::PolicyFor;

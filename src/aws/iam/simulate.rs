@@ -1,9 +1,9 @@
 //! IAM policy simulation (`doctor`): would the caller be allowed these actions on these
-//! resources? Kept apart from `iam.rs`, which owns the roles envctl manages.
+//! resources? A file of its own beside `iam.rs`, which owns the roles envctl manages.
 
 use aws_sdk_iam::types::PolicyEvaluationDecisionType;
 
-use super::{Aws, AwsError, AwsResult};
+use crate::aws::{Aws, AwsError, AwsResult};
 
 /// One action's simulated decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
