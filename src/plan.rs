@@ -508,6 +508,12 @@ impl std::fmt::Display for Conflict {
                 "{} `{}` exists and is not managed by envctl (no envctl:managed-by tag)",
                 self.kind, self.name
             ),
+            // App-wide resources (cluster, roles, build projects) carry no env tag.
+            Ownership::OtherEnv { app, env } if env.is_empty() => write!(
+                f,
+                "{} `{}` belongs to envctl app `{app}`",
+                self.kind, self.name
+            ),
             Ownership::OtherEnv { app, env } => {
                 write!(
                     f,
