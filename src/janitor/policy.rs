@@ -560,6 +560,50 @@ const UP_GRANTS: &[Grant] = &[
     },
 ];
 
+/// Every AWS action `cost` (estimates and `--actual`) and `ls` make: reads only.
+const COST_GRANTS: &[Grant] = &[
+    Grant {
+        sid: "ReadEnvs",
+        actions: &[
+            "ecs:DescribeClusters",
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:ListTaskDefinitionFamilies",
+            // Is the janitor installed (the fleet's shared line)?
+            "events:DescribeRule",
+        ],
+        scope: Scope::Any,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "ReadSchedules",
+        actions: &["scheduler:GetSchedule"],
+        scope: Scope::AppSchedules,
+        when: When::Always,
+        cond: Cond::None,
+    },
+    Grant {
+        sid: "ReadPreviewRoutes",
+        actions: &[
+            "elasticloadbalancing:DescribeRules",
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTags",
+        ],
+        scope: Scope::Any,
+        when: When::Previews,
+        cond: Cond::None,
+    },
+    Grant {
+        // Cost Explorer has no resource-level permissions.
+        sid: "ReadBilledCosts",
+        actions: &["ce:GetCostAndUsage"],
+        scope: Scope::Any,
+        when: When::Always,
+        cond: Cond::None,
+    },
+];
+
 /// What a command's caller needs (`envctl iam-policy --for ...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -574,6 +618,8 @@ pub enum PolicyFor {
     Ci,
     /// The janitor's CodeBuild role, as `envctl janitor install` puts it on the role
     Janitor,
+    /// `cost` (with `--actual`) and `ls`: reads only
+    Cost,
 }
 
 /// What decides which statements apply beyond `PolicyScope`: schedules and builds are off in
@@ -612,7 +658,8 @@ fn statement(g: &Grant, resource: Value) -> Value {
 }
 
 /// The policy the caller of `command` needs, from the same tables as the janitor's role: `down`
-/// and `gc` are `GC_GRANTS`, `up` is `UP_GRANTS`, `ci` both, `janitor` the janitor's role.
+/// and `gc` are `GC_GRANTS`, `up` is `UP_GRANTS`, `ci` both, `cost` `COST_GRANTS` (reads),
+/// `janitor` the janitor's role.
 pub fn command_policy(command: PolicyFor, s: &PolicyScope, up: UpFeatures) -> Value {
     let gc = || -> Vec<Value> {
         GC_GRANTS
@@ -637,6 +684,11 @@ pub fn command_policy(command: PolicyFor, s: &PolicyScope, up: UpFeatures) -> Va
         PolicyFor::Up => up_statements(),
         PolicyFor::Down | PolicyFor::Gc => gc(),
         PolicyFor::Janitor => return build_role_policy(s),
+        PolicyFor::Cost => COST_GRANTS
+            .iter()
+            .filter(|g| s.applies(g.when))
+            .map(|g| statement(g, s.resources(g.scope)))
+            .collect(),
         PolicyFor::Ci => {
             // Statement ids must be unique: the gc ones that share a name get a prefix.
             let mut all = up_statements();

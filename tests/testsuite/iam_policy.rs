@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::support::{offline, repo_root, App, Run};
 
-const FOR: [&str; 5] = ["up", "down", "gc", "ci", "janitor"];
+const FOR: [&str; 6] = ["up", "down", "gc", "ci", "janitor", "cost"];
 
 /// The app docs/iam.md shows: `init --app shop`, `web` public with preview URLs, and `api` built
 /// by CodeBuild, so every kind of statement appears.
@@ -191,4 +191,60 @@ fn bad_account_is_an_input_error_and_placeholders_are_announced() {
     );
     let v: Value = serde_json::from_str(&r.stdout).expect("JSON");
     assert!(actions(&v).contains("ecs:DeleteService"));
+}
+
+#[test]
+fn cost_policy_grants_every_action_cost_ls_and_actual_call_and_nothing_that_writes() {
+    let app = App::init();
+    make_public(
+        app.path(),
+        "\n[preview]\nenabled = true\ndomain = \"preview.example.test\"\n",
+    );
+    app.ok(&["bootstrap"]);
+    app.ok(&["up", "feature-x"]);
+    app.moto.queue_cost_and_usage(vec![serde_json::json!({
+        "ResultsByTime": [{
+            "TimePeriod": {"Start": "2026-11-01", "End": "2026-12-01"},
+            "Total": {},
+            "Groups": [{"Keys": ["envctl:env$feature-x"], "Metrics": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}}}],
+            "Estimated": false
+        }],
+        "DimensionValueAttributes": []
+    })]);
+    let policy: Value =
+        serde_json::from_str(&app.ok(&["iam-policy", "--for", "cost"]).stdout).expect("JSON");
+    let granted = actions(&policy);
+
+    app.moto.clear_recording();
+    app.ok(&["cost"]);
+    app.ok(&["cost", "feature-x", "--explain"]);
+    app.ok(&["cost", "--actual"]);
+    app.ok(&["ls"]);
+    let called: BTreeSet<String> = app
+        .moto
+        .requests()
+        .iter()
+        .filter(|r| !r.url.contains("/moto-api/"))
+        .map(|r| r.iam_action())
+        .collect();
+    let missing: Vec<&String> = called.difference(&granted).collect();
+    assert!(
+        missing.is_empty(),
+        "cost/ls call actions `iam-policy --for cost` does not grant: {missing:?}"
+    );
+    assert!(called.contains("ce:GetCostAndUsage"), "{called:?}");
+    // Least privilege: with previews on, every granted action is one of these commands' calls.
+    let unused: Vec<&String> = granted.difference(&called).collect();
+    assert!(unused.is_empty(), "granted but never called: {unused:?}");
+    // Read-only: no action of the policy writes.
+    let writes: Vec<&String> = granted
+        .iter()
+        .filter(|a| {
+            let op = a.split(':').nth(1).unwrap_or_default();
+            !["Describe", "List", "Get"]
+                .iter()
+                .any(|p| op.starts_with(p))
+        })
+        .collect();
+    assert!(writes.is_empty(), "the cost policy writes: {writes:?}");
 }
