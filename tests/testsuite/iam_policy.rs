@@ -129,13 +129,7 @@ fn up_policy_grants_every_action_up_plan_and_params_read_call() {
         "never",
     ]);
     app.ok(&["plan", "feature-x"]);
-    let called: BTreeSet<String> = app
-        .moto
-        .requests()
-        .iter()
-        .filter(|r| !r.url.contains("/moto-api/"))
-        .map(|r| r.iam_action())
-        .collect();
+    let called = called_actions(&app);
     let missing: Vec<&String> = called.difference(&granted).collect();
     assert!(
         missing.is_empty(),
@@ -161,6 +155,16 @@ fn up_policy_grants_every_action_up_plan_and_params_read_call() {
         sids.len(),
         "statement ids are unique: {sids:?}"
     );
+}
+
+/// The IAM actions of every request the emulator recorded since the last clear.
+fn called_actions(app: &App) -> BTreeSet<String> {
+    app.moto
+        .requests()
+        .iter()
+        .filter(|r| !r.url.contains("/moto-api/"))
+        .map(|r| r.iam_action())
+        .collect()
 }
 
 fn ci_sids(app: &App) -> Vec<String> {
@@ -220,13 +224,7 @@ fn cost_policy_grants_every_action_cost_ls_and_actual_call_and_nothing_that_writ
     app.ok(&["cost", "feature-x", "--explain"]);
     app.ok(&["cost", "--actual"]);
     app.ok(&["ls"]);
-    let called: BTreeSet<String> = app
-        .moto
-        .requests()
-        .iter()
-        .filter(|r| !r.url.contains("/moto-api/"))
-        .map(|r| r.iam_action())
-        .collect();
+    let called = called_actions(&app);
     let missing: Vec<&String> = called.difference(&granted).collect();
     assert!(
         missing.is_empty(),
