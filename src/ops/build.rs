@@ -870,14 +870,14 @@ mod tests {
         assert_eq!(fake.started.lock().unwrap().len(), 1);
     }
 
-    #[tokio::test]
-    async fn failed_build_is_an_error_with_the_log_tail_and_link() {
+    /// The error of one `web` build that the fake ends with `outcome`.
+    async fn failed_build(outcome: &'static str) -> Error {
         let fake = Fake {
             existing: vec![],
-            outcome: "FAILED",
+            outcome,
             started: Mutex::new(vec![]),
         };
-        let err = run_builds(
+        run_builds(
             &fake,
             &session(),
             &[plan("web", "git-abc")],
@@ -886,7 +886,12 @@ mod tests {
             Duration::from_secs(5),
         )
         .await
-        .unwrap_err();
+        .unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn failed_build_is_an_error_with_the_log_tail_and_link() {
+        let err = failed_build("FAILED").await;
         let text = err.to_string();
         assert!(
             text.contains("ended FAILED in phase BUILD") && text.contains("error: tests failed"),
@@ -912,21 +917,7 @@ mod tests {
             ("STOPPED", "ended STOPPED in phase BUILD: "),
             ("FAULT", "ended FAULT in phase BUILD: "),
         ] {
-            let fake = Fake {
-                existing: vec![],
-                outcome,
-                started: Mutex::new(vec![]),
-            };
-            let err = run_builds(
-                &fake,
-                &session(),
-                &[plan("web", "git-abc")],
-                false,
-                Duration::ZERO,
-                Duration::from_secs(5),
-            )
-            .await
-            .unwrap_err();
+            let err = failed_build(outcome).await;
             let text = err.to_string();
             assert!(text.contains(expected), "{outcome}: {text}");
             assert!(!text.contains("phase COMPLETED"), "{outcome}: {text}");
